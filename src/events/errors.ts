@@ -1,0 +1,31 @@
+import type { ExpectedRevision, UniqueConstraint } from "./eventStore.js";
+
+/** Optimistic concurrency: the stream moved since it was read. */
+export class WrongExpectedRevision extends Error {
+  override readonly name = "WrongExpectedRevision";
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number | "no_stream",
+  ) {
+    super(`stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+  }
+}
+
+/** An `add` constraint whose value is already taken (or a `remove` of one that is not). */
+export class UniqueConstraintViolation extends Error {
+  override readonly name = "UniqueConstraintViolation";
+  constructor(readonly constraint: UniqueConstraint) {
+    super(`unique constraint ${constraint.name} violated`);
+  }
+}
+
+/** The backend cannot be reached; the API answers 503 UNAVAILABLE. */
+export class EventStoreUnavailable extends Error {
+  override readonly name = "EventStoreUnavailable";
+}
+
+/** An event does not match its type's JSON Schema. */
+export class InvalidEvent extends Error {
+  override readonly name = "InvalidEvent";
+}

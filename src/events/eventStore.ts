@@ -1,0 +1,56 @@
+import type { NewEvent, RecordedEvent } from "./envelope.js";
+
+/** `"no_stream"`: the stream must not exist; a number: the revision of its last event; `"any"`: no check. */
+export type ExpectedRevision = "no_stream" | "any" | number;
+
+/**
+ * A claim on a value that must be unique across the whole log (e.g. a lower-cased userName),
+ * taken or released in the same append as the events that need it.
+ */
+export interface UniqueConstraint {
+  readonly action: "add" | "remove";
+  /** The namespace, e.g. `usernames`. */
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface AppendOptions {
+  readonly expectedRevision: ExpectedRevision;
+  readonly uniqueConstraints?: readonly UniqueConstraint[];
+}
+
+export interface AppendResult {
+  /** The appended events, with stream, revision and position filled in. */
+  readonly events: readonly RecordedEvent[];
+  /** Revision of the stream's last event after the append. */
+  readonly nextExpectedRevision: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with position > from. Default: from the beginning. */
+  readonly from?: bigint;
+  readonly maxCount?: number;
+}
+
+export interface Subscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+/**
+ * The event store port. Every adapter passes `test/contract/eventStore.ts`.
+ * Adapters translate their driver's errors into `WrongExpectedRevision`,
+ * `UniqueConstraintViolation` and `EventStoreUnavailable` (src/events/errors.ts).
+ */
+export interface EventStore {
+  /** Appends atomically: all events and constraints, or nothing. */
+  append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  /** The stream's events in revision order; `[]` when it does not exist. */
+  readStream(stream: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
+  /** Events of all streams in position order. */
+  readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** Catches up from `from` (exclusive), then follows new appends until closed. */
+  subscribe(options?: { from?: bigint }): Subscription;
+  /** Position of the last appended event, `0n` when the log is empty. */
+  headPosition(): Promise<bigint>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,26 @@
+/** A document as the read model stores it: plain JSON. */
+export type Doc = { readonly [key: string]: unknown };
+
+/**
+ * One change a reducer asks for. `indexes` maps an index name to the value this document is
+ * found under (e.g. `{ userName: "robot", org: "1234" }`); a put replaces the document's
+ * previous index entries, a delete removes them.
+ */
+export type Write =
+  | { readonly op: "put"; readonly collection: string; readonly id: string; readonly doc: Doc; readonly indexes?: Readonly<Record<string, string>> }
+  | { readonly op: "delete"; readonly collection: string; readonly id: string };
+
+/**
+ * The read model port. Every adapter passes `test/contract/readModel.ts`.
+ * `commit` applies writes and the new checkpoint atomically: a crash never applies
+ * an event twice or skips one.
+ */
+export interface ReadModel {
+  get<T extends Doc = Doc>(collection: string, id: string): Promise<T | undefined>;
+  /** Ids of the documents whose `index` entry equals `value`, sorted. */
+  find(collection: string, index: string, value: string): Promise<string[]>;
+  commit(writes: readonly Write[], checkpoint: bigint): Promise<void>;
+  /** Position of the last event applied; `undefined` when nothing was ever applied (or it was lost). */
+  checkpoint(): Promise<bigint | undefined>;
+  close(): Promise<void>;
+}
