@@ -1,0 +1,70 @@
+import { EventStoreUnavailable } from "../errors.js";
+import type { EventStore, Subscription } from "../eventStore.js";
+import { appendEvents, type AppendRequest } from "./appendEvents.js";
+import { createCommitSignal } from "./commitSignal.js";
+import { toStoreError, translated } from "./driverErrors.js";
+import { createGroupCommit, type GroupCommitStats } from "./groupCommit.js";
+import { readAll } from "./readAll.js";
+import { openDatabase } from "./schema.js";
+import { prepareStatements } from "./statements.js";
+import { createSubscription } from "./subscription.js";
+
+export interface SqliteEventStoreOptions {
+  /** The database file; created with its schema when missing. Its directory must exist. */
+  readonly path: string;
+  /** How long a write waits for another process holding the file's write lock. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** The embedded event store, plus counters that show how well group commit batches. */
+export interface SqliteEventStore extends EventStore {
+  stats(): GroupCommitStats;
+}
+
+const pageSize = 500;
+
+/**
+ * Opens (or creates) an event store in one SQLite file: WAL, fsync on every commit, and appends
+ * arriving together committed as one transaction. Subscriptions follow appends made through this
+ * instance, not those of other processes writing the same file.
+ */
+export function createSqliteEventStore({ path, busyTimeoutMs = 5000 }: SqliteEventStoreOptions): SqliteEventStore {
+  const db = openDatabase(path, busyTimeoutMs);
+  const sql = prepareStatements(db);
+  const commits = createCommitSignal();
+  const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), commits.notify);
+  const readPage = (after: bigint, limit = pageSize) => translated(() => sql.eventsAfter(after, limit));
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  return {
+    async append(stream, events, options) {
+      if (closed) throw new EventStoreUnavailable("sqlite event store is closed");
+      try {
+        return await writer.submit({ stream, events, options });
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    },
+    async readStream(stream, { fromRevision = 0 } = {}) {
+      return translated(() => sql.streamFrom(stream, fromRevision));
+    },
+    readAll: (options) => readAll(readPage, pageSize, options),
+    subscribe({ from = 0n } = {}) {
+      const subscription = createSubscription(readPage, commits.next, from, () => subscriptions.delete(subscription));
+      subscriptions.add(subscription);
+      return subscription;
+    },
+    async headPosition() {
+      return translated(() => sql.headPosition());
+    },
+    stats: writer.stats,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      writer.flushNow();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type Database from "better-sqlite3";
+import type { NewEvent, RecordedEvent } from "../envelope.js";
+
+interface EventRow {
+  readonly position: bigint;
+  readonly id: string;
+  readonly stream: string;
+  readonly revision: bigint;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+// Rows are read with safe integers so positions arrive as bigint, never rounded.
+export function prepareStatements(db: Database.Database) {
+  const lastRevision = db.prepare("SELECT MAX(revision) FROM events WHERE stream = ?").pluck();
+  const headPosition = db.prepare("SELECT MAX(position) FROM events").pluck().safeIntegers();
+  const eventById = db.prepare("SELECT * FROM events WHERE id = ?").safeIntegers();
+  const streamFrom = db
+    .prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?")
+    .safeIntegers();
+  const eventsAfter = db.prepare("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?").safeIntegers();
+  const insertEvent = db
+    .prepare("INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)")
+    .safeIntegers();
+  const takeUnique = db.prepare(
+    "INSERT INTO unique_constraints (name, value, stream) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  );
+  const releaseUnique = db.prepare("DELETE FROM unique_constraints WHERE name = ? AND value = ?");
+
+  return {
+    // -1 when the stream does not exist.
+    lastRevision: (stream: string) => (lastRevision.get(stream) as number | null) ?? -1,
+    headPosition: () => (headPosition.get() as bigint | null) ?? 0n,
+    eventById: (id: string) => {
+      const row = eventById.get(id) as EventRow | undefined;
+      return row && toRecorded(row);
+    },
+    // A limit of -1 means no limit.
+    streamFrom: (stream: string, fromRevision: number, limit = -1) =>
+      (streamFrom.all(stream, fromRevision, limit) as EventRow[]).map(toRecorded),
+    eventsAfter: (position: bigint, limit: number) =>
+      (eventsAfter.all(position, limit) as EventRow[]).map(toRecorded),
+    insertEvent: (stream: string, revision: number, event: NewEvent): RecordedEvent => {
+      const { id, type, data, metadata } = event;
+      const { lastInsertRowid } = insertEvent.run(id, stream, revision, type, JSON.stringify(data), JSON.stringify(metadata));
+      return { id, type, data, metadata, stream, revision, position: BigInt(lastInsertRowid) };
+    },
+    takeUnique: (name: string, value: string, stream: string) => takeUnique.run(name, value, stream).changes === 1,
+    releaseUnique: (name: string, value: string) => releaseUnique.run(name, value).changes === 1,
+  };
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata),
+    stream: row.stream,
+    revision: Number(row.revision),
+    position: row.position,
+  };
+}
