@@ -1,7 +1,8 @@
 /**
  * Domain errors, as ZITADEL's `zerrors`: a category (which becomes the gRPC code), a stable id
- * that travels to the client in `details`, and a message. Every id is listed in docs/errors.md;
- * test/unit/errors.test.ts fails when one is not.
+ * that travels to the client in `details`, and a message. The ids are ZITADEL's own where it has
+ * one for the same failure. Every id is listed in docs/errors.md; test/unit/errors.test.ts fails
+ * when one is not.
  */
 export type ErrorCategory =
   | "InvalidArgument"
@@ -14,25 +15,83 @@ export type ErrorCategory =
   | "Unavailable"
   | "Internal";
 
+interface CatalogueEntry {
+  readonly category: ErrorCategory;
+  readonly id: string;
+  readonly message: string;
+}
+
+const entry = (category: ErrorCategory, id: string, message: string): CatalogueEntry => ({ category, id, message });
+
+/**
+ * All errors idledger answers with, by name. Ids are ZITADEL's own for the same failure (see
+ * docs/errors.md for where each comes from); `API-` ids are idledger's, for failures ZITADEL's
+ * gateway reports without one.
+ */
+export const catalogue = {
+  userIdTaken: entry("PreconditionFailed", "COMMAND-k2una", "The user already exists"),
+  userNameTaken: entry("AlreadyExists", "V3-DKcYh", "User already exists"),
+  userNotFound: entry("NotFound", "COMMAND-5M0od", "User could not be found"),
+  userNotFoundQuery: entry("NotFound", "QUERY-Dfbg2", "User could not be found"),
+  userNotChanged: entry("PreconditionFailed", "COMMAND-2n8vs", "User has not been changed"),
+  machineNotExisting: entry("PreconditionFailed", "COMMAND-x8910n", "User does not exist or is not a machine user"),
+  userInvalid: entry("InvalidArgument", "COMMAND-bm9Ds", "Userdata is invalid"),
+  firstNameEmpty: entry("InvalidArgument", "USER-UCej2", "Given name in profile is empty"),
+  lastNameEmpty: entry("InvalidArgument", "USER-4hB7d", "Family name in profile is empty"),
+  emailInvalid: entry("InvalidArgument", "EMAIL-599BI", "Email is invalid"),
+  phoneInvalid: entry("InvalidArgument", "PHONE-so0wa", "Phone is invalid"),
+  passwordTooShort: entry("InvalidArgument", "COMMA-HuJf6", "Password is too short"),
+  passwordNoLowercase: entry("InvalidArgument", "COMMA-co3Xw", "Password must contain lower case"),
+  passwordNoUppercase: entry("InvalidArgument", "COMMA-VoaRj", "Password must contain upper case"),
+  passwordNoNumber: entry("InvalidArgument", "COMMA-ZBv4H", "Password must contain number"),
+  passwordNoSymbol: entry("InvalidArgument", "COMMA-ZDLwA", "Password must contain symbol"),
+  orgInvalid: entry("InvalidArgument", "EVENT-Mf9sd", "Organisation is invalid"),
+  orgDomainEmpty: entry("InvalidArgument", "ORG-RrfXY", "The organisation name leaves no characters for its domain"),
+  orgNameTaken: entry("AlreadyExists", "V3-DKcYh", "Organisation's name or id already taken"),
+  orgNotFound: entry("NotFound", "ORG-lapo2m", "Organisation not found"),
+  memberAlreadyExists: entry("AlreadyExists", "V3-DKcYh", "Member already exists"),
+  tokenInvalid: entry("Unauthenticated", "AUTH-7fs1e", "Token is invalid"),
+  authHeaderInvalid: entry("Unauthenticated", "AUTH-7fs1e", "invalid auth header"),
+  orgNotAccessible: entry("PermissionDenied", "AUTH-Bs7Ds", "Organisation doesn't exist"),
+  permissionDenied: entry("PermissionDenied", "AUTH-5mWD2", "No matching permissions found"),
+  routeNotFound: entry("NotFound", "API-nMhpu", "Not Found"),
+  malformedJson: entry("InvalidArgument", "API-Jq1Ts", "The request body is not valid JSON"),
+  unsupportedContentType: entry("InvalidArgument", "API-Ct7Rq", "Content-Type must be application/json"),
+  bodyTooLarge: entry("InvalidArgument", "API-Bx4Lt", "The request body is too large"),
+  unimplemented: entry("Unimplemented", "API-u9Sk3", "Method not implemented"),
+  unavailable: entry("Unavailable", "API-mU8fR", "The service is temporarily unavailable"),
+  internal: entry("Internal", "API-iN7Lp", "An internal error occurred"),
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorName = keyof typeof catalogue;
+
 export class DomainError extends Error {
   override readonly name = "DomainError";
+  readonly category: ErrorCategory;
+  readonly id: string;
+
+  constructor(which: ErrorName, message?: string) {
+    const { category, id, message: standard } = catalogue[which];
+    super(message ?? standard);
+    this.category = category;
+    this.id = id;
+  }
+}
+
+/**
+ * A request broke a `validate.rules` constraint of its proto, or arrived without credentials:
+ * ZITADEL answers these as a bare gRPC status, without an error id.
+ */
+export class StatusError extends Error {
+  override readonly name = "StatusError";
   constructor(
     readonly category: ErrorCategory,
-    readonly id: string,
     message: string,
   ) {
     super(message);
   }
 }
 
-const error = (category: ErrorCategory) => (id: string, message: string) => new DomainError(category, id, message);
-
-export const invalidArgument = error("InvalidArgument");
-export const notFound = error("NotFound");
-export const alreadyExists = error("AlreadyExists");
-export const permissionDenied = error("PermissionDenied");
-export const preconditionFailed = error("PreconditionFailed");
-export const unauthenticated = error("Unauthenticated");
-export const unimplemented = error("Unimplemented");
-export const unavailable = error("Unavailable");
-export const internal = error("Internal");
+export const fail = (which: ErrorName, message?: string): never => {
+  throw new DomainError(which, message);
+};

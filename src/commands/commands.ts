@@ -1,0 +1,145 @@
+import { fail } from "../errors.js";
+import type { EventStore } from "../events/eventStore.js";
+import { orgStream } from "../events/org.js";
+import type { AccessTokenType, Gender } from "../events/user.js";
+import { userStream } from "../events/user.js";
+import { detailsOf, type ObjectDetails } from "./details.js";
+import { handleCommand, type CommandContext, type CommandResult } from "./handleCommand.js";
+import { orgDecider, type OrgCommand, type OrgState } from "./org/decider.js";
+import { orgDomainName } from "./org/orgDomainName.js";
+import { userDecider, type UserCommand } from "./user/decider.js";
+import { checkPasswordComplexity } from "./user/passwordComplexity.js";
+import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import type { UserState } from "./user/state.js";
+
+export interface CommandsConfig {
+  readonly store: EventStore;
+  readonly instanceId: string;
+  /** The instance's domain; org domains are `<org>.<externalDomain>`. */
+  readonly externalDomain: string;
+  readonly newId: () => string;
+  readonly now: () => Date;
+  readonly passwordHashing: PasswordHashing;
+}
+
+/** Who is acting and in which organization. */
+export interface Caller {
+  readonly userId: string;
+  readonly orgId: string;
+  readonly correlationId: string;
+}
+
+const INIT_CODE_EXPIRY_NANOS = 72 * 3600 * 1e9;
+
+/** The write side, as ZITADEL's `command.Commands`: one method per use case. */
+export function createCommands(config: CommandsConfig) {
+  const { store } = config;
+  const context = (caller: Caller): CommandContext => ({
+    instanceId: config.instanceId,
+    editorUser: caller.userId,
+    correlationId: caller.correlationId,
+    now: config.now,
+  });
+  const onUser = (caller: Caller, userId: string, command: UserCommand) =>
+    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller));
+  const onOrg = (caller: Caller, orgId: string, command: OrgCommand) =>
+    handleCommand(store, orgDecider, orgStream(orgId), command, (_: OrgState) => orgId, context(caller));
+
+  return {
+    async addMachineUser(
+      caller: Caller,
+      input: { userId?: string; userName: string; name: string; description: string; accessTokenType: AccessTokenType },
+    ): Promise<{ userId: string; details: ObjectDetails }> {
+      const userId = input.userId || config.newId();
+      const result = await onUser(caller, userId, { type: "AddMachineUser", ...input });
+      return { userId, details: details(result) };
+    },
+
+    async changeMachine(
+      caller: Caller,
+      userId: string,
+      input: { name: string; description: string; accessTokenType: AccessTokenType },
+    ): Promise<{ details: ObjectDetails }> {
+      const result = await onUser(caller, userId, { type: "ChangeMachine", resourceOwner: caller.orgId, ...input });
+      return { details: details(result) };
+    },
+
+    async generateMachineSecret(caller: Caller, userId: string): Promise<{ clientId: string; clientSecret: string; details: ObjectDetails }> {
+      const clientSecret = newClientSecret();
+      const result = await onUser(caller, userId, {
+        type: "SetMachineSecret",
+        resourceOwner: caller.orgId,
+        hashedSecret: sha256Hash(clientSecret),
+      });
+      const clientId = result.state.kind === "machine" ? result.state.userName : userId;
+      return { clientId, clientSecret, details: details(result) };
+    },
+
+    async addHumanUser(
+      caller: Caller,
+      input: {
+        userName: string;
+        profile: { firstName: string; lastName: string; nickName: string; displayName: string; preferredLanguage: string; gender: Gender };
+        email: { email: string; isEmailVerified: boolean };
+        phone: { phone: string; isPhoneVerified: boolean };
+        initialPassword: string;
+      },
+    ): Promise<{ userId: string; details: ObjectDetails }> {
+      const { initialPassword, ...human } = input;
+      if (initialPassword) checkPasswordComplexity(initialPassword);
+      const encodedHash = initialPassword ? await hashPassword(initialPassword, config.passwordHashing) : undefined;
+      const userId = config.newId();
+      const result = await onUser(caller, userId, {
+        type: "AddHumanUser",
+        ...human,
+        ...(encodedHash ? { encodedHash } : {}),
+        initCode: { cryptoType: 1, algorithm: "sha256", crypted: sha256Hash(newInitializationCode()) },
+        initCodeExpiryNanos: INIT_CODE_EXPIRY_NANOS,
+      });
+      return { userId, details: details(result) };
+    },
+
+    async addPersonalAccessToken(
+      caller: Caller,
+      userId: string,
+      input: { token: string; expiration: string; scopes?: readonly string[] },
+    ): Promise<{ tokenId: string; details: ObjectDetails }> {
+      const tokenId = config.newId();
+      const result = await onUser(caller, userId, {
+        type: "AddPersonalAccessToken",
+        resourceOwner: caller.orgId,
+        tokenId,
+        tokenHash: sha256Hash(input.token),
+        expiration: input.expiration,
+        scopes: input.scopes ?? ["openid"],
+      });
+      return { tokenId, details: details(result) };
+    },
+
+    /** The new org's owner is the caller unless `ownerId` names another user. */
+    async addOrg(caller: Caller, input: { name: string; orgId?: string; ownerId?: string }): Promise<{ orgId: string; details: ObjectDetails }> {
+      if (!input.name.trim()) fail("orgInvalid");
+      const orgId = input.orgId ?? config.newId();
+      const result = await onOrg(caller, orgId, {
+        type: "AddOrg",
+        name: input.name.trim(),
+        domain: orgDomainName(input.name, config.externalDomain),
+        ownerId: input.ownerId ?? caller.userId,
+      });
+      return { orgId, details: details(result) };
+    },
+
+    async addOrgMember(caller: Caller, orgId: string, input: { userId: string; roles: readonly string[] }): Promise<{ details: ObjectDetails }> {
+      if ((await store.readStream(userStream(input.userId))).length === 0) fail("userNotFound");
+      const result = await onOrg(caller, orgId, { type: "AddOrgMember", ...input });
+      return { details: details(result) };
+    },
+  };
+}
+
+export type Commands = ReturnType<typeof createCommands>;
+
+function details(result: CommandResult<unknown>): ObjectDetails {
+  const last = result.appended.at(-1) ?? result.first;
+  return detailsOf(result.first, last);
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import type { RecordedEvent } from "../events/envelope.js";
+import { WrongExpectedRevision } from "../events/errors.js";
+import type { EventStore } from "../events/eventStore.js";
+import { currentSchemaVersion } from "../events/registry.js";
+import type { Decider, DomainEvent, Evolving } from "./decider.js";
+import { KeyedMutex } from "./keyedMutex.js";
+
+/** Who acts, for whom, and when: stamped into every event's metadata. */
+export interface CommandContext {
+  readonly instanceId: string;
+  readonly editorUser: string;
+  readonly correlationId: string;
+  readonly causationId?: string;
+  readonly now: () => Date;
+}
+
+export interface CommandResult<State> {
+  readonly state: State;
+  /** The events this command appended. */
+  readonly appended: readonly RecordedEvent[];
+  /** The stream's first event (for `details.creationDate`). */
+  readonly first: RecordedEvent;
+}
+
+const MAX_ATTEMPTS = 20;
+const streamLocks = new KeyedMutex();
+
+/**
+ * The shared load -> decide -> append loop. `resourceOwner` names the org every new event belongs to.
+ * A revision conflict (another process wrote in between) retries the whole loop, a bounded number of times.
+ */
+export function handleCommand<State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  stream: string,
+  command: Command,
+  resourceOwner: (state: State) => string,
+  context: CommandContext,
+): Promise<CommandResult<State>> {
+  return streamLocks.run(stream, async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await attemptOnce(store, decider, stream, command, resourceOwner, context);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error;
+        await backoff(attempt);
+      }
+    }
+  });
+}
+
+async function attemptOnce<State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  decider: Decider<State, Command, Event>,
+  stream: string,
+  command: Command,
+  resourceOwner: (state: State) => string,
+  context: CommandContext,
+): Promise<CommandResult<State>> {
+  // 1. aggregate the stream
+  const history = await store.readStream(stream);
+  let state = history.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), decider.initialState());
+
+  // 2. decide (throws a DomainError when refused)
+  const decision = decider.decide(command, state);
+
+  // 3. stamp the envelope
+  const createdAt = context.now().toISOString();
+  const owner = resourceOwner(state);
+  const events = decision.events.map((event) => ({
+    id: randomUUID(),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      resourceOwner: owner,
+      instanceId: context.instanceId,
+      editorUser: context.editorUser,
+      createdAt,
+      correlationId: context.correlationId,
+      causationId: context.causationId ?? context.correlationId,
+      schemaVersion: currentSchemaVersion(event.type),
+    },
+  }));
+
+  // 4. append with the revision we read
+  const last = history.at(-1);
+  const { events: appended } = await store.append(stream, events, {
+    expectedRevision: last ? last.revision : "no_stream",
+    uniqueConstraints: decision.uniqueConstraints ?? [],
+  });
+  state = appended.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), state);
+  const first = history[0] ?? appended[0];
+  if (!first) throw new Error(`command on ${stream} appended nothing to a new stream`);
+  return { state, appended, first };
+}
+
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));

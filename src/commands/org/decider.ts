@@ -1,0 +1,76 @@
+import type { Decider, Decision } from "../decider.js";
+import { fail } from "../../errors.js";
+import type { OrgEvent } from "../../events/org.js";
+
+export type OrgState =
+  | { readonly kind: "absent" }
+  | { readonly kind: "active"; readonly name: string; readonly members: ReadonlySet<string> };
+
+export interface AddOrg {
+  readonly type: "AddOrg";
+  readonly name: string;
+  /** The org's generated primary domain, e.g. `acme.localhost`. */
+  readonly domain: string;
+  /** Becomes ORG_OWNER, as the creator does in ZITADEL. */
+  readonly ownerId: string;
+}
+
+export interface AddOrgMember {
+  readonly type: "AddOrgMember";
+  readonly userId: string;
+  readonly roles: readonly string[];
+}
+
+export type OrgCommand = AddOrg | AddOrgMember;
+
+/** Org names are unique per instance, compared case-insensitively. */
+const orgNameConstraint = (name: string) => ({ action: "add" as const, name: "orgnames", value: name.toLowerCase() });
+const orgDomainConstraint = (domain: string) => ({ action: "add" as const, name: "orgdomains", value: domain.toLowerCase() });
+
+function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
+  switch (command.type) {
+    case "AddOrg": {
+      if (state.kind !== "absent") return fail("orgNameTaken");
+      const domain = { domain: command.domain };
+      return {
+        events: [
+          { type: "org.added", data: { name: command.name } },
+          { type: "org.domain.added", data: domain },
+          { type: "org.domain.verified", data: domain },
+          { type: "org.domain.primary.set", data: domain },
+          { type: "org.member.added", data: { userId: command.ownerId, roles: ["ORG_OWNER"] } },
+        ],
+        uniqueConstraints: [orgNameConstraint(command.name), orgDomainConstraint(command.domain)],
+      };
+    }
+    case "AddOrgMember":
+      if (state.kind === "absent") return fail("orgNotFound");
+      if (state.members.has(command.userId)) return fail("memberAlreadyExists");
+      return { events: [{ type: "org.member.added", data: { userId: command.userId, roles: [...command.roles] } }] };
+    default: {
+      const unhandled: never = command;
+      return unhandled;
+    }
+  }
+}
+
+export const orgDecider: Decider<OrgState, OrgCommand, OrgEvent> = {
+  initialState: () => ({ kind: "absent" }),
+  evolve(state, event) {
+    switch (event.type) {
+      case "org.added":
+        return { kind: "active", name: event.data.name, members: new Set() };
+      case "org.member.added":
+        return state.kind === "active" ? { ...state, members: new Set([...state.members, event.data.userId]) } : state;
+      case "org.domain.added":
+      case "org.domain.verified":
+      case "org.domain.primary.set":
+        return state;
+      default: {
+        const unhandled: never = event;
+        return unhandled;
+      }
+    }
+  },
+  decide,
+};

@@ -1,0 +1,57 @@
+import type { Decision } from "../decider.js";
+import { fail } from "../../errors.js";
+import type { HashedValue } from "../../events/schema.js";
+import type { Gender, HumanAdded, UserEvent } from "../../events/user.js";
+import { userNameConstraint } from "./userNameConstraint.js";
+import type { UserState } from "./state.js";
+
+export interface AddHumanUser {
+  readonly type: "AddHumanUser";
+  readonly userName: string;
+  readonly profile: {
+    readonly firstName: string;
+    readonly lastName: string;
+    readonly nickName: string;
+    readonly displayName: string;
+    readonly preferredLanguage: string;
+    readonly gender: Gender;
+  };
+  readonly email: { readonly email: string; readonly isEmailVerified: boolean };
+  readonly phone: { readonly phone: string; readonly isPhoneVerified: boolean };
+  /** scrypt hash of the initial password, checked against the complexity policy before hashing. */
+  readonly encodedHash?: string;
+  /** Hash of a fresh initialization code; used when the user must still initialize. */
+  readonly initCode: HashedValue;
+  readonly initCodeExpiryNanos: number;
+}
+
+/**
+ * ZITADEL's AddHuman: `user.human.added`, then verified markers, and an initialization code
+ * when the email is unverified or no password is set.
+ */
+export function addHumanUser(command: AddHumanUser, state: UserState): Decision<UserEvent> {
+  if (state.kind !== "absent") fail("userIdTaken");
+  const { profile, email, phone } = command;
+  const added: HumanAdded = {
+    userName: command.userName,
+    firstName: profile.firstName,
+    lastName: profile.lastName,
+    ...(profile.nickName ? { nickName: profile.nickName } : {}),
+    displayName: profile.displayName || `${profile.firstName} ${profile.lastName}`,
+    ...(profile.preferredLanguage ? { preferredLanguage: profile.preferredLanguage } : {}),
+    gender: profile.gender,
+    email: email.email,
+    ...(phone.phone ? { phone: phone.phone } : {}),
+    ...(command.encodedHash ? { encodedHash: command.encodedHash, changeRequired: false } : {}),
+  };
+  const events: UserEvent[] = [{ type: "user.human.added", data: added }];
+  if (email.isEmailVerified) events.push({ type: "user.human.email.verified", data: {} });
+  if (phone.phone && phone.isPhoneVerified) events.push({ type: "user.human.phone.verified", data: {} });
+  if (!email.isEmailVerified || !command.encodedHash) {
+    events.push({
+      type: "user.human.initialization.code.added",
+      data: { code: command.initCode, expiry: command.initCodeExpiryNanos },
+    });
+  }
+  return { events, uniqueConstraints: [userNameConstraint("add", command.userName)] };
+}

@@ -1,0 +1,33 @@
+import type { Decider } from "../decider.js";
+import type { UserEvent } from "../../events/user.js";
+import { addHumanUser, type AddHumanUser } from "./addHumanUser.js";
+import { addMachineUser, type AddMachineUser } from "./addMachineUser.js";
+import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPersonalAccessToken.js";
+import { changeMachine, type ChangeMachine } from "./changeMachine.js";
+import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
+import { evolveUser, initialUserState, type UserState } from "./state.js";
+
+export type UserCommand = AddMachineUser | ChangeMachine | SetMachineSecret | AddHumanUser | AddPersonalAccessToken;
+
+export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
+  initialState: initialUserState,
+  evolve: evolveUser,
+  decide(command, state) {
+    switch (command.type) {
+      case "AddMachineUser":
+        return addMachineUser(command, state);
+      case "ChangeMachine":
+        return changeMachine(command, state);
+      case "SetMachineSecret":
+        return setMachineSecret(command, state);
+      case "AddHumanUser":
+        return addHumanUser(command, state);
+      case "AddPersonalAccessToken":
+        return addPersonalAccessToken(command, state);
+      default: {
+        const unhandled: never = command;
+        return unhandled;
+      }
+    }
+  },
+};

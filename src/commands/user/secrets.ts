@@ -1,0 +1,37 @@
+import { createHash } from "node:crypto";
+import { customAlphabet } from "nanoid";
+import * as scryptKdf from "scrypt-kdf";
+
+const alphanumeric = customAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 64);
+const initCodeAlphabet = customAlphabet("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 6);
+
+/**
+ * A fast hash is right for values we generate ourselves: 64 random alphanumeric characters carry
+ * ~381 bits of entropy, so a slow KDF adds nothing against guessing and only costs CPU on every
+ * client-credentials check. Passwords, chosen by people, get scrypt instead.
+ */
+export const sha256Hash = (value: string): string => `sha256:${createHash("sha256").update(value).digest("hex")}`;
+
+/** A machine user's client secret: returned once, only its hash is kept. */
+export const newClientSecret = (): string => alphanumeric();
+
+/** A personal access token: returned once, only its hash is kept. */
+export const newPersonalAccessToken = (): string => alphanumeric();
+
+/** ZITADEL's default InitializeUserCode generator: 6 characters, upper-case letters and digits. */
+export const newInitializationCode = (): string => initCodeAlphabet();
+
+export interface PasswordHashing {
+  /** scrypt cost parameter (log2 N); 15 is scrypt-kdf's recommendation for interactive logins. */
+  readonly logN: number;
+}
+
+export async function hashPassword(password: string, { logN }: PasswordHashing): Promise<string> {
+  const key = await scryptKdf.kdf(password, { logN, r: 8, p: 1 });
+  return `scrypt:${Buffer.from(key).toString("base64")}`;
+}
+
+export async function verifyPassword(password: string, encodedHash: string): Promise<boolean> {
+  if (!encodedHash.startsWith("scrypt:")) return false;
+  return scryptKdf.verify(Buffer.from(encodedHash.slice("scrypt:".length), "base64"), password);
+}

@@ -1,0 +1,179 @@
+import { defineEvent, hashedValueSchema, type HashedValue } from "./schema.js";
+
+/** zitadel.user.v1.AccessTokenType, stored as its number like ZITADEL's domain.OIDCTokenType. */
+export type AccessTokenType = 0 | 1;
+
+export const userStream = (userId: string) => `user-${userId}`;
+
+export interface MachineAdded {
+  readonly userName: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly accessTokenType?: AccessTokenType;
+}
+export const machineAdded = defineEvent<MachineAdded>({
+  type: "user.machine.added",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      userName: { type: "string", minLength: 1 },
+      name: { type: "string", minLength: 1 },
+      description: { type: "string", nullable: true },
+      accessTokenType: { type: "integer", enum: [0, 1], nullable: true },
+    },
+    required: ["userName", "name"],
+    additionalProperties: false,
+  },
+});
+
+export interface MachineChanged {
+  readonly name?: string;
+  readonly description?: string;
+  readonly accessTokenType?: AccessTokenType;
+}
+export const machineChanged = defineEvent<MachineChanged>({
+  type: "user.machine.changed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      name: { type: "string", minLength: 1, nullable: true },
+      description: { type: "string", nullable: true },
+      accessTokenType: { type: "integer", enum: [0, 1], nullable: true },
+    },
+    required: [],
+    minProperties: 1,
+    additionalProperties: false,
+  },
+});
+
+/** ZITADEL >= 2.5 stores the secret's hash as `hashedSecret`; we never store anything else. */
+export interface MachineSecretSet {
+  readonly hashedSecret: string;
+}
+export const machineSecretSet = defineEvent<MachineSecretSet>({
+  type: "user.machine.secret.set",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { hashedSecret: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" } },
+    required: ["hashedSecret"],
+    additionalProperties: false,
+  },
+});
+
+/** zitadel.user.v1.Gender as a number, like ZITADEL's domain.Gender. */
+export type Gender = 0 | 1 | 2 | 3;
+
+export interface HumanAdded {
+  readonly userName: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly nickName?: string;
+  readonly displayName?: string;
+  readonly preferredLanguage?: string;
+  readonly gender?: Gender;
+  readonly email: string;
+  readonly phone?: string;
+  /** scrypt-kdf output, base64; absent when no initial password was given. */
+  readonly encodedHash?: string;
+  readonly changeRequired?: boolean;
+}
+export const humanAdded = defineEvent<HumanAdded>({
+  type: "user.human.added",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      userName: { type: "string", minLength: 1 },
+      firstName: { type: "string", minLength: 1 },
+      lastName: { type: "string", minLength: 1 },
+      nickName: { type: "string", nullable: true },
+      displayName: { type: "string", nullable: true },
+      preferredLanguage: { type: "string", nullable: true },
+      gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
+      email: { type: "string", minLength: 1 },
+      phone: { type: "string", nullable: true },
+      encodedHash: { type: "string", pattern: "^scrypt:", nullable: true },
+      changeRequired: { type: "boolean", nullable: true },
+    },
+    required: ["userName", "firstName", "lastName", "email"],
+    additionalProperties: false,
+  },
+});
+
+export interface HumanEmailVerified {}
+export const humanEmailVerified = defineEvent<HumanEmailVerified>({
+  type: "user.human.email.verified",
+  schemaVersion: 1,
+  schema: { type: "object", additionalProperties: false },
+});
+
+export interface HumanPhoneVerified {}
+export const humanPhoneVerified = defineEvent<HumanPhoneVerified>({
+  type: "user.human.phone.verified",
+  schemaVersion: 1,
+  schema: { type: "object", additionalProperties: false },
+});
+
+export interface HumanInitialCodeAdded {
+  readonly code: HashedValue;
+  /** Nanoseconds, as ZITADEL serializes a Go time.Duration. */
+  readonly expiry: number;
+}
+export const humanInitialCodeAdded = defineEvent<HumanInitialCodeAdded>({
+  type: "user.human.initialization.code.added",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { code: hashedValueSchema, expiry: { type: "integer", minimum: 0 } },
+    required: ["code", "expiry"],
+    additionalProperties: false,
+  } as never,
+});
+
+export interface PersonalAccessTokenAdded {
+  readonly tokenId: string;
+  /** RFC 3339. */
+  readonly expiration: string;
+  readonly scopes: string[];
+  /** `sha256:<hex>` of the token; the token itself is returned once and never stored. */
+  readonly tokenHash: string;
+}
+export const personalAccessTokenAdded = defineEvent<PersonalAccessTokenAdded>({
+  type: "user.personal.access.token.added",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      tokenId: { type: "string", minLength: 1 },
+      expiration: { type: "string", format: "date-time" },
+      scopes: { type: "array", items: { type: "string" } },
+      tokenHash: { type: "string", pattern: "^sha256:[0-9a-f]{64}$" },
+    },
+    required: ["tokenId", "expiration", "scopes", "tokenHash"],
+    additionalProperties: false,
+  },
+});
+
+export type UserEvent =
+  | { readonly type: "user.machine.added"; readonly data: MachineAdded }
+  | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
+  | { readonly type: "user.machine.secret.set"; readonly data: MachineSecretSet }
+  | { readonly type: "user.human.added"; readonly data: HumanAdded }
+  | { readonly type: "user.human.email.verified"; readonly data: HumanEmailVerified }
+  | { readonly type: "user.human.phone.verified"; readonly data: HumanPhoneVerified }
+  | { readonly type: "user.human.initialization.code.added"; readonly data: HumanInitialCodeAdded }
+  | { readonly type: "user.personal.access.token.added"; readonly data: PersonalAccessTokenAdded };
+
+export const userEvents = [
+  machineAdded,
+  machineChanged,
+  machineSecretSet,
+  humanAdded,
+  humanEmailVerified,
+  humanPhoneVerified,
+  humanInitialCodeAdded,
+  personalAccessTokenAdded,
+];

@@ -1,0 +1,65 @@
+import type { Doc, ReadModel, Write } from "../readModel.js";
+
+interface Stored {
+  readonly doc: Doc;
+  readonly indexes: Readonly<Record<string, string>>;
+}
+
+/** The embedded read model: plain maps, rebuilt from the log on every start. */
+export function createMemoryReadModel(): ReadModel {
+  const docs = new Map<string, Stored>();
+  // `${collection}\0${index}\0${value}` -> ids
+  const indexes = new Map<string, Set<string>>();
+  let checkpoint: bigint | undefined;
+
+  const key = (collection: string, id: string) => `${collection}\0${id}`;
+  const indexKey = (collection: string, index: string, value: string) => `${collection}\0${index}\0${value}`;
+
+  function unindex(collection: string, id: string, stored: Stored | undefined) {
+    for (const [index, value] of Object.entries(stored?.indexes ?? {})) {
+      const k = indexKey(collection, index, value);
+      const ids = indexes.get(k);
+      ids?.delete(id);
+      if (ids?.size === 0) indexes.delete(k);
+    }
+  }
+
+  function apply(write: Write) {
+    const k = key(write.collection, write.id);
+    unindex(write.collection, write.id, docs.get(k));
+    if (write.op === "delete") {
+      docs.delete(k);
+      return;
+    }
+    const stored = { doc: structuredClone(write.doc), indexes: { ...write.indexes } };
+    docs.set(k, stored);
+    for (const [index, value] of Object.entries(stored.indexes)) {
+      const ik = indexKey(write.collection, index, value);
+      const ids = indexes.get(ik) ?? new Set<string>();
+      ids.add(write.id);
+      indexes.set(ik, ids);
+    }
+  }
+
+  return {
+    async get<T extends Doc>(collection: string, id: string) {
+      const stored = docs.get(key(collection, id));
+      return stored ? (structuredClone(stored.doc) as T) : undefined;
+    },
+    async find(collection, index, value) {
+      return [...(indexes.get(indexKey(collection, index, value)) ?? [])].sort();
+    },
+    async commit(writes, position) {
+      // Synchronous from here on: no reader can observe half a batch.
+      for (const write of writes) apply(write);
+      checkpoint = position;
+    },
+    async checkpoint() {
+      return checkpoint;
+    },
+    async close() {
+      docs.clear();
+      indexes.clear();
+    },
+  };
+}

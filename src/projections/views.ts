@@ -1,0 +1,58 @@
+import type { ObjectDetails } from "../commands/details.js";
+
+/** What the queries read. Collection names carry the projection's version (ZITADEL's `users8`). */
+export const collections = {
+  users: "users1",
+  orgs: "orgs1",
+  personalAccessTokens: "pats1",
+  members: "members1",
+} as const;
+
+export type UserView = {
+  readonly id: string;
+  readonly userName: string;
+  readonly state: "USER_STATE_ACTIVE" | "USER_STATE_INITIAL";
+  readonly details: ObjectDetails;
+  readonly machine?: {
+    readonly name: string;
+    readonly description: string;
+    readonly hasSecret: boolean;
+    readonly accessTokenType: 0 | 1;
+  };
+  readonly human?: {
+    readonly profile: {
+      readonly firstName: string;
+      readonly lastName: string;
+      readonly nickName: string;
+      readonly displayName: string;
+      readonly preferredLanguage: string;
+      readonly gender: number;
+    };
+    readonly email: { readonly email: string; readonly isEmailVerified: boolean };
+    readonly phone: { readonly phone: string; readonly isPhoneVerified: boolean };
+  };
+};
+
+export type OrgView = {
+  readonly id: string;
+  readonly name: string;
+  readonly primaryDomain: string;
+  readonly details: ObjectDetails;
+};
+
+/** Keyed by the token's hash: the token itself is never stored. */
+export type PersonalAccessTokenView = {
+  readonly tokenId: string;
+  readonly userId: string;
+  readonly resourceOwner: string;
+  readonly expiration: string;
+};
+
+/** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
+export type MemberView = {
+  readonly scope: string;
+  readonly userId: string;
+  readonly roles: readonly string[];
+};
+
+export const memberKey = (scope: string, userId: string) => `${scope}:${userId}`;
