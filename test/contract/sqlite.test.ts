@@ -1,0 +1,204 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import type { NewEvent } from "../../src/events/envelope.js";
+import { EventStoreUnavailable, UniqueConstraintViolation, WrongExpectedRevision } from "../../src/events/errors.js";
+import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
+import { testEventStore } from "./eventStore.js";
+
+testEventStore("sqlite", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "idledger-contract-"));
+  const store = createSqliteEventStore({ path: join(dir, "events.db") });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("sqlite event store", () => {
+  let dir = "";
+  before(async () => (dir = await mkdtemp(join(tmpdir(), "idledger-sqlite-"))));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const freshPath = () => join(dir, `${randomUUID()}.db`);
+
+  it("starts empty: head position 0n, nothing to read", async () => {
+    const store = createSqliteEventStore({ path: freshPath() });
+    assert.equal(await store.headPosition(), 0n);
+    assert.equal((await collect(store.readAll())).length, 0);
+    await store.close();
+  });
+
+  it("keeps events and unique values across close and reopen; positions carry on", async () => {
+    const path = freshPath();
+    const taken = { action: "add", name: "usernames", value: "alice" } as const;
+    const first = createSqliteEventStore({ path });
+    const { events } = await first.append("user-1", [newEvent(), newEvent()], {
+      expectedRevision: "no_stream",
+      uniqueConstraints: [taken],
+    });
+    await first.close();
+
+    const reopened = createSqliteEventStore({ path });
+    assert.deepEqual(await reopened.readStream("user-1"), events);
+    await assert.rejects(
+      reopened.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [taken] }),
+      UniqueConstraintViolation,
+    );
+    const { events: later } = await reopened.append("user-1", [newEvent()], { expectedRevision: 1 });
+    assert.ok((later[0]?.position ?? 0n) > (events[1]?.position ?? 0n));
+    await reopened.close();
+  });
+
+  it("commits appends made in the same tick as one transaction", async () => {
+    const store = createSqliteEventStore({ path: freshPath() });
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.append(`user-${i}`, [newEvent()], { expectedRevision: "no_stream" })),
+    );
+    assert.deepEqual(store.stats(), { appends: 50, transactions: 1 });
+    await store.close();
+  });
+
+  it("in one batch, a failing append rejects alone and later appends see earlier ones", async () => {
+    const store = createSqliteEventStore({ path: freshPath() });
+    const taken = { action: "add", name: "usernames", value: "bob" } as const;
+    const free = { ...taken, value: "carol" };
+    await store.append("owner", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [taken] });
+    const before = store.stats();
+
+    const [created, raced, followed, claimed, unrelated] = await Promise.allSettled([
+      store.append("user-1", [newEvent()], { expectedRevision: "no_stream" }),
+      store.append("user-1", [newEvent()], { expectedRevision: "no_stream" }),
+      store.append("user-1", [newEvent()], { expectedRevision: 0 }),
+      store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [free, taken] }),
+      store.append("user-3", [newEvent()], { expectedRevision: "no_stream" }),
+    ]);
+
+    assert.equal(store.stats().transactions, before.transactions + 1);
+    assert.equal(created?.status, "fulfilled");
+    assert.ok(raced?.status === "rejected" && raced.reason instanceof WrongExpectedRevision);
+    assert.equal(followed?.status, "fulfilled");
+    assert.ok(claimed?.status === "rejected" && claimed.reason instanceof UniqueConstraintViolation);
+    assert.equal(unrelated?.status, "fulfilled");
+    assert.equal((await store.readStream("user-1")).length, 2);
+    assert.deepEqual(await store.readStream("user-2"), []);
+    await store.append("user-4", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [free] });
+    await store.close();
+  });
+
+  it("reads the log page by page past the page size", async () => {
+    const store = createSqliteEventStore({ path: freshPath() });
+    const { events } = await store.append("big", Array.from({ length: 1_234 }, () => newEvent()), {
+      expectedRevision: "no_stream",
+    });
+    assert.deepEqual(await collect(store.readAll()), events);
+    assert.deepEqual(await collect(store.readAll({ from: 100n, maxCount: 700 })), events.slice(100, 800));
+    await store.close();
+  });
+
+  it("close commits the batch in flight; appends after close are refused", async () => {
+    const path = freshPath();
+    const store = createSqliteEventStore({ path });
+    const pending = store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    await store.close();
+    const { events } = await pending;
+    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: 0 }), EventStoreUnavailable);
+
+    const reopened = createSqliteEventStore({ path });
+    assert.deepEqual(await reopened.readStream("user-1"), events);
+    await reopened.close();
+  });
+
+  it("reports a file locked by another process as unavailable, then recovers", async () => {
+    const path = freshPath();
+    const store = createSqliteEventStore({ path, busyTimeoutMs: 50 });
+    const intruder = new Database(path);
+    intruder.exec("BEGIN IMMEDIATE");
+
+    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: "no_stream" }), EventStoreUnavailable);
+    intruder.exec("ROLLBACK");
+    intruder.close();
+    await store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    await store.close();
+  });
+
+  it("an append acknowledged before kill -9 survives", { timeout: 15_000 }, async () => {
+    const path = freshPath();
+    const acknowledged = await appendUntilKilled(path, 100);
+
+    const store = createSqliteEventStore({ path });
+    for (const [stream, revision] of acknowledged) {
+      assert.ok((await store.readStream(stream)).length > revision, `${stream}@${revision} was lost`);
+    }
+    await store.close();
+  });
+});
+
+// A child process appends with 5 writers and prints "ok <stream> <revision>" once each append is
+// acknowledged; after `acks` of them it gets SIGKILL. Returns the highest revision acked per stream.
+async function appendUntilKilled(path: string, acks: number): Promise<Map<string, number>> {
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", crashingWriter], {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    env: { ...process.env, DB_PATH: path, STORE_MODULE: new URL("../../src/events/sqlite/sqliteEventStore.ts", import.meta.url).href },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const acknowledged = new Map<string, number>();
+  let count = 0;
+  for await (const line of createInterface({ input: child.stdout })) {
+    const [ok, stream, revision] = line.split(" ");
+    if (ok !== "ok" || stream === undefined) continue;
+    acknowledged.set(stream, Number(revision));
+    if (++count === acks) break;
+  }
+  child.kill("SIGKILL");
+  assert.equal(await exited, null, "the child must die by the signal, not exit");
+  assert.equal(count, acks, "the child stopped before acknowledging enough appends");
+  return acknowledged;
+}
+
+const crashingWriter = `
+const { createSqliteEventStore } = await import(process.env.STORE_MODULE);
+const store = createSqliteEventStore({ path: process.env.DB_PATH });
+const metadata = { resourceOwner: "o", instanceId: "i", editorUser: "u", createdAt: new Date().toISOString(),
+  correlationId: "c", causationId: "c", schemaVersion: 1 };
+await Promise.all([0, 1, 2, 3, 4].map(async (writer) => {
+  for (let revision = 0; ; revision++) {
+    const event = { id: crypto.randomUUID(), type: "crash.test", data: { revision }, metadata };
+    await store.append("crash-" + writer, [event], { expectedRevision: revision === 0 ? "no_stream" : revision - 1 });
+    process.stdout.write("ok crash-" + writer + " " + revision + "\\n");
+  }
+}));
+`;
+
+function newEvent(): NewEvent {
+  return {
+    id: randomUUID(),
+    type: "user.machine.added",
+    data: { userName: "machine" },
+    metadata: {
+      resourceOwner: "org-1",
+      instanceId: "instance-1",
+      editorUser: "user-1",
+      createdAt: "2024-05-01T10:00:00.000Z",
+      correlationId: "correlation-1",
+      causationId: "causation-1",
+      schemaVersion: 1,
+    },
+  };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const seen: T[] = [];
+  for await (const item of items) seen.push(item);
+  return seen;
+}
