@@ -95,6 +95,20 @@ describe("sqlite event store", () => {
     await store.close();
   });
 
+  // EventStoreDB only recognises a retry at the same place; this store also refuses an id reused anywhere.
+  it("refuses an event id already in the log elsewhere or out of order", async () => {
+    const store = createSqliteEventStore({ path: freshPath() });
+    const [first, second] = [newEvent(), newEvent()];
+    await store.append("user-1", [first, second], { expectedRevision: "no_stream" });
+
+    await assert.rejects(store.append("user-2", [first], { expectedRevision: "any" }), WrongExpectedRevision);
+    await assert.rejects(store.append("user-1", [second, first], { expectedRevision: "any" }), WrongExpectedRevision);
+    await assert.rejects(store.append("user-1", [newEvent(), first], { expectedRevision: 1 }), WrongExpectedRevision);
+    assert.equal((await store.readStream("user-1")).length, 2);
+    assert.deepEqual(await store.readStream("user-2"), []);
+    await store.close();
+  });
+
   it("reads the log page by page past the page size", async () => {
     const store = createSqliteEventStore({ path: freshPath() });
     const { events } = await store.append("big", Array.from({ length: 1_234 }, () => newEvent()), {
