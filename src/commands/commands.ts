@@ -8,6 +8,7 @@ import { handleCommand, type CommandContext, type CommandResult } from "./handle
 import { orgDecider, type OrgCommand, type OrgState } from "./org/decider.js";
 import { orgDomainName } from "./org/orgDomainName.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
+import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
 import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
 import type { UserState } from "./user/state.js";
@@ -50,6 +51,8 @@ export function createCommands(config: CommandsConfig) {
       caller: Caller,
       input: { userId?: string; userName: string; name: string; description: string; accessTokenType: AccessTokenType },
     ): Promise<{ userId: string; details: ObjectDetails }> {
+      if (!input.name.trim()) fail("machineNameEmpty");
+      if (!input.userName.trim()) fail("userInvalid");
       const userId = input.userId || config.newId();
       const result = await onUser(caller, userId, { type: "AddMachineUser", ...input });
       return { userId, details: details(result) };
@@ -86,12 +89,22 @@ export function createCommands(config: CommandsConfig) {
       },
     ): Promise<{ userId: string; details: ObjectDetails }> {
       const { initialPassword, ...human } = input;
+      const userName = human.userName.trim();
+      if (!userName) fail("userNameEmpty");
+      const profile = { ...human.profile, firstName: human.profile.firstName.trim(), lastName: human.profile.lastName.trim() };
+      if (!profile.firstName) fail("firstNameEmpty");
+      if (!profile.lastName) fail("lastNameEmpty");
+      const email = { ...human.email, email: normalizeEmail(human.email.email) };
+      const phone = human.phone.phone ? { ...human.phone, phone: normalizePhone(human.phone.phone) } : human.phone;
       if (initialPassword) checkPasswordComplexity(initialPassword);
       const encodedHash = initialPassword ? await hashPassword(initialPassword, config.passwordHashing) : undefined;
       const userId = config.newId();
       const result = await onUser(caller, userId, {
         type: "AddHumanUser",
-        ...human,
+        userName,
+        profile,
+        email,
+        phone,
         ...(encodedHash ? { encodedHash } : {}),
         initCode: { cryptoType: 1, algorithm: "sha256", crypted: sha256Hash(newInitializationCode()) },
         initCodeExpiryNanos: INIT_CODE_EXPIRY_NANOS,

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { RecordedEvent } from "../events/envelope.js";
-import { WrongExpectedRevision } from "../events/errors.js";
+import { UniqueConstraintViolation, WrongExpectedRevision } from "../events/errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { currentSchemaVersion } from "../events/registry.js";
 import type { Decider, DomainEvent, Evolving } from "./decider.js";
 import { KeyedMutex } from "./keyedMutex.js";
+import { takenError } from "./uniqueConstraints.js";
 
 /** Who acts, for whom, and when: stamped into every event's metadata. */
 export interface CommandContext {
@@ -85,10 +86,11 @@ async function attemptOnce<State, Command, Event extends DomainEvent>(
 
   // 4. append with the revision we read
   const last = history.at(-1);
-  const { events: appended } = await store.append(stream, events, {
-    expectedRevision: last ? last.revision : "no_stream",
-    uniqueConstraints: decision.uniqueConstraints ?? [],
-  });
+  const { events: appended } = await store
+    .append(stream, events, { expectedRevision: last ? last.revision : "no_stream", uniqueConstraints: decision.uniqueConstraints ?? [] })
+    .catch((error: unknown) => {
+      throw error instanceof UniqueConstraintViolation ? takenError(error.constraint) : error;
+    });
   state = appended.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), state);
   const first = history[0] ?? appended[0];
   if (!first) throw new Error(`command on ${stream} appended nothing to a new stream`);

@@ -1,6 +1,7 @@
 import type { Decider, Decision } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { OrgEvent } from "../../events/org.js";
+import { uniqueConstraint } from "../uniqueConstraints.js";
 
 export type OrgState =
   | { readonly kind: "absent" }
@@ -23,9 +24,6 @@ export interface AddOrgMember {
 
 export type OrgCommand = AddOrg | AddOrgMember;
 
-/** Org names are unique per instance, compared case-insensitively. */
-const orgNameConstraint = (name: string) => ({ action: "add" as const, name: "orgnames", value: name.toLowerCase() });
-const orgDomainConstraint = (domain: string) => ({ action: "add" as const, name: "orgdomains", value: domain.toLowerCase() });
 
 function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
   switch (command.type) {
@@ -40,7 +38,7 @@ function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
           { type: "org.domain.primary.set", data: domain },
           { type: "org.member.added", data: { userId: command.ownerId, roles: ["ORG_OWNER"] } },
         ],
-        uniqueConstraints: [orgNameConstraint(command.name), orgDomainConstraint(command.domain)],
+        uniqueConstraints: [uniqueConstraint("orgnames", "add", command.name), uniqueConstraint("orgdomains", "add", command.domain)],
       };
     }
     case "AddOrgMember":

@@ -2,7 +2,7 @@ import type { Decision } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { HashedValue } from "../../events/schema.js";
 import type { Gender, HumanAdded, UserEvent } from "../../events/user.js";
-import { userNameConstraint } from "./userNameConstraint.js";
+import { uniqueConstraint } from "../uniqueConstraints.js";
 import type { UserState } from "./state.js";
 
 export interface AddHumanUser {
@@ -53,5 +53,5 @@ export function addHumanUser(command: AddHumanUser, state: UserState): Decision<
       data: { code: command.initCode, expiry: command.initCodeExpiryNanos },
     });
   }
-  return { events, uniqueConstraints: [userNameConstraint("add", command.userName)] };
+  return { events, uniqueConstraints: [uniqueConstraint("usernames", "add", command.userName)] };
 }

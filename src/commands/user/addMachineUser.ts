@@ -1,7 +1,7 @@
 import type { Decision } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { AccessTokenType, UserEvent } from "../../events/user.js";
-import { userNameConstraint } from "./userNameConstraint.js";
+import { uniqueConstraint } from "../uniqueConstraints.js";
 import type { UserState } from "./state.js";
 
 export interface AddMachineUser {
@@ -27,6 +27,6 @@ export function addMachineUser(command: AddMachineUser, state: UserState): Decis
         },
       },
     ],
-    uniqueConstraints: [userNameConstraint("add", command.userName)],
+    uniqueConstraints: [uniqueConstraint("usernames", "add", command.userName)],
   };
 }

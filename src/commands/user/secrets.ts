@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { customAlphabet } from "nanoid";
-import * as scryptKdf from "scrypt-kdf";
+import * as scryptModule from "scrypt-kdf";
+
+// scrypt-kdf 4 ships `export default Scrypt` while its typings declare named exports.
+const scryptKdf = (scryptModule as unknown as { default?: typeof scryptModule }).default ?? scryptModule;
 
 const alphanumeric = customAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 64);
 const initCodeAlphabet = customAlphabet("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 6);

@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { StatusError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { ServedMethod } from "./pipeline.js";
+import { restRouter, sendError } from "./rest.js";
+import { toWireError } from "./errorBody.js";
+
+export interface AppOptions {
+  readonly served: ReadonlyMap<string, ServedMethod>;
+  readonly logger: Logger;
+  /** Readiness: the event store answers and the read model has caught up. */
+  readonly ready: () => Promise<boolean>;
+}
+
+/** The HTTP/1.1 application: health probes, the REST gateway, and ZITADEL-shaped errors for the rest. */
+export function createApp({ served, logger, ready }: AppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(requestLog(logger));
+
+  app.get("/debug/healthz", (_req, res) => {
+    res.type("text/plain").send("ok");
+  });
+  app.get("/debug/ready", async (_req, res) => {
+    const isReady = await ready().catch(() => false);
+    res.status(isReady ? 200 : 503).type("text/plain").send(isReady ? "ok" : "not ready");
+  });
+
+  app.use(restRouter(served));
+
+  app.use((_req, res) => sendError(res, new StatusError("NotFound", "Not Found")));
+  // Body-parser failures and anything else that escaped a handler.
+  app.use((error: { type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (error.type === "entity.parse.failed") return sendError(res, new StatusError("InvalidArgument", "The request body is not valid JSON"));
+    if (error.type === "entity.too.large") return sendError(res, new StatusError("InvalidArgument", "The request body is too large"));
+    if (error.type === "encoding.unsupported" || error.type === "charset.unsupported") {
+      return sendError(res, new StatusError("InvalidArgument", "Unsupported request encoding"));
+    }
+    sendError(res, error);
+  });
+  return app;
+}
+
+/** One line per request: method, route, status, duration, request id. Never headers or bodies. */
+function requestLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    const requestId = req.get("x-request-id")?.slice(0, 64) || randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader("x-request-id", requestId);
+    res.on("finish", () => {
+      const error = res.locals.error as unknown;
+      const wire = error === undefined ? undefined : toWireError(error);
+      const line = {
+        requestId,
+        method: req.method,
+        route: (res.locals.route as string | undefined) ?? "unmatched",
+        status: res.statusCode,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        ...(wire ? { grpcCode: wire.code, error: wire.message } : {}),
+      };
+      if (wire?.category === "Internal" || wire?.category === "Unavailable") logger.error("request", { ...line, cause: describeCause(error) });
+      else logger.info("request", line);
+    });
+    next();
+  };
+}
+
+const describeCause = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,0 +1,125 @@
+import { create, fromJson, toJson, getExtension, type DescMethod, type JsonObject } from "@bufbuild/protobuf";
+import { http as httpRule } from "@zitadel/proto/google/api/annotations_pb.js";
+import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { StatusError } from "../errors.js";
+import type { ServedMethod } from "./pipeline.js";
+import { restErrorBody, toWireError } from "./errorBody.js";
+
+export const REST_PREFIX = "/management/v1";
+
+interface Route {
+  readonly verb: "get" | "put" | "post" | "delete" | "patch";
+  /** Express path, e.g. `/management/v1/users/:user_id/machine`. */
+  readonly path: string;
+  readonly bodyStar: boolean;
+  readonly literalSegments: number;
+  readonly method: DescMethod;
+}
+
+/**
+ * REST routes straight from the descriptors' `google.api.http` options, so that a method exists on
+ * REST exactly when it exists on gRPC, with the same path, verb and body mapping. Literal segments
+ * win over variables (`/users/_search` before `/users/{id}`), as in grpc-gateway.
+ */
+export function routesOf(methods: readonly DescMethod[]): Route[] {
+  const routes: Route[] = [];
+  for (const method of methods) {
+    const rule = method.proto.options ? getExtension(method.proto.options, httpRule) : undefined;
+    const pattern = rule?.pattern;
+    if (!rule || !pattern?.case || pattern.case === "custom") continue;
+    const segments = pattern.value.split("/").filter(Boolean);
+    routes.push({
+      verb: pattern.case,
+      path: REST_PREFIX + "/" + segments.map(toExpressSegment).join("/"),
+      bodyStar: rule.body === "*",
+      literalSegments: segments.filter((s) => !s.startsWith("{")).length,
+      method,
+    });
+  }
+  return routes.sort((a, b) => b.literalSegments - a.literalSegments);
+}
+
+function toExpressSegment(segment: string): string {
+  const variable = /^\{(\w+)(=\*\*)?\}$/.exec(segment);
+  if (!variable) return segment;
+  return variable[2] ? `*${variable[1]}` : `:${variable[1]}`;
+}
+
+const JSON_TYPES = /^application\/(.+\+)?json\s*(;|$)/i;
+
+/** The REST transport: protojson in, protojson out, errors as ZITADEL's gateway writes them. */
+export function restRouter(served: ReadonlyMap<string, ServedMethod>): express.Router {
+  const router = express.Router();
+  const parseJson = express.json({ type: () => true, limit: "1mb" });
+  for (const route of routesOf(ManagementService.methods)) {
+    const serve = served.get(route.method.name);
+    router[route.verb](route.path, requireJson(route), parseJson, async (req: Request, res: Response) => {
+      res.locals.route = route.path;
+      if (!serve) {
+        sendError(res, new StatusError("Unimplemented", `method ${route.method.name} not implemented`));
+        return;
+      }
+      try {
+        const request = decode(route, req);
+        const response = await serve(request, {
+          authorization: req.get("authorization"),
+          orgId: req.get("x-zitadel-orgid"),
+          requestId: res.locals.requestId as string,
+        });
+        res.json(toJson(route.method.output, create(route.method.output, response)));
+      } catch (error) {
+        sendError(res, error);
+      }
+    });
+  }
+  return router;
+}
+
+function requireJson(route: Route) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const type = req.get("content-type");
+    if (route.bodyStar && type && !JSON_TYPES.test(type) && req.get("content-length") !== "0") {
+      res.locals.route = route.path;
+      sendError(res, new StatusError("InvalidArgument", "Content-Type must be application/json"));
+      return;
+    }
+    next();
+  };
+}
+
+function decode(route: Route, req: Request) {
+  const params: JsonObject = {};
+  for (const [name, value] of Object.entries(req.params)) params[name] = Array.isArray(value) ? value.join("/") : String(value);
+  const body = route.bodyStar && isObject(req.body) ? withoutFields(req.body, route.method, Object.keys(params)) : {};
+  const query = route.bodyStar ? {} : queryFields(route.method, req.query);
+  try {
+    return fromJson(route.method.input, { ...query, ...body, ...params }, { ignoreUnknownFields: true });
+  } catch (error) {
+    throw new StatusError("InvalidArgument", (error as Error).message);
+  }
+}
+
+const isObject = (value: unknown): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Path parameters win over the body (grpc-gateway), under either of their JSON names. */
+function withoutFields(body: JsonObject, method: DescMethod, protoNames: readonly string[]): JsonObject {
+  const drop = new Set(protoNames.flatMap((name) => [name, method.input.fields.find((f) => f.name === name)?.jsonName ?? name]));
+  return Object.fromEntries(Object.entries(body).filter(([key]) => !drop.has(key)));
+}
+
+/** Scalar query parameters of GET/DELETE requests, by either JSON name. */
+function queryFields(method: DescMethod, query: Request["query"]): JsonObject {
+  const fields: JsonObject = {};
+  for (const field of method.input.fields) {
+    const value = query[field.jsonName] ?? query[field.name];
+    if (typeof value === "string" && field.fieldKind !== "message") fields[field.jsonName] = value;
+  }
+  return fields;
+}
+
+export function sendError(res: Response, error: unknown): void {
+  const wire = toWireError(error);
+  res.locals.error = error;
+  res.status(wire.httpStatus).json(restErrorBody(wire));
+}

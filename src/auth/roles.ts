@@ -1,0 +1,12 @@
+/**
+ * Role -> permissions, a subset of ZITADEL's default RolePermissionMappings (cmd/defaults.yaml)
+ * covering the permissions the served methods ask for in their `zitadel.v1.auth_option`.
+ */
+const rolePermissions: Readonly<Record<string, readonly string[]>> = {
+  IAM_OWNER: ["*"],
+  ORG_OWNER: ["org.read", "org.write", "org.create", "org.member.read", "org.member.write", "user.read", "user.write"],
+  ORG_USER_MANAGER: ["org.read", "user.read", "user.write"],
+};
+
+export const grants = (roles: readonly string[], permission: string): boolean =>
+  roles.some((role) => rolePermissions[role]?.some((p) => p === "*" || p === permission) ?? false);

@@ -1,0 +1,51 @@
+import { resolve } from "node:path";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** esdb://... selects EventStoreDB; unset: the embedded SQLite log in dataDir. */
+  readonly eventStoreUrl: string | undefined;
+  /** redis://... selects the Redis read model; unset: in-process memory. */
+  readonly redisUrl: string | undefined;
+  /** The instance's domain: org domains are `<org>.<externalDomain>`. */
+  readonly externalDomain: string;
+  readonly logLevel: string;
+  /** scrypt cost for passwords (log2 N). */
+  readonly passwordScryptLogN: number;
+  /** How long a query waits for the projection to reach the log's head. */
+  readonly consistencyTimeoutMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and checks the environment once; only the composition root calls this. */
+export function loadConfig(env: Env): Readonly<Config> {
+  const config: Config = {
+    port: integer(env, "PORT", 8080, 0, 65535),
+    host: env.HOST || "0.0.0.0",
+    dataDir: resolve(env.DATA_DIR || ".data"),
+    eventStoreUrl: env.EVENTSTORE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    externalDomain: env.EXTERNAL_DOMAIN || "localhost",
+    logLevel: oneOf(env, "LOG_LEVEL", "info", ["error", "warn", "info", "debug"]),
+    passwordScryptLogN: integer(env, "PASSWORD_SCRYPT_LOGN", 15, 10, 20),
+    consistencyTimeoutMs: integer(env, "CONSISTENCY_TIMEOUT_MS", 2000, 0, 60000),
+  };
+  return Object.freeze(config);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return raw as T;
+}

@@ -1,0 +1,105 @@
+import { mkdir, open, rename } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { createApp } from "./api/app.js";
+import { createMethods } from "./api/methods.js";
+import { createCommands } from "./commands/commands.js";
+import { setupInstance } from "./commands/instance/setup.js";
+import type { Config } from "./config.js";
+import type { EventStore } from "./events/eventStore.js";
+import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
+import { withEventSchemas } from "./events/validatingStore.js";
+import { createIdGenerator } from "./ids.js";
+import type { Logger } from "./logger.js";
+import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
+import { startProjector } from "./projections/projector.js";
+import type { ReadModel } from "./projections/readModel.js";
+import { reducers } from "./projections/reducers/index.js";
+import { createQueries } from "./queries/queries.js";
+
+export interface RunningService {
+  readonly url: string;
+  readonly port: number;
+  readonly store: EventStore;
+  /** Stops accepting, drains in-flight requests, then closes the read model and the log. */
+  close(): Promise<void>;
+}
+
+export const ADMIN_PAT_FILE = "admin.pat";
+
+/** The composition root below `main`: picks the adapters the configuration names and wires them. */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  await mkdir(config.dataDir, { recursive: true });
+  const store = withEventSchemas(await openEventStore(config, logger));
+  const readModel = await openReadModel(config, logger);
+  const projector = startProjector({ store, readModel, reducers, onError: (error) => logger.error("projection failed", { error: String(error) }) });
+  const queries = createQueries({ store, readModel, projector, consistencyTimeoutMs: config.consistencyTimeoutMs });
+  const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
+
+  const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
+  const commands = createCommands({ ...base, instanceId: instance.instanceId });
+  const app = createApp({
+    served: createMethods(commands, queries),
+    logger,
+    ready: async () => projector.waitFor(await store.headPosition(), 1000),
+  });
+
+  const server = createServer(app);
+  await listen(server, config.port, config.host);
+  const { port } = server.address() as AddressInfo;
+  logger.info("idledger started", {
+    port,
+    eventStore: config.eventStoreUrl ? "eventstoredb" : "sqlite",
+    readModel: config.redisUrl ? "redis" : "memory",
+    dataDir: config.dataDir,
+  });
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    store,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await projector.stop();
+      await readModel.close();
+      await store.close();
+    },
+  };
+}
+
+async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
+  if (config.eventStoreUrl) throw new Error("EVENTSTORE_URL is set, but this build has no EventStoreDB adapter yet");
+  logger.warn("using the embedded SQLite event log (development default); set EVENTSTORE_URL for EventStoreDB", { dataDir: config.dataDir });
+  return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite") });
+}
+
+async function openReadModel(config: Config, _logger: Logger): Promise<ReadModel> {
+  if (config.redisUrl) throw new Error("REDIS_URL is set, but this build has no Redis read model yet");
+  return createMemoryReadModel();
+}
+
+/** Writes a secret file atomically with mode 0600: the token is on disk whole or not at all. */
+async function writePrivateFile(path: string, content: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, "w", 0o600);
+  try {
+    await file.writeFile(content + "\n");
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+}
+
+const listen = (server: Server, port: number, host: string) =>
+  new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
