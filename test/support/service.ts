@@ -1,0 +1,69 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type Config } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { ADMIN_PAT_FILE, startService, type RunningService } from "../../src/service.js";
+
+export interface TestService extends RunningService {
+  readonly dataDir: string;
+  /** The admin's personal access token, as the first start wrote it to admin.pat. */
+  readonly adminToken: string;
+  /** Closes the service and deletes its data dir. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts the real service in this process: a real SQLite file in a fresh temp dir, HTTP on a free
+ * loopback port. `env` adds or overrides configuration (e.g. REDIS_URL).
+ */
+export async function startTestService(env: Record<string, string> = {}, dataDir?: string): Promise<TestService> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "idledger-test-")));
+  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, PASSWORD_SCRYPT_LOGN: "10", ...env });
+  const service = await startService(config, createLogger("error", true));
+  const adminToken = (await readFile(join(dir, ADMIN_PAT_FILE), "utf8")).trim();
+  return {
+    ...service,
+    dataDir: dir,
+    adminToken,
+    async dispose() {
+      await service.close();
+      if (!dataDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface JsonResponse<T = any> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+/** A small REST client over real HTTP: JSON in, JSON out, the admin token unless told otherwise. */
+export function restClient(service: { url: string; adminToken: string }) {
+  return async function call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { token?: string | null; orgId?: string; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<JsonResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    const token = options.token === undefined ? service.adminToken : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (options.orgId) headers["x-zitadel-orgid"] = options.orgId;
+    if (body !== undefined || options.raw !== undefined) headers["content-type"] ??= "application/json";
+    const response = await fetch(service.url + path, {
+      method,
+      headers,
+      body: options.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T, headers: response.headers };
+  };
+}
