@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Evolving } from "../../src/commands/decider.js";
+import { userDecider, type UserCommand } from "../../src/commands/user/decider.js";
+import { DomainError } from "../../src/errors.js";
+import type { UserEvent } from "../../src/events/user.js";
+
+const metadata = {
+  resourceOwner: "org-1",
+  instanceId: "i",
+  editorUser: "u",
+  createdAt: "2026-01-01T00:00:00.000Z",
+  correlationId: "c",
+  causationId: "c",
+  schemaVersion: 1,
+};
+
+/** Given these events, when this command: the decision, or the error's id. */
+function given(events: UserEvent[]) {
+  const state = events.reduce((s, e) => userDecider.evolve(s, { ...e, metadata } as Evolving<UserEvent>), userDecider.initialState());
+  return {
+    when: (command: UserCommand) => userDecider.decide(command, state),
+    rejects: (command: UserCommand) => {
+      try {
+        userDecider.decide(command, state);
+      } catch (error) {
+        assert.ok(error instanceof DomainError);
+        return error.id;
+      }
+      assert.fail("expected the command to be refused");
+    },
+  };
+}
+
+const machineAdded: UserEvent = { type: "user.machine.added", data: { userName: "robot", name: "Robot" } };
+const humanAdded: UserEvent = {
+  type: "user.human.added",
+  data: { userName: "alice", firstName: "Alice", lastName: "A", email: "alice@example.com" },
+};
+const change = (fields: Partial<{ name: string; description: string; accessTokenType: 0 | 1; resourceOwner: string }>): UserCommand => ({
+  type: "ChangeMachine",
+  resourceOwner: "org-1",
+  name: "Robot",
+  description: "",
+  accessTokenType: 0,
+  ...fields,
+});
+
+describe("AddMachineUser", () => {
+  const add: UserCommand = { type: "AddMachineUser", userName: "Robot", name: "R", description: "", accessTokenType: 0 };
+
+  it("emits user.machine.added and claims the lower-cased userName", () => {
+    const decision = given([]).when(add);
+    assert.deepEqual(decision.events, [{ type: "user.machine.added", data: { userName: "Robot", name: "R" } }]);
+    assert.deepEqual(decision.uniqueConstraints, [{ action: "add", name: "usernames", value: "robot" }]);
+  });
+
+  it("records a non-default access token type and a description", () => {
+    const decision = given([]).when({ ...add, accessTokenType: 1, description: "d" });
+    assert.deepEqual(decision.events[0]?.data, { userName: "Robot", name: "R", description: "d", accessTokenType: 1 });
+  });
+
+  it("refuses an id that is taken (COMMAND-k2una)", () => {
+    assert.equal(given([machineAdded]).rejects(add), "COMMAND-k2una");
+  });
+});
+
+describe("ChangeMachine", () => {
+  it("records only what changed", () => {
+    assert.deepEqual(given([machineAdded]).when(change({ description: "new" })).events, [
+      { type: "user.machine.changed", data: { description: "new" } },
+    ]);
+    assert.deepEqual(given([machineAdded]).when(change({ name: "X", accessTokenType: 1 })).events, [
+      { type: "user.machine.changed", data: { name: "X", accessTokenType: 1 } },
+    ]);
+  });
+
+  it("sees earlier changes when it folds the stream", () => {
+    const changed: UserEvent = { type: "user.machine.changed", data: { description: "new" } };
+    assert.equal(given([machineAdded, changed]).rejects(change({ description: "new" })), "COMMAND-2n8vs");
+    assert.deepEqual(given([machineAdded, changed]).when(change({ description: "" })).events, [
+      { type: "user.machine.changed", data: { description: "" } },
+    ]);
+  });
+
+  it("refuses a change that changes nothing (COMMAND-2n8vs)", () => {
+    assert.equal(given([machineAdded]).rejects(change({})), "COMMAND-2n8vs");
+  });
+
+  it("does not find an unknown user, a human, or a user of another org (COMMAND-5M0od)", () => {
+    assert.equal(given([]).rejects(change({})), "COMMAND-5M0od");
+    assert.equal(given([humanAdded]).rejects(change({})), "COMMAND-5M0od");
+    assert.equal(given([machineAdded]).rejects(change({ resourceOwner: "org-2" })), "COMMAND-5M0od");
+  });
+});
+
+describe("SetMachineSecret", () => {
+  const set: UserCommand = { type: "SetMachineSecret", resourceOwner: "org-1", hashedSecret: `sha256:${"a".repeat(64)}` };
+
+  it("records only the hash", () => {
+    assert.deepEqual(given([machineAdded]).when(set).events, [{ type: "user.machine.secret.set", data: { hashedSecret: `sha256:${"a".repeat(64)}` } }]);
+  });
+
+  it("refuses unknown users and humans (COMMAND-x8910n)", () => {
+    assert.equal(given([]).rejects(set), "COMMAND-x8910n");
+    assert.equal(given([humanAdded]).rejects(set), "COMMAND-x8910n");
+  });
+});
+
+describe("AddHumanUser", () => {
+  const human = (email: { isEmailVerified: boolean }, encodedHash?: string, phone = ""): UserCommand => ({
+    type: "AddHumanUser",
+    userName: "alice",
+    profile: { firstName: "Alice", lastName: "A", nickName: "", displayName: "", preferredLanguage: "", gender: 0 },
+    email: { email: "alice@example.com", ...email },
+    phone: { phone, isPhoneVerified: phone !== "" },
+    ...(encodedHash ? { encodedHash } : {}),
+    initCode: { cryptoType: 1, algorithm: "sha256", crypted: "sha256:x" },
+    initCodeExpiryNanos: 1,
+  });
+  const types = (command: UserCommand) => given([]).when(command).events.map((e) => e.type);
+
+  it("adds an initialization code when the email is not verified", () => {
+    assert.deepEqual(types(human({ isEmailVerified: false }, "scrypt:h")), ["user.human.added", "user.human.initialization.code.added"]);
+  });
+
+  it("adds an initialization code when no password is set", () => {
+    assert.deepEqual(types(human({ isEmailVerified: true })), ["user.human.added", "user.human.email.verified", "user.human.initialization.code.added"]);
+  });
+
+  it("needs no initialization with a verified email and a password", () => {
+    assert.deepEqual(types(human({ isEmailVerified: true }, "scrypt:h", "+41791234567")), [
+      "user.human.added",
+      "user.human.email.verified",
+      "user.human.phone.verified",
+    ]);
+  });
+
+  it("defaults the display name to first and last name, and keeps the password's hash only", () => {
+    const [added] = given([]).when(human({ isEmailVerified: true }, "scrypt:h")).events;
+    assert.equal((added?.data as { displayName: string }).displayName, "Alice A");
+    assert.equal((added?.data as { encodedHash: string }).encodedHash, "scrypt:h");
+  });
+
+  it("claims the userName in the same namespace as machines", () => {
+    assert.deepEqual(given([]).when(human({ isEmailVerified: true })).uniqueConstraints, [{ action: "add", name: "usernames", value: "alice" }]);
+  });
+});
