@@ -1,4 +1,4 @@
-import { create, fromJson, toJson, getExtension, type DescMethod, type JsonObject } from "@bufbuild/protobuf";
+import { create, fromJson, toJson, getExtension, type DescMessage, type DescMethod, type JsonObject } from "@bufbuild/protobuf";
 import { http as httpRule } from "@zitadel/proto/google/api/annotations_pb.js";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -94,10 +94,27 @@ function decode(route: Route, req: Request) {
   const body = route.bodyStar && isObject(req.body) ? withoutFields(req.body, route.method, Object.keys(params)) : {};
   const query = route.bodyStar ? {} : queryFields(route.method, req.query);
   try {
-    return fromJson(route.method.input, { ...query, ...body, ...params }, { ignoreUnknownFields: true });
+    return fromJson(route.method.input, knownFieldsOnly(route.method.input, { ...query, ...body, ...params }));
   } catch (error) {
     throw new StatusError("InvalidArgument", (error as Error).message);
   }
+}
+
+/**
+ * Unknown fields are dropped, as ZITADEL's gateway does (DiscardUnknown). Unlike Go's protojson,
+ * an unknown enum name is then refused rather than silently read as the default.
+ */
+function knownFieldsOnly(desc: DescMessage, json: JsonObject): JsonObject {
+  const known: JsonObject = {};
+  for (const field of desc.fields) {
+    const key = field.jsonName in json ? field.jsonName : field.name in json ? field.name : undefined;
+    if (key === undefined) continue;
+    const value = json[key]!;
+    const nested = field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") ? field.message : undefined;
+    const plain = nested?.typeName.startsWith("google.protobuf.") ? undefined : nested;
+    known[key] = !plain ? value : Array.isArray(value) ? value.map((v) => (isObject(v) ? knownFieldsOnly(plain, v) : v)) : isObject(value) ? knownFieldsOnly(plain, value) : value;
+  }
+  return known;
 }
 
 const isObject = (value: unknown): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { restClient, startTestService, type TestService } from "../support/service.js";
+
+let service: TestService;
+let call: ReturnType<typeof restClient>;
+let userId: string;
+
+before(async () => {
+  service = await startTestService();
+  call = restClient(service);
+  userId = (await call("POST", "/management/v1/users/machine", { userName: "taken", name: "Taken" })).body.userId;
+});
+after(() => service.dispose());
+
+interface BadRequest {
+  readonly name: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+  readonly raw?: string;
+  readonly token?: string | null;
+  readonly orgId?: string;
+  readonly headers?: Record<string, string>;
+  readonly status: number;
+  readonly code: number;
+  /** A part of the message that tells the client what was wrong. */
+  readonly says: string;
+}
+
+const users = "/management/v1/users";
+const human = { userName: "h", profile: { firstName: "A", lastName: "B" }, email: { email: "h@example.com" } };
+
+const badRequests = (): BadRequest[] => [
+  { name: "no token", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a" }, token: null, status: 401, code: 16, says: "auth header missing" },
+  { name: "unknown token", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a" }, token: "x", status: 401, code: 16, says: "AUTH-7fs1e" },
+  { name: "unknown org", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a" }, orgId: "1", status: 403, code: 7, says: "AUTH-Bs7Ds" },
+  { name: "empty userName", method: "POST", path: `${users}/machine`, body: { userName: "", name: "a" }, status: 400, code: 3, says: "AddMachineUserRequest.UserName" },
+  { name: "missing name", method: "POST", path: `${users}/machine`, body: { userName: "a" }, status: 400, code: 3, says: "AddMachineUserRequest.Name" },
+  { name: "blank name", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "   " }, status: 400, code: 3, says: "COMMAND-bs9Ds" },
+  { name: "userName too long", method: "POST", path: `${users}/machine`, body: { userName: "u".repeat(201), name: "a" }, status: 400, code: 3, says: "UserName" },
+  { name: "description too long", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a", description: "d".repeat(501) }, status: 400, code: 3, says: "Description" },
+  { name: "userId too long", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a", userId: "1".repeat(201) }, status: 400, code: 3, says: "UserId" },
+  { name: "unknown enum name", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a", accessTokenType: "ACCESS_TOKEN_TYPE_SAML" }, status: 400, code: 3, says: "accessTokenType" },
+  { name: "undefined enum number", method: "POST", path: `${users}/machine`, body: { userName: "a", name: "a", accessTokenType: 5 }, status: 400, code: 3, says: "AccessTokenType" },
+  { name: "wrong JSON type", method: "POST", path: `${users}/machine`, body: { userName: 42, name: "a" }, status: 400, code: 3, says: "userName" },
+  { name: "malformed JSON", method: "POST", path: `${users}/machine`, raw: '{"userName": "a",', status: 400, code: 3, says: "not valid JSON" },
+  { name: "JSON that is not an object", method: "POST", path: `${users}/machine`, raw: "[1,2,3]", status: 400, code: 3, says: "UserName" },
+  { name: "wrong content type", method: "POST", path: `${users}/machine`, raw: "userName=a", headers: { "content-type": "application/x-www-form-urlencoded" }, status: 400, code: 3, says: "Content-Type" },
+  { name: "body too large", method: "POST", path: `${users}/machine`, raw: JSON.stringify({ userName: "a", name: "x".repeat(2_000_000) }), status: 400, code: 3, says: "too large" },
+  { name: "taken userName", method: "POST", path: `${users}/machine`, body: { userName: "TAKEN", name: "a" }, status: 409, code: 6, says: "V3-DKcYh" },
+  { name: "taken userId", method: "POST", path: `${users}/machine`, body: { userName: "fresh", name: "a", userId }, status: 400, code: 9, says: "COMMAND-k2una" },
+  { name: "change without change", method: "PUT", path: `${users}/${userId}/machine`, body: { name: "Taken" }, status: 400, code: 9, says: "COMMAND-2n8vs" },
+  { name: "change of unknown user", method: "PUT", path: `${users}/nobody/machine`, body: { name: "x" }, status: 404, code: 5, says: "COMMAND-5M0od" },
+  { name: "change with empty name", method: "PUT", path: `${users}/${userId}/machine`, body: { name: "" }, status: 400, code: 3, says: "UpdateMachineRequest.Name" },
+  { name: "secret of unknown user", method: "PUT", path: `${users}/nobody/secret`, body: {}, status: 400, code: 9, says: "COMMAND-x8910n" },
+  { name: "human without profile", method: "POST", path: `${users}/human`, body: { userName: "h", email: { email: "h@example.com" } }, status: 400, code: 3, says: "Profile" },
+  { name: "human with invalid email", method: "POST", path: `${users}/human`, body: { ...human, email: { email: "no-at-sign" } }, status: 400, code: 3, says: "Email" },
+  { name: "human phone without +", method: "POST", path: `${users}/human`, body: { ...human, phone: { phone: "0791234567" } }, status: 400, code: 3, says: "prefix" },
+  { name: "human with weak password", method: "POST", path: `${users}/human`, body: { ...human, initialPassword: "short" }, status: 400, code: 3, says: "COMMA-HuJf6" },
+  { name: "human with blank first name", method: "POST", path: `${users}/human`, body: { ...human, profile: { firstName: " ", lastName: "B" } }, status: 400, code: 3, says: "USER-UCej2" },
+  { name: "human with a taken userName", method: "POST", path: `${users}/human`, body: { ...human, userName: "taken" }, status: 409, code: 6, says: "V3-DKcYh" },
+  { name: "org with blank name", method: "POST", path: "/management/v1/orgs", body: { name: " " }, status: 400, code: 3, says: "EVENT-Mf9sd" },
+  { name: "unknown route", method: "GET", path: "/management/v1/nothing/here", status: 404, code: 5, says: "Not Found" },
+  { name: "unimplemented method", method: "DELETE", path: `${users}/${userId}`, status: 501, code: 12, says: "RemoveUser" },
+];
+
+it("refuses bad input with a clear ZITADEL-shaped error, never a 500 or a stack trace, and appends nothing", async () => {
+  for (const bad of badRequests()) {
+    const before = await service.store.headPosition();
+    const response = await call(bad.method, bad.path, bad.body, {
+      ...(bad.raw !== undefined ? { raw: bad.raw } : {}),
+      ...(bad.token !== undefined ? { token: bad.token } : {}),
+      ...(bad.orgId ? { orgId: bad.orgId } : {}),
+      ...(bad.headers ? { headers: bad.headers } : {}),
+    });
+    assert.equal(response.status, bad.status, `${bad.name}: ${JSON.stringify(response.body)}`);
+    assert.equal(response.body.code, bad.code, bad.name);
+    assert.equal(typeof response.body.message, "string", bad.name);
+    assert.ok(Array.isArray(response.body.details), bad.name);
+    const text = JSON.stringify(response.body);
+    assert.ok(text.includes(bad.says), `${bad.name}: ${text} should say ${bad.says}`);
+    assert.ok(!/\bat .+:\d+:\d+|node_modules|\.ts\b/.test(text), `${bad.name}: leaks internals: ${text}`);
+    assert.equal(await service.store.headPosition(), before, `${bad.name} appended events`);
+  }
+});
