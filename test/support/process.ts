@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Every line the process wrote to stdout and stderr so far. */
+  readonly output: () => string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  readonly exited: Promise<number | NodeJS.Signals | null>;
+}
+
+/** Runs `src/main.ts` as its own process (as `npm start` would, minus the build) and waits until it listens. */
+export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: root,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
+    const look = () => {
+      const started = output.split("\n").find((line) => line.includes('"idledger started"'));
+      if (started) {
+        clearTimeout(timer);
+        resolve((JSON.parse(started) as { port: number }).port);
+      }
+    };
+    child.stdout!.on("data", look);
+    void exited.then(() => reject(new Error(`service exited before it started:\n${output}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
