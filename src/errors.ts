@@ -56,6 +56,7 @@ export const catalogue = {
   authHeaderInvalid: entry("Unauthenticated", "AUTH-7fs1e", "invalid auth header"),
   orgNotAccessible: entry("PermissionDenied", "AUTH-Bs7Ds", "Organisation doesn't exist"),
   permissionDenied: entry("PermissionDenied", "AUTH-5mWD2", "No matching permissions found"),
+  changesNotFound: entry("NotFound", "QUERY-FpQqK", "No history found"),
   unavailable: entry("Unavailable", "API-mU8fR", "The service is temporarily unavailable"),
   internal: entry("Internal", "API-iN7Lp", "An internal error occurred"),
 } as const satisfies Record<string, CatalogueEntry>;

@@ -3,7 +3,9 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { createApp } from "./api/app.js";
+import { createAdminMethods } from "./api/adminMethods.js";
 import { createMethods } from "./api/methods.js";
+import { createAuditLog } from "./audit/auditLog.js";
 import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
 import type { Config } from "./config.js";
@@ -39,8 +41,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
+  const audit = createAuditLog({ store, readModel });
   const app = createApp({
-    served: createMethods(commands, queries),
+    admin: createAdminMethods(queries, audit),
+    served: createMethods(commands, queries, audit),
     logger,
     ready: async () => projector.waitFor(await store.headPosition(), 1000),
   });

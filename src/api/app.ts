@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { AdminService } from "@zitadel/proto/zitadel/admin_pb.js";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { StatusError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -8,13 +9,17 @@ import { toWireError } from "./errorBody.js";
 
 export interface AppOptions {
   readonly served: ReadonlyMap<string, ServedMethod>;
+  /** AdminService methods, under /admin/v1. */
+  readonly admin?: ReadonlyMap<string, ServedMethod>;
+  /** Routes of our own beside the ZITADEL API (the event stream, webhooks). */
+  readonly routers?: readonly express.Router[];
   readonly logger: Logger;
   /** Readiness: the event store answers and the read model has caught up. */
   readonly ready: () => Promise<boolean>;
 }
 
 /** The HTTP/1.1 application: health probes, the REST gateway, and ZITADEL-shaped errors for the rest. */
-export function createApp({ served, logger, ready }: AppOptions): express.Express {
+export function createApp({ served, admin = new Map(), routers = [], logger, ready }: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -29,6 +34,8 @@ export function createApp({ served, logger, ready }: AppOptions): express.Expres
   });
 
   app.use(restRouter(served));
+  app.use(restRouter(admin, { service: AdminService, prefix: "/admin/v1" }));
+  for (const router of routers) app.use(router);
 
   app.use((_req, res) => sendError(res, new StatusError("NotFound", "Not Found")));
   // Body-parser failures and anything else that escaped a handler.

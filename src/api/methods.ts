@@ -9,9 +9,12 @@ import {
   type AddPersonalAccessTokenRequest,
   type GenerateMachineSecretRequest,
   type GetUserByIDRequest,
+  type ListUserChangesRequest,
   type UpdateMachineRequest,
 } from "@zitadel/proto/zitadel/management_pb.js";
 import { UserState } from "@zitadel/proto/zitadel/user_pb.js";
+import type { AuditEntry, AuditLog } from "../audit/auditLog.js";
+import { localizedEventType } from "../audit/localized.js";
 import type { Commands } from "../commands/commands.js";
 import type { ObjectDetails } from "../commands/details.js";
 import { newPersonalAccessToken } from "../commands/user/secrets.js";
@@ -41,8 +44,20 @@ const userPb = (user: UserView) => ({
     : { case: "human" as const, value: user.human! },
 });
 
+/** zitadel.change.v1.Change: `sequence` is the user's own (revision + 1), as in `details`. */
+const changePb = ({ event, editor }: AuditEntry) => ({
+  changeDate: timestampFromDate(new Date(event.metadata.createdAt)),
+  eventType: localizedEventType(event.type),
+  sequence: BigInt(event.revision + 1),
+  editorId: editor.userId,
+  editorDisplayName: editor.displayName,
+  resourceOwnerId: event.metadata.resourceOwner,
+  editorPreferredLoginName: editor.preferredLoginName,
+  editorAvatarUrl: "",
+});
+
 /** The ManagementService methods idledger serves, by name; every other method answers UNIMPLEMENTED. */
-export function createMethods(commands: Commands, queries: Queries): ReadonlyMap<string, ServedMethod> {
+export function createMethods(commands: Commands, queries: Queries, audit: AuditLog): ReadonlyMap<string, ServedMethod> {
   const handlers: Record<string, MethodHandler> = {
     async AddMachineUser(request: AddMachineUserRequest, caller) {
       const { userId, details } = await commands.addMachineUser(caller, {
@@ -86,6 +101,10 @@ export function createMethods(commands: Commands, queries: Queries): ReadonlyMap
     },
     async GetUserByID(request: GetUserByIDRequest, caller) {
       return { user: userPb(await queries.userById(request.id, caller.orgId)) };
+    },
+    async ListUserChanges(request: ListUserChangesRequest, caller) {
+      const { sequence = 0n, limit = 0, asc = false } = request.query ?? {};
+      return { result: (await audit.userChanges(request.userId, caller.orgId, { sequence: Number(sequence), limit, asc })).map(changePb) };
     },
     async AddOrg(request: AddOrgRequest, caller) {
       const { orgId, details } = await commands.addOrg(caller, { name: request.name });

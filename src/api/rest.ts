@@ -1,4 +1,4 @@
-import { create, fromJson, toJson, getExtension, type DescMessage, type DescMethod, type JsonObject } from "@bufbuild/protobuf";
+import { create, fromJson, toJson, getExtension, type DescMessage, type DescMethod, type DescService, type JsonObject } from "@bufbuild/protobuf";
 import { http as httpRule } from "@zitadel/proto/google/api/annotations_pb.js";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -22,7 +22,7 @@ interface Route {
  * REST exactly when it exists on gRPC, with the same path, verb and body mapping. Literal segments
  * win over variables (`/users/_search` before `/users/{id}`), as in grpc-gateway.
  */
-export function routesOf(methods: readonly DescMethod[]): Route[] {
+export function routesOf(methods: readonly DescMethod[], prefix = REST_PREFIX): Route[] {
   const routes: Route[] = [];
   for (const method of methods) {
     const rule = method.proto.options ? getExtension(method.proto.options, httpRule) : undefined;
@@ -31,7 +31,7 @@ export function routesOf(methods: readonly DescMethod[]): Route[] {
     const segments = pattern.value.split("/").filter(Boolean);
     routes.push({
       verb: pattern.case,
-      path: REST_PREFIX + "/" + segments.map(toExpressSegment).join("/"),
+      path: prefix + "/" + segments.map(toExpressSegment).join("/"),
       bodyStar: rule.body === "*",
       literalSegments: segments.filter((s) => !s.startsWith("{")).length,
       method,
@@ -48,11 +48,17 @@ function toExpressSegment(segment: string): string {
 
 const JSON_TYPES = /^application\/(.+\+)?json\s*(;|$)/i;
 
-/** The REST transport: protojson in, protojson out, errors as ZITADEL's gateway writes them. */
-export function restRouter(served: ReadonlyMap<string, ServedMethod>): express.Router {
+/**
+ * The REST transport: protojson in, protojson out, errors as ZITADEL's gateway writes them.
+ * One router per service: ManagementService under /management/v1, AdminService under /admin/v1.
+ */
+export function restRouter(
+  served: ReadonlyMap<string, ServedMethod>,
+  { service = ManagementService, prefix = REST_PREFIX }: { service?: DescService; prefix?: string } = {},
+): express.Router {
   const router = express.Router();
   const parseJson = express.json({ type: () => true, limit: "1mb" });
-  for (const route of routesOf(ManagementService.methods)) {
+  for (const route of routesOf(service.methods, prefix)) {
     const serve = served.get(route.method.name);
     router[route.verb](route.path, requireJson(route), parseJson, async (req: Request, res: Response) => {
       res.locals.route = route.path;

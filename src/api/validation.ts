@@ -52,7 +52,8 @@ function schemaOf(desc: DescMessage): Schema {
 function fieldSchema(field: DescField, rules: FieldRules | undefined): Schema {
   switch (field.fieldKind) {
     case "message":
-      return schemaOf(field.message);
+      // Well-known types (Timestamp, Duration, Struct) have their own JSON forms and no rules of ours.
+      return field.message.typeName.startsWith("google.protobuf.") ? {} : schemaOf(field.message);
     case "enum":
       return rules?.type.case === "enum" && rules.type.value.definedOnly ? { enum: field.enum.values.map((v) => v.name) } : {};
     case "scalar":

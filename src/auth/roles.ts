@@ -4,7 +4,8 @@
  */
 const rolePermissions: Readonly<Record<string, readonly string[]>> = {
   IAM_OWNER: ["*"],
-  ORG_OWNER: ["org.read", "org.write", "org.create", "org.member.read", "org.member.write", "user.read", "user.write"],
+  // events.read: idledger lets an org owner read its own org's events (src/audit/scope.ts).
+  ORG_OWNER: ["org.read", "org.write", "org.create", "org.member.read", "org.member.write", "user.read", "user.write", "events.read"],
   ORG_USER_MANAGER: ["org.read", "user.read", "user.write"],
 };
 

@@ -1,0 +1,27 @@
+/**
+ * ZITADEL's zitadel.v1.LocalizedMessage for event and aggregate types: the i18n key it uses
+ * (`EventTypes.user.machine.added`, `AggregateType.user`) and the English text.
+ */
+const eventTexts: Readonly<Record<string, string>> = {
+  "instance.added": "Instance added",
+  "instance.member.added": "Instance member added",
+  "org.added": "Organization created",
+  "org.domain.added": "Domain added",
+  "org.domain.verified": "Domain verified",
+  "org.domain.primary.set": "Primary domain set",
+  "org.member.added": "Organization member added",
+  "user.machine.added": "Technical user added",
+  "user.machine.changed": "Technical user changed",
+  "user.machine.secret.set": "Client secret set",
+  "user.human.added": "Person added",
+  "user.human.email.verified": "Email verified",
+  "user.human.phone.verified": "Phone verified",
+  "user.human.initialization.code.added": "Initialization code generated",
+  "user.personal.access.token.added": "Personal access token added",
+};
+
+const aggregateTexts: Readonly<Record<string, string>> = { instance: "Instance", org: "Organization", user: "User" };
+
+export const localizedEventType = (type: string) => ({ key: `EventTypes.${type}`, localizedMessage: eventTexts[type] ?? type });
+
+export const localizedAggregateType = (type: string) => ({ key: `AggregateTypes.${type}`, localizedMessage: aggregateTexts[type] ?? type });
