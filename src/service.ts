@@ -19,6 +19,7 @@ import { startProjector } from "./projections/projector.js";
 import type { ReadModel } from "./projections/readModel.js";
 import { reducers } from "./projections/reducers/index.js";
 import { createQueries } from "./queries/queries.js";
+import { createEventStream } from "./subscribers/eventStream.js";
 
 export interface RunningService {
   readonly url: string;
@@ -42,8 +43,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
   const audit = createAuditLog({ store, readModel });
+  const eventStream = createEventStream({ store, queries });
   const app = createApp({
     admin: createAdminMethods(queries, audit),
+    routers: [eventStream.router],
     served: createMethods(commands, queries, audit),
     logger,
     ready: async () => projector.waitFor(await store.headPosition(), 1000),
@@ -64,6 +67,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     port,
     store,
     async close() {
+      await eventStream.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
