@@ -15,6 +15,8 @@ export interface Config {
   readonly passwordScryptLogN: number;
   /** How long a query waits for the projection to reach the log's head. */
   readonly consistencyTimeoutMs: number;
+  /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,8 +33,17 @@ export function loadConfig(env: Env): Readonly<Config> {
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["error", "warn", "info", "debug"]),
     passwordScryptLogN: integer(env, "PASSWORD_SCRYPT_LOGN", 15, 10, 20),
     consistencyTimeoutMs: integer(env, "CONSISTENCY_TIMEOUT_MS", 2000, 0, 60000),
+    tls: tlsFiles(env),
   };
   return Object.freeze(config);
+}
+
+function tlsFiles(env: Env): Config["tls"] {
+  const certFile = env.TLS_CERT_FILE || undefined;
+  const keyFile = env.TLS_KEY_FILE || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  return Object.freeze({ certFile: resolve(certFile), keyFile: resolve(keyFile) });
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

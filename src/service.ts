@@ -1,8 +1,10 @@
-import { mkdir, open, rename } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server } from "node:net";
 import { createApp } from "./api/app.js";
+import { nonRpcHandler } from "./api/connect/fallback.js";
+import { rpcHandler } from "./api/connect/service.js";
+import { createListener } from "./api/listener.js";
 import { createAdminMethods } from "./api/adminMethods.js";
 import { createMethods } from "./api/methods.js";
 import { createAuditLog } from "./audit/auditLog.js";
@@ -44,17 +46,19 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
   const audit = createAuditLog({ store, readModel });
   const eventStream = createEventStream({ store, queries });
+  const served = createMethods(commands, queries, audit);
   const app = createApp({
     admin: createAdminMethods(queries, audit),
     routers: [eventStream.router],
-    served: createMethods(commands, queries, audit),
+    served,
     logger,
     ready: async () => projector.waitFor(await store.headPosition(), 1000),
   });
 
-  const server = createServer(app);
-  await listen(server, config.port, config.host);
-  const { port } = server.address() as AddressInfo;
+  const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
+  const listener = createListener(rpcHandler({ served, logger, fallback: nonRpcHandler(app) }), tls);
+  await listen(listener.server, config.port, config.host);
+  const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {
     port,
     eventStore: config.eventStoreUrl ? "eventstoredb" : "sqlite",
@@ -63,15 +67,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     port,
     store,
     async close() {
       await eventStream.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await listener.close();
       await projector.stop();
       await readModel.close();
       await store.close();

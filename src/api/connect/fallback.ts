@@ -1,0 +1,40 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type express from "express";
+import { encodeGrpcMessage } from "./grpcMessage.js";
+import type { HttpHandler } from "./service.js";
+
+/**
+ * Whatever is not a ManagementService RPC: a gRPC call to another service answers UNIMPLEMENTED as
+ * gRPC servers do (so `grpcurl` says "server does not support the reflection API"); everything
+ * else is express, over HTTP/1.1 or HTTP/2.
+ */
+export function nonRpcHandler(app: express.Express): HttpHandler {
+  const appOverHttp2 = expressOverHttp2(app);
+  return (req, res) => {
+    const contentType = req.headers["content-type"] ?? "";
+    if (contentType.startsWith("application/grpc")) {
+      const service = req.url?.split("/")[1] ?? "";
+      res.writeHead(200, { "content-type": contentType, "grpc-status": "12", "grpc-message": encodeGrpcMessage(`unknown service ${service}`) });
+      res.end();
+    } else if (req instanceof Http2ServerRequest) appOverHttp2(req, res as Http2ServerResponse);
+    else app(req as IncomingMessage, res as ServerResponse);
+  };
+}
+
+/**
+ * Express only knows node:http's request and response prototypes, and breaks on http2's
+ * compatibility objects (TLS clients pick HTTP/2 through ALPN, `curl --http2-prior-knowledge`
+ * does on cleartext). This gives express's methods an http2 prototype chain below them.
+ */
+function expressOverHttp2(app: express.Express): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+  const rebase = (expressPrototype: object, http2Prototype: object) => {
+    const methods = Object.getPrototypeOf(expressPrototype) as object;
+    return Object.create(Object.create(http2Prototype, Object.getOwnPropertyDescriptors(methods)), Object.getOwnPropertyDescriptors(expressPrototype)) as object;
+  };
+  const http2App = Object.create(app, {
+    request: { value: rebase(app.request, Http2ServerRequest.prototype) },
+    response: { value: rebase(app.response, Http2ServerResponse.prototype) },
+  }) as { handle(req: Http2ServerRequest, res: Http2ServerResponse): void };
+  return (req, res) => http2App.handle(req, res);
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import type { Message, MessageInitShape } from "@bufbuild/protobuf";
+import { ConnectError, createContextKey, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
+import { StatusError } from "../../errors.js";
+import type { Logger } from "../../logger.js";
+import type { ServedMethod } from "../pipeline.js";
+import { toConnectError } from "./errors.js";
+import { useSpecGrpcMessage } from "./grpcMessage.js";
+
+/** A request listener for node:http and node:http2 alike. */
+export type HttpHandler = ReturnType<typeof connectNodeAdapter>;
+
+const requestIdKey = createContextKey<string>("");
+
+/** gRPC's default limit for a received message. */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+export interface RpcHandlerOptions {
+  readonly served: ReadonlyMap<string, ServedMethod>;
+  readonly logger: Logger;
+  /** Every request that is not a ManagementService RPC (REST, health probes, unknown services). */
+  readonly fallback: HttpHandler;
+}
+
+/**
+ * `zitadel.management.v1.ManagementService` over gRPC, gRPC-web and Connect, from the same
+ * ServedMethods as REST; a method REST does not serve answers UNIMPLEMENTED here as it does there.
+ */
+export function rpcHandler({ served, logger, fallback }: RpcHandlerOptions): HttpHandler {
+  const implementation: Record<string, (request: Message, context: HandlerContext) => Promise<MessageInitShape<any>>> = {};
+  for (const method of ManagementService.methods) {
+    const serve = served.get(method.name);
+    implementation[method.localName] = async (request, context) => {
+      try {
+        if (!serve) throw new StatusError("Unimplemented", `method ${method.name} not implemented`);
+        return await serve(request, {
+          authorization: context.requestHeader.get("authorization") ?? undefined,
+          orgId: context.requestHeader.get("x-zitadel-orgid") ?? undefined,
+          requestId: context.values.get(requestIdKey),
+        });
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    };
+  }
+  const handler = connectNodeAdapter({
+    routes: (router) => router.service(ManagementService, implementation as Partial<ServiceImpl<typeof ManagementService>>),
+    fallback,
+    interceptors: [requestLog(logger)],
+    readMaxBytes: MAX_MESSAGE_BYTES,
+  });
+  return (req, res) => {
+    if (req.headers["content-type"]?.startsWith("application/grpc")) useSpecGrpcMessage(res);
+    handler(req, res);
+  };
+}
+
+/** One line per call, as REST writes it: method, protocol, gRPC code, duration, request id. */
+function requestLog(logger: Logger): Interceptor {
+  return (next) => async (request) => {
+    const started = process.hrtime.bigint();
+    const requestId = request.header.get("x-request-id")?.slice(0, 64) || randomUUID();
+    request.contextValues.set(requestIdKey, requestId);
+    const line = () => ({
+      requestId,
+      method: request.method.name,
+      protocol: protocolOf(request.header.get("content-type")),
+      durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    });
+    try {
+      const response = await next(request);
+      response.header.set("x-request-id", requestId);
+      logger.info("rpc", { ...line(), grpcCode: 0 });
+      return response;
+    } catch (thrown) {
+      const error = ConnectError.from(thrown);
+      error.metadata.set("x-request-id", requestId);
+      const entry = { ...line(), grpcCode: error.code, error: error.rawMessage };
+      if (error.code === 13 || error.code === 14) logger.error("rpc", { ...entry, cause: describeCause(error.cause) });
+      else logger.info("rpc", entry);
+      throw error;
+    }
+  };
+}
+
+const protocolOf = (contentType: string | null) =>
+  contentType?.startsWith("application/grpc-web") ? "grpc-web" : contentType?.startsWith("application/grpc") ? "grpc" : "connect";
+
+const describeCause = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { toJson, type DescMessage } from "@bufbuild/protobuf";
+import { ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { createAccessTokenInterceptor, createManagementClient } from "@zitadel/node/dist/api/index.js";
+import * as sdk from "@zitadel/node/dist/api/generated/zitadel/management.js";
+import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
+import { ErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
+import { ClientError, Metadata } from "nice-grpc";
+import { restClient, startTestService, type TestService } from "../support/service.js";
+
+/**
+ * The same calls through every RPC client ZITADEL's users have: ZITADEL's own Node SDK
+ * (@zitadel/node: nice-grpc, gRPC over h2c), and connect-node's gRPC-web and Connect transports
+ * over HTTP/1.1 and HTTP/2. Every answer is compared with what REST says about the same thing.
+ */
+
+/** What a call answered, in REST's JSON shape, whatever client made it. */
+type Outcome = { readonly ok: any } | { readonly error: { readonly code: number; readonly message: string; readonly ids: string[] } };
+
+/** Calls a ManagementService method by its local name (`addMachineUser`), with extra metadata. */
+type Caller = (method: string, request: object, headers?: Record<string, string>) => Promise<Outcome>;
+
+let service: TestService;
+let rest: ReturnType<typeof restClient>;
+
+before(async () => {
+  service = await startTestService();
+  rest = restClient(service);
+});
+after(() => service.dispose());
+
+/** @zitadel/node: ts-proto messages, whose `toJSON` is protojson, so REST's JSON compares directly. */
+function zitadelSdk(): Caller {
+  const client = createManagementClient(new URL(service.url).host, createAccessTokenInterceptor(service.adminToken));
+  return async (method, request, headers = {}) => {
+    let trailer = new Metadata();
+    try {
+      const name = method[0]!.toUpperCase() + method.slice(1);
+      const call = (client as unknown as Record<string, (r: object, o: object) => Promise<unknown>>)[method]!;
+      const codec = (sdk as unknown as Record<string, { toJSON(m: unknown): unknown }>)[`${name}Response`]!;
+      const response = await call(request, { metadata: Metadata(headers), onTrailer: (t: Metadata) => (trailer = t) });
+      return { ok: codec.toJSON(response) };
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+      // What an SDK user does to read ZITADEL's error id: decode grpc-status-details-bin.
+      const details = trailer.get("grpc-status-details-bin") as Uint8Array | undefined;
+      const status = details && findTrailerError(new Headers({ "grpc-status-details-bin": Buffer.from(details).toString("base64") }));
+      return { error: { code: error.code, message: error.details, ids: status ? errorIds(status) : [] } };
+    }
+  };
+}
+
+/** connect-node's transports: protobuf-es messages, turned into protojson. */
+function connectClient(transport: (interceptors: Interceptor[]) => Transport): Caller {
+  const bearer: Interceptor = (next) => (req) => {
+    if (!req.header.has("authorization")) req.header.set("authorization", `Bearer ${service.adminToken}`);
+    return next(req);
+  };
+  const client = createClient(ManagementService, transport([bearer])) as unknown as Record<string, (r: object, o: object) => Promise<unknown>>;
+  return async (method, request, headers = {}) => {
+    const output = ManagementService.methods.find((m) => m.localName === method)!.output;
+    try {
+      return { ok: toJson(output as DescMessage, (await client[method]!(request, { headers })) as never) };
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      return { error: { code: error.code, message: error.rawMessage, ids: errorIds(error) } };
+    }
+  };
+}
+
+const errorIds = (error: ConnectError) => error.findDetails(ErrorDetailSchema).map((detail) => detail.id);
+
+const ok = (outcome: Outcome) => {
+  if ("error" in outcome) assert.fail(`expected success, got ${JSON.stringify(outcome.error)}`);
+  return outcome.ok;
+};
+
+const clients: ReadonlyArray<readonly [string, () => Caller]> = [
+  ["gRPC over h2c, @zitadel/node", zitadelSdk],
+  ["gRPC-web over HTTP/1.1", () => connectClient((interceptors) => createGrpcWebTransport({ baseUrl: service.url, httpVersion: "1.1", interceptors }))],
+  ["Connect (JSON) over HTTP/1.1", () => connectClient((interceptors) => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", interceptors }))],
+  [
+    "Connect (binary) over HTTP/2",
+    () => connectClient((interceptors) => createConnectTransport({ baseUrl: service.url, httpVersion: "2", useBinaryFormat: true, interceptors })),
+  ],
+];
+
+for (const [name, makeCaller] of clients) {
+  describe(name, () => {
+    let call: Caller;
+    const unique = `${name.replace(/\W+/g, "-")}-${Date.now()}`;
+    before(() => {
+      call = makeCaller();
+    });
+
+    it("adds, updates and reads a machine user; the details read back identically over REST", async () => {
+      const added = ok(await call("addMachineUser", { userName: `machine-${unique}`, name: "Reporter", description: "reports" }));
+      assert.match(added.userId, /^\d+$/);
+      assert.equal(added.details.sequence, "1");
+
+      const updated = ok(await call("updateMachine", { userId: added.userId, name: "Reporter 2", description: "reports more" }));
+      assert.equal(updated.details.sequence, "2");
+      assert.equal(updated.details.creationDate, added.details.creationDate);
+
+      const secret = ok(await call("generateMachineSecret", { userId: added.userId }));
+      assert.equal(secret.clientId, `machine-${unique}`);
+      assert.equal(secret.clientSecret.length, 64);
+      assert.equal(secret.details.sequence, "3");
+
+      const read = ok(await call("getUserByID", { id: added.userId }));
+      assert.deepEqual(read.user.details, secret.details);
+      assert.deepEqual(read.user.machine, { name: "Reporter 2", description: "reports more", hasSecret: true });
+      const overRest = await rest("GET", `/management/v1/users/${added.userId}`);
+      assert.equal(overRest.status, 200);
+      assert.deepEqual(overRest.body, read);
+    });
+
+    it("adds a human user that reads back identically over REST", async () => {
+      const added = ok(
+        await call("addHumanUser", {
+          userName: `human-${unique}`,
+          profile: { firstName: "Ada", lastName: "Lovelace", preferredLanguage: "en" },
+          email: { email: "ada@example.com", isEmailVerified: true },
+          initialPassword: "Password1!",
+        }),
+      );
+      const read = ok(await call("getUserByID", { id: added.userId }));
+      assert.deepEqual(read.user.details, added.details);
+      assert.equal(read.user.state, "USER_STATE_ACTIVE");
+      assert.deepEqual(read.user.human.email, { email: "ada@example.com", isEmailVerified: true });
+      assert.equal(read.user.human.profile.displayName, "Ada Lovelace");
+      assert.deepEqual((await rest("GET", `/management/v1/users/${added.userId}`)).body, read);
+    });
+
+    it("works in the org named by x-zitadel-orgid metadata", async () => {
+      const org = await rest("POST", "/management/v1/orgs", { name: `org-${unique}` });
+      const added = ok(await call("addMachineUser", { userName: `in-org-${unique}`, name: "Org bot" }, { "x-zitadel-orgid": org.body.id }));
+      assert.equal(added.details.resourceOwner, org.body.id);
+    });
+
+    it("answers the health check without credentials", async () => {
+      assert.deepEqual(ok(await call("healthz", {}, { authorization: "" })), {});
+    });
+
+    it("answers errors with REST's code and message, and the error id in zitadel.v1.ErrorDetail", async () => {
+      ok(await call("addMachineUser", { userName: `taken-${unique}`, name: "First" }));
+      const cases = [
+        { code: 3, method: "addMachineUser", request: { userName: "", name: "x" }, rest: ["POST", "/management/v1/users/machine", { userName: "", name: "x" }] },
+        {
+          code: 3,
+          id: "COMMA-VoaRj",
+          method: "addHumanUser",
+          request: { userName: `weak-${unique}`, profile: { firstName: "W", lastName: "P" }, email: { email: "w@example.com" }, initialPassword: "password1!" },
+          rest: ["POST", "/management/v1/users/human", { userName: `weak-${unique}`, profile: { firstName: "W", lastName: "P" }, email: { email: "w@example.com" }, initialPassword: "password1!" }],
+        },
+        { code: 5, id: "QUERY-Dfbg2", method: "getUserByID", request: { id: "404" }, rest: ["GET", "/management/v1/users/404"] },
+        { code: 5, id: "COMMAND-5M0od", method: "updateMachine", request: { userId: "404", name: "n" }, rest: ["PUT", "/management/v1/users/404/machine", { name: "n" }] },
+        { code: 6, id: "V3-DKcYh", method: "addMachineUser", request: { userName: `taken-${unique}`, name: "Second" }, rest: ["POST", "/management/v1/users/machine", { userName: `taken-${unique}`, name: "Second" }] },
+        { code: 7, id: "AUTH-Bs7Ds", method: "getUserByID", request: { id: "1" }, headers: { "x-zitadel-orgid": "404" }, rest: ["GET", "/management/v1/users/1", undefined, { orgId: "404" }] },
+        { code: 16, method: "getUserByID", request: { id: "1" }, headers: { authorization: "" }, rest: ["GET", "/management/v1/users/1", undefined, { token: null }] },
+        { code: 16, id: "AUTH-7fs1e", method: "getUserByID", request: { id: "1" }, headers: { authorization: "Bearer nope" }, rest: ["GET", "/management/v1/users/1", undefined, { token: "nope" }] },
+        { code: 12, method: "listUsers", request: {}, rest: ["POST", "/management/v1/users/_search", {}] },
+      ] as const;
+      for (const c of cases) {
+        const overRest = await rest(...(c.rest as unknown as Parameters<typeof rest>));
+        const outcome = await call(c.method, c.request, "headers" in c ? c.headers : {});
+        const label = `${c.method} → ${c.code}`;
+        assert.ok("error" in outcome, `${label}: expected an error`);
+        assert.equal(outcome.error.code, c.code, label);
+        assert.equal(overRest.body.code, c.code, label);
+        assert.equal(outcome.error.message, overRest.body.message, label);
+        assert.deepEqual(outcome.error.ids, overRest.body.details.map((d: { id: string }) => d.id), label);
+        assert.deepEqual(outcome.error.ids, "id" in c ? [c.id] : [], label);
+      }
+    });
+  });
+}
