@@ -17,9 +17,10 @@ import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
-import { startProjector } from "./projections/projector.js";
+import { startProjector, type Projector } from "./projections/projector.js";
 import type { ReadModel } from "./projections/readModel.js";
 import { reducers } from "./projections/reducers/index.js";
+import { startRedisReadSide } from "./projections/redis/readSide.js";
 import { createQueries } from "./queries/queries.js";
 import { createEventStream } from "./subscribers/eventStream.js";
 
@@ -36,10 +37,9 @@ export const ADMIN_PAT_FILE = "admin.pat";
 /** The composition root below `main`: picks the adapters the configuration names and wires them. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   await mkdir(config.dataDir, { recursive: true });
-  const store = withEventSchemas(await openEventStore(config, logger));
-  const readModel = await openReadModel(config, logger);
-  const projector = startProjector({ store, readModel, reducers, onError: (error) => logger.error("projection failed", { error: String(error) }) });
-  const queries = createQueries({ store, readModel, projector, consistencyTimeoutMs: config.consistencyTimeoutMs });
+  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
+  const { store, readModel } = readSide;
+  const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs });
   const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
@@ -52,7 +52,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     routers: [eventStream.router],
     served,
     logger,
-    ready: async () => projector.waitFor(await store.headPosition(), 1000),
+    ready: async () => readSide.progress.waitFor(await store.headPosition(), 1000),
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
@@ -73,22 +73,52 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     async close() {
       await eventStream.close();
       await listener.close();
-      await projector.stop();
-      await readModel.close();
+      await readSide.close();
       await store.close();
     },
   };
 }
 
-async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
+export async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
   if (config.eventStoreUrl) throw new Error("EVENTSTORE_URL is set, but this build has no EventStoreDB adapter yet");
   logger.warn("using the embedded SQLite event log (development default); set EVENTSTORE_URL for EventStoreDB", { dataDir: config.dataDir });
   return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite") });
 }
 
-async function openReadModel(config: Config, _logger: Logger): Promise<ReadModel> {
-  if (config.redisUrl) throw new Error("REDIS_URL is set, but this build has no Redis read model yet");
-  return createMemoryReadModel();
+interface ReadSide {
+  /** The store commands append through. */
+  readonly store: EventStore;
+  readonly readModel: ReadModel;
+  /** Read-your-writes: waits until what queries read has reached a log position. */
+  readonly progress: Pick<Projector, "waitFor">;
+  close(): Promise<void>;
+}
+
+/** Redis, shared by any number of instances, one of which projects; or memory, projected in-process. */
+async function openReadSide(config: Config, store: EventStore, logger: Logger): Promise<ReadSide> {
+  if (config.redisUrl) {
+    return startRedisReadSide({
+      url: config.redisUrl,
+      store,
+      // The embedded log's subscriptions see only this process's appends; EventStoreDB's see all.
+      subscriptionsSeeAllAppends: config.eventStoreUrl !== undefined,
+      reducers,
+      runProjector: config.runProjector,
+      leaseMs: config.projectorLeaseMs,
+      logger,
+    });
+  }
+  const readModel = createMemoryReadModel();
+  const projector = startProjector({ store, readModel, reducers, onError: (error) => logger.error("projection failed", { error: String(error) }) });
+  return {
+    store,
+    readModel,
+    progress: projector,
+    async close() {
+      await projector.stop();
+      await readModel.close();
+    },
+  };
 }
 
 /** Writes a secret file atomically with mode 0600: the token is on disk whole or not at all. */

@@ -14,7 +14,7 @@ import {
 export interface QueriesConfig {
   readonly store: EventStore;
   readonly readModel: ReadModel;
-  readonly projector: Projector;
+  readonly projector: Pick<Projector, "waitFor">;
   /** How long a request waits for the projection to reach the log's head before it reads what there is. */
   readonly consistencyTimeoutMs: number;
 }

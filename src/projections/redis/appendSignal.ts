@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Redis } from "ioredis";
+import type { RecordedEvent } from "../../events/envelope.js";
+import type { EventStore, Subscription } from "../../events/eventStore.js";
+
+export interface AppendSignal {
+  /** The store, announcing each append on the channel once it is acknowledged. */
+  announcing(store: EventStore): EventStore;
+  /**
+   * The store, with subscriptions that read the log again whenever an append is announced (by any
+   * process), or every `pollMs` when none is: they see appends made by every process.
+   */
+  following(store: EventStore): EventStore;
+  close(): void;
+}
+
+const pageSize = 500;
+
+/**
+ * Several processes sharing one SQLite log (each API instance appends) while only the lease
+ * holder projects: the embedded store's subscriptions wake on this process's commits only, so
+ * every instance announces its appends on a Redis channel and the projector follows the log by
+ * reading it when told there is more. The slow poll covers announcements lost while Redis was away.
+ */
+export function createAppendSignal({
+  redis,
+  subscriber,
+  channel,
+  pollMs = 1000,
+}: {
+  readonly redis: Redis;
+  readonly subscriber: Redis;
+  readonly channel: string;
+  readonly pollMs?: number;
+}): AppendSignal {
+  let wake = () => {};
+  let next = new Promise<void>((resolve) => (wake = resolve));
+  const notify = () => {
+    const wakeWaiters = wake;
+    next = new Promise<void>((resolve) => (wake = resolve));
+    wakeWaiters();
+  };
+  const onMessage = (from: string) => from === channel && notify();
+  subscriber.on("message", onMessage);
+  subscriber.subscribe(channel).catch(() => {});
+
+  return {
+    announcing: (store) => ({
+      ...store,
+      async append(stream, events, options) {
+        const result = await store.append(stream, events, options);
+        notify();
+        const head = result.events.at(-1)?.position;
+        // The append stands whether or not the announcement goes out; the poll catches up.
+        if (head !== undefined) redis.publish(channel, head.toString()).catch(() => {});
+        return result;
+      },
+    }),
+    following: (store) => ({
+      ...store,
+      subscribe: ({ from = 0n } = {}) => followLog(store, () => next, pollMs, from),
+    }),
+    close() {
+      subscriber.off("message", onMessage);
+      subscriber.unsubscribe(channel).catch(() => {});
+      wake();
+    },
+  };
+}
+
+function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: number, from: bigint): Subscription {
+  const closing = new AbortController();
+
+  async function* follow(): AsyncGenerator<RecordedEvent> {
+    let after = from;
+    while (!closing.signal.aborted) {
+      // Taken before reading, so that an append landing during the read still wakes the next wait.
+      const appended = nextAppend();
+      let read = 0;
+      for await (const event of store.readAll({ from: after, maxCount: pageSize })) {
+        if (closing.signal.aborted) return;
+        yield event;
+        after = event.position;
+        read++;
+      }
+      if (read > 0) continue;
+      await Promise.race([appended, sleep(pollMs, undefined, { signal: closing.signal, ref: false }).catch(() => {})]);
+    }
+  }
+
+  const events = follow();
+  return {
+    [Symbol.asyncIterator]: () => events,
+    async close() {
+      closing.abort();
+      await events.return(undefined);
+    },
+  };
+}

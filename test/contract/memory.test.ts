@@ -1,0 +1,4 @@
+import { createMemoryReadModel } from "../../src/projections/memory/memoryReadModel.js";
+import { testReadModel } from "./readModel.js";
+
+testReadModel("memory", async () => createMemoryReadModel());
