@@ -35,6 +35,7 @@ describe("redis read model", { skip: skipReason }, () => {
   it("keeps every key under its prefix", async () => {
     const keys = freshKeys();
     const ownDatabase = connectRedis(`${server!.url}/3`);
+    await whenReady(ownDatabase, 5000);
     try {
       const readModel = createRedisReadModel({ redis: ownDatabase, keys });
       await readModel.commit([put("1", { n: 1 })], 1n);
