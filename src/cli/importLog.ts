@@ -1,0 +1,80 @@
+import type { NewEvent, RecordedEvent } from "../events/envelope.js";
+import type { AppendResult, EventStore, UniqueConstraint } from "../events/eventStore.js";
+import type { OrgAdded, OrgDomain } from "../events/org.js";
+import type { HumanAdded, MachineAdded } from "../events/user.js";
+import { uniqueConstraint } from "../commands/uniqueConstraints.js";
+
+export interface ImportOptions {
+  /** Import into a store that already holds events (appends still check every revision). */
+  readonly force?: boolean;
+}
+
+/**
+ * The unique values an event claims, as the command that wrote it claimed them, so that an
+ * imported log refuses a taken userName exactly as the original did.
+ */
+function claims(event: RecordedEvent): UniqueConstraint[] {
+  switch (event.type) {
+    case "user.machine.added":
+    case "user.human.added":
+      return [uniqueConstraint("usernames", "add", (event.data as MachineAdded | HumanAdded).userName)];
+    case "org.added":
+      return [uniqueConstraint("orgnames", "add", (event.data as OrgAdded).name)];
+    case "org.domain.added":
+      return [uniqueConstraint("orgdomains", "add", (event.data as OrgDomain).domain)];
+    default:
+      return [];
+  }
+}
+
+const maxEventsPerAppend = 500;
+// Appends submitted together share a transaction (the store's group commit); this many at once.
+const appendsInFlight = 256;
+
+/**
+ * Appends the events in order, each stream's at the revisions they had: consecutive events of one
+ * stream go in one append that expects the stream's previous revision, so a gap, a repeat or a
+ * stream that already exists fails the import. Verify the input first (`verifyLog`): a failure
+ * half-way leaves what was appended before it.
+ */
+export async function importLog(store: EventStore, events: AsyncIterable<RecordedEvent>, { force = false }: ImportOptions = {}, onEvents: (count: number) => void = () => {}): Promise<number> {
+  if (!force && (await store.headPosition()) !== 0n) throw new Error("the target event store is not empty (use --force to import into it anyway)");
+  let inFlight: Promise<AppendResult>[] = [];
+  let batch: RecordedEvent[] = [];
+  let count = 0;
+
+  const submit = () => {
+    const first = batch[0];
+    if (!first) return;
+    const newEvents: NewEvent[] = batch.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
+    const size = batch.length;
+    inFlight.push(
+      store
+        .append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: batch.flatMap(claims) })
+        .then((result) => {
+          onEvents(size);
+          return result;
+        }),
+    );
+    batch = [];
+  };
+  const settle = async () => {
+    const pending = inFlight;
+    inFlight = [];
+    await Promise.all(pending);
+  };
+
+  for await (const event of events) {
+    const last = batch.at(-1);
+    if (last?.stream === event.stream && event.revision !== last.revision + 1) {
+      throw new Error(`${event.stream}: revision ${event.revision} follows ${last.revision}`);
+    }
+    if (last && (last.stream !== event.stream || batch.length >= maxEventsPerAppend)) submit();
+    batch.push(event);
+    count++;
+    if (inFlight.length >= appendsInFlight) await settle();
+  }
+  submit();
+  await settle();
+  return count;
+}

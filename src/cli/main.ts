@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+import { createReadStream, createWriteStream } from "node:fs";
+import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { parseArgs } from "node:util";
+import type { RecordedEvent } from "../events/envelope.js";
+import type { EventStore } from "../events/eventStore.js";
+import { withEventSchemas } from "../events/validatingStore.js";
+import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
+import { exportLog } from "./exportLog.js";
+import { importLog } from "./importLog.js";
+import { readJsonLines } from "./jsonLines.js";
+import { openStore, type StoreLocation } from "./openStore.js";
+import { startProgress } from "./progress.js";
+import { rebuildProjections } from "./rebuild.js";
+import { verifyLog, type VerifyReport } from "./verifyLog.js";
+
+const usage = `usage: idledger <command> [options]
+
+  export   [--from POS] [--to POS] [--out FILE]   the log as JSON Lines (stdout unless --out)
+  import   --in FILE [--force]                    a JSON Lines export into an empty log
+  verify   [--in FILE]                            ids unique, revisions contiguous, schemas valid
+  rebuild                                         replay the log through every projection
+
+  where the log is --db FILE, or events.sqlite in --data-dir DIR (default $DATA_DIR or ./.data).
+  Stop the service before import.`;
+
+class UsageError extends Error {}
+
+// The CLI's composition root: the only place here that reads process.env and argv.
+async function main(argv: readonly string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      "data-dir": { type: "string" },
+      db: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      out: { type: "string" },
+      in: { type: "string" },
+      force: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(usage + "\n");
+    return values.help ? 0 : 2;
+  }
+  const location: StoreLocation = { dataDir: values["data-dir"] ?? process.env.DATA_DIR ?? ".data", ...(values.db ? { db: values.db } : {}) };
+
+  switch (command) {
+    case "export":
+      return withStore(location, true, async (store) => {
+        const from = position(values.from, "--from") ?? 0n;
+        const to = position(values.to, "--to");
+        const head = await store.headPosition();
+        const progress = startProgress("export", Number((to !== undefined && to < head ? to : head) - from));
+        const out: Writable = values.out ? createWriteStream(values.out) : process.stdout;
+        await exportLog(store, out, { from, ...(to !== undefined ? { to } : {}) }, (n) => progress.add(n));
+        if (values.out) {
+          out.end();
+          await finished(out);
+        }
+        progress.done();
+        return 0;
+      });
+    case "import": {
+      const file = values.in;
+      if (!file) throw new UsageError("import needs --in FILE");
+      const report = await verifyWithProgress("verify", readJsonLines(lines(file)));
+      if (!printReport(report)) return 1;
+      return withStore(location, false, async (store) => {
+        const progress = startProgress("import", report.events);
+        await importLog(store, readJsonLines(lines(file)), { force: values.force ?? false }, (n) => progress.add(n));
+        progress.done();
+        return 0;
+      });
+    }
+    case "verify": {
+      if (values.in) return printReport(await verifyWithProgress("verify", readJsonLines(lines(values.in)))) ? 0 : 1;
+      return withStore(location, true, async (store) => (printReport(await verifyWithProgress("verify", store.readAll(), Number(await store.headPosition()))) ? 0 : 1));
+    }
+    case "rebuild":
+      return withStore(location, true, async (store) => {
+        const head = await store.headPosition();
+        const progress = startProgress("rebuild", Number(head));
+        let reported = 0n;
+        const reached = await rebuildProjections(withEventSchemas(store), createMemoryReadModel(), (p) => {
+          progress.add(Number(p - reported));
+          reported = p;
+        });
+        progress.done();
+        process.stderr.write(`rebuild: projections reached position ${reached}\n`);
+        return 0;
+      });
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+async function withStore(location: StoreLocation, mustExist: boolean, run: (store: EventStore) => Promise<number>): Promise<number> {
+  const store = openStore(location, { mustExist });
+  try {
+    return await run(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function verifyWithProgress(label: string, events: AsyncIterable<RecordedEvent>, total = 0): Promise<VerifyReport> {
+  const progress = startProgress(label, total);
+  const report = await verifyLog(events, () => progress.add(1));
+  progress.done();
+  return report;
+}
+
+function printReport(report: VerifyReport): boolean {
+  const ok = report.problemCount === 0;
+  process.stderr.write(`verify: ${report.events} events in ${report.streams} streams, ${ok ? "well-formed" : `${report.problemCount} problems`}\n`);
+  for (const problem of report.problems) process.stderr.write(`  ${problem}\n`);
+  return ok;
+}
+
+const lines = (file: string) => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+
+function position(raw: string | undefined, name: string): bigint | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be an event position (a decimal number)`);
+  return BigInt(raw);
+}
+
+// Should the event loop empty before a command settles, the exit says it did not finish.
+process.exitCode = 1;
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error: unknown) => {
+    process.stderr.write(`idledger: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof UsageError) process.stderr.write(usage + "\n");
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  },
+);

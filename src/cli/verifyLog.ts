@@ -1,0 +1,51 @@
+import type { RecordedEvent } from "../events/envelope.js";
+import { upcast } from "../events/registry.js";
+
+export interface VerifyReport {
+  readonly events: number;
+  readonly streams: number;
+  /** The first problems found (at most `maxProblems`); empty when the log is well-formed. */
+  readonly problems: readonly string[];
+  readonly problemCount: number;
+}
+
+const maxProblems = 20;
+
+/**
+ * Checks that a log is well-formed: ids unique, positions strictly increasing, each stream's
+ * revisions contiguous from 0, every payload valid under its type's schema (after upcasting),
+ * metadata complete.
+ */
+export async function verifyLog(events: AsyncIterable<RecordedEvent>, onEvent: () => void = () => {}): Promise<VerifyReport> {
+  const ids = new Set<string>();
+  const nextRevision = new Map<string, number>();
+  const problems: string[] = [];
+  let problemCount = 0;
+  let count = 0;
+  let lastPosition = -1n;
+  const problem = (event: RecordedEvent, text: string) => {
+    if (problemCount++ < maxProblems) problems.push(`position ${event.position} (${event.stream}@${event.revision}, ${event.id}): ${text}`);
+  };
+
+  for await (const event of events) {
+    count++;
+    onEvent();
+    if (ids.has(event.id)) problem(event, "duplicate event id");
+    ids.add(event.id);
+    if (event.position <= lastPosition) problem(event, `position not after ${lastPosition}`);
+    lastPosition = event.position;
+    const expected = nextRevision.get(event.stream) ?? 0;
+    if (event.revision !== expected) problem(event, `revision ${event.revision}, expected ${expected}`);
+    nextRevision.set(event.stream, event.revision + 1);
+    const { metadata } = event;
+    if (typeof metadata.resourceOwner !== "string" || typeof metadata.editorUser !== "string" || Number.isNaN(Date.parse(metadata.createdAt))) {
+      problem(event, "metadata lacks resourceOwner, editorUser or a valid createdAt");
+    }
+    try {
+      upcast(event);
+    } catch (error) {
+      problem(event, (error as Error).message);
+    }
+  }
+  return { events: count, streams: nextRevision.size, problems, problemCount };
+}
