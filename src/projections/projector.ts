@@ -52,16 +52,13 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
         return readModel.get<T>(collection, id);
       },
     };
-    const writes: Write[] = [];
     for (const event of events) {
       const reducer = reducers[event.type];
       if (!reducer) continue;
-      for (const write of await reducer(event, view)) {
-        overlay.set(`${write.collection}\0${write.id}`, write);
-        writes.push(write);
-      }
+      for (const write of await reducer(event, view)) overlay.set(`${write.collection}\0${write.id}`, write);
     }
-    await readModel.commit(writes, last.position);
+    // Only each document's last write matters: the batch commits its end state.
+    await readModel.commit([...overlay.values()], last.position);
     advance(last.position);
   }
 
