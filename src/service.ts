@@ -12,6 +12,7 @@ import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
 import type { Config } from "./config.js";
 import type { EventStore } from "./events/eventStore.js";
+import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
@@ -80,7 +81,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 }
 
 export async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
-  if (config.eventStoreUrl) throw new Error("EVENTSTORE_URL is set, but this build has no EventStoreDB adapter yet");
+  if (config.eventStoreUrl) return openEsdbEventStore(config.eventStoreUrl);
   logger.warn("using the embedded SQLite event log (development default); set EVENTSTORE_URL for EventStoreDB", { dataDir: config.dataDir });
   return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite") });
 }

@@ -1,0 +1,142 @@
+import { createHash, randomUUID } from "node:crypto";
+import { BACKWARDS, END, FORWARDS, NO_STREAM, StreamNotFoundError, WrongExpectedVersionError, type RecordedEvent as EsdbRecordedEvent } from "@eventstore/db-client";
+import { UniqueConstraintViolation } from "../errors.js";
+import type { UniqueConstraint } from "../eventStore.js";
+import type { EsdbClient } from "./client.js";
+import { toStoreError } from "./driverErrors.js";
+import { constraintsOf } from "./envelope.js";
+
+export const RESERVED = "idledger.unique.reserved";
+export const RELEASED = "idledger.unique.released";
+
+/** Who a reservation is for: the event that needs the value, in the stream it is appended to. */
+export interface Reserved {
+  readonly owner: string;
+  readonly eventId: string;
+  readonly reservedAt: string;
+}
+
+/** A reservation stream as it stands: free or held, at its last revision (undefined: no stream yet). */
+interface Reservation {
+  readonly constraint: UniqueConstraint;
+  readonly stream: string;
+  readonly revision: bigint | undefined;
+  readonly held: boolean;
+  readonly owner: string | undefined;
+}
+
+export interface ReservationPlan {
+  /** Reservations to take before the append. */
+  readonly takes: readonly Reservation[];
+  /** Reservations to release once the append stands. */
+  readonly releases: readonly Reservation[];
+}
+
+/** One stream per unique value, its name a hash of the value (which may be long, or personal). */
+export const reservationStream = ({ name, value }: UniqueConstraint): string =>
+  `$unique-${name}-${createHash("sha256").update(value).digest("hex")}`;
+
+/**
+ * Uniqueness without transactions: a value is held by the last `reserved` event of its stream,
+ * taken with an expected revision (so exactly one of racing takers wins), released by a
+ * compensating `released` event. A holder is checked before it is believed:
+ * - its event is in its owner's stream: held (unless a later event there removed the value, a
+ *   release decided but never written);
+ * - its event is not there yet: held while the append may still be in flight, free once
+ *   `abandonAfterMs` have passed (the taker crashed between reserving and appending).
+ */
+export function createReservations(client: EsdbClient, { abandonAfterMs, now }: { abandonAfterMs: number; now: () => number }) {
+  async function lastEvent(stream: string): Promise<EsdbRecordedEvent | undefined> {
+    try {
+      for await (const { event } of client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })) return event;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      throw toStoreError(error);
+    }
+    return undefined;
+  }
+
+  async function streamEvents(stream: string): Promise<EsdbRecordedEvent[]> {
+    const events: EsdbRecordedEvent[] = [];
+    try {
+      for await (const { event } of client.readStream(stream, { direction: FORWARDS, fromRevision: 0n })) if (event) events.push(event);
+    } catch (error) {
+      if (!(error instanceof StreamNotFoundError)) throw toStoreError(error);
+    }
+    return events;
+  }
+
+  // Whether the holder's claim stands: its event landed and no later event of its removed the value.
+  async function stillHeld(constraint: UniqueConstraint, holder: Reserved): Promise<boolean> {
+    const events = await streamEvents(holder.owner);
+    const at = events.findIndex((event) => event.id === holder.eventId);
+    if (at === -1) return now() - Date.parse(holder.reservedAt) < abandonAfterMs;
+    const released = events
+      .slice(at + 1)
+      .some((event) => constraintsOf(event).some((c) => c.action === "remove" && c.name === constraint.name && c.value === constraint.value));
+    return !released;
+  }
+
+  async function read(constraint: UniqueConstraint): Promise<Reservation> {
+    const stream = reservationStream(constraint);
+    const last = await lastEvent(stream);
+    if (!last) return { constraint, stream, revision: undefined, held: false, owner: undefined };
+    const holder = last.type === RESERVED ? (last.data as unknown as Reserved) : undefined;
+    const held = holder !== undefined && (await stillHeld(constraint, holder));
+    return { constraint, stream, revision: last.revision, held, owner: held ? holder?.owner : undefined };
+  }
+
+  return {
+    /**
+     * Plays the constraints in order against the values as they are now ("remove x, add x" is
+     * allowed), throwing UniqueConstraintViolation at the first that cannot be met.
+     */
+    async plan(constraints: readonly UniqueConstraint[], owner: string): Promise<ReservationPlan> {
+      const byValue = new Map<string, { readonly before: Reservation; held: boolean }>();
+      for (const constraint of constraints) {
+        const key = `${constraint.name}\0${constraint.value}`;
+        let entry = byValue.get(key);
+        if (!entry) {
+          const before = await read(constraint);
+          entry = { before, held: before.held };
+          byValue.set(key, entry);
+        }
+        if (constraint.action === "add" ? entry.held : !entry.held) throw new UniqueConstraintViolation(constraint);
+        entry.held = constraint.action === "add";
+      }
+      const entries = [...byValue.values()];
+      return {
+        // A value held before and after passes to this owner (it was removed and added again).
+        takes: entries.filter(({ before, held }) => held && (!before.held || before.owner !== owner)).map(({ before }) => before),
+        releases: entries.filter(({ before, held }) => before.held && !held).map(({ before }) => before),
+      };
+    },
+
+    /** Takes a value for `holder`; losing a race for it is a violation. Returns the reservation held. */
+    async take(reservation: Reservation, holder: Reserved, deadline: number): Promise<Reservation> {
+      const event = { id: randomUUID(), contentType: "application/json" as const, type: RESERVED, data: { ...holder }, metadata: {} };
+      try {
+        const { nextExpectedRevision } = await client.appendToStream(reservation.stream, [event], {
+          expectedRevision: reservation.revision ?? NO_STREAM,
+          deadline,
+        });
+        return { ...reservation, revision: nextExpectedRevision, held: true, owner: holder.owner };
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) throw new UniqueConstraintViolation(reservation.constraint);
+        throw toStoreError(error);
+      }
+    },
+
+    /**
+     * Gives a value back if it is still held as `reservation` says. Best effort: a release that
+     * does not land is recognised later (see above), so it never fails the caller.
+     */
+    async release(reservation: Reservation): Promise<void> {
+      if (reservation.revision === undefined) return;
+      const event = { id: randomUUID(), contentType: "application/json" as const, type: RELEASED, data: { owner: reservation.owner ?? "" }, metadata: {} };
+      await client.appendToStream(reservation.stream, [event], { expectedRevision: reservation.revision }).catch(() => {});
+    },
+  };
+}
+
+export type Reservations = ReturnType<typeof createReservations>;
