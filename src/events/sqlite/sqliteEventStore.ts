@@ -21,7 +21,7 @@ export interface SqliteEventStore extends EventStore {
   stats(): GroupCommitStats;
 }
 
-const pageSize = 500;
+const pageSize = 2000;
 
 /**
  * Opens (or creates) an event store in one SQLite file: WAL, fsync on every commit, and appends

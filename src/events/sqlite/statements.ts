@@ -1,15 +1,9 @@
 import type Database from "better-sqlite3";
 import type { NewEvent, RecordedEvent } from "../envelope.js";
 
-interface EventRow {
-  readonly position: bigint;
-  readonly id: string;
-  readonly stream: string;
-  readonly revision: bigint;
-  readonly type: string;
-  readonly data: string;
-  readonly metadata: string;
-}
+// Rows come back as arrays (better-sqlite3's raw mode, about twice as fast to decode as objects).
+const columns = "position, id, stream, revision, type, data, metadata";
+type EventRow = readonly [position: bigint, id: string, stream: string, revision: bigint, type: string, data: string, metadata: string];
 
 export type Statements = ReturnType<typeof prepareStatements>;
 
@@ -17,11 +11,12 @@ export type Statements = ReturnType<typeof prepareStatements>;
 export function prepareStatements(db: Database.Database) {
   const lastRevision = db.prepare("SELECT MAX(revision) FROM events WHERE stream = ?").pluck();
   const headPosition = db.prepare("SELECT MAX(position) FROM events").pluck().safeIntegers();
-  const eventById = db.prepare("SELECT * FROM events WHERE id = ?").safeIntegers();
+  const eventById = db.prepare(`SELECT ${columns} FROM events WHERE id = ?`).safeIntegers().raw();
   const streamFrom = db
-    .prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?")
-    .safeIntegers();
-  const eventsAfter = db.prepare("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?").safeIntegers();
+    .prepare(`SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+    .safeIntegers()
+    .raw();
+  const eventsAfter = db.prepare(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`).safeIntegers().raw();
   const insertEvent = db
     .prepare("INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)")
     .safeIntegers();
@@ -53,14 +48,6 @@ export function prepareStatements(db: Database.Database) {
   };
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
-    stream: row.stream,
-    revision: Number(row.revision),
-    position: row.position,
-  };
+function toRecorded([position, id, stream, revision, type, data, metadata]: EventRow): RecordedEvent {
+  return { id, type, data: JSON.parse(data), metadata: JSON.parse(metadata), stream, revision: Number(revision), position };
 }
