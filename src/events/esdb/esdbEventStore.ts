@@ -132,18 +132,20 @@ export function createEsdbEventStore({
       return subscription;
     },
 
+    // Asked on every request (read-your-writes): small pages, as the head is nearly always on the first.
     async headPosition() {
+      const headPageSize = Math.min(pageSize, 32);
       let before = END as typeof END | bigint;
       for (;;) {
         const page: AllStreamRecordedEvent[] = [];
         await translated(async () => {
-          const read = client.readAll({ direction: BACKWARDS, fromPosition: before === END ? END : logPosition(before), maxCount: pageSize });
+          const read = client.readAll({ direction: BACKWARDS, fromPosition: before === END ? END : logPosition(before), maxCount: headPageSize });
           for await (const { event } of read) if (event) page.push(event);
         });
         const ours = page.find((event) => !isSystemEvent(event));
         if (ours) return ours.position.commit;
         const oldest = page.at(-1);
-        if (!oldest || page.length < pageSize) return 0n;
+        if (!oldest || page.length < headPageSize) return 0n;
         before = oldest.position.commit;
       }
     },
