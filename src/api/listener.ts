@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import http2, { type Http2Session } from "node:http2";
 import net, { type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { HttpHandler } from "./connect/service.js";
 
 export interface Listener {
@@ -30,34 +31,31 @@ export function createListener(handler: HttpHandler, tls?: TlsKeyPair): Listener
   const drain = draining(handler);
   if (tls) {
     const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true }, drain.handler);
-    server.on("session", drain.track);
+    server.on("session", drain.session);
+    server.on("secureConnection", (socket: TLSSocket) => {
+      if (socket.alpnProtocol !== "h2") drain.connection(socket);
+    });
     return { server, close: () => drain.close(server) };
   }
 
   const http1 = http.createServer(drain.handler);
   const h2c = http2.createServer(drain.handler);
-  h2c.on("session", drain.track);
-  const sniffing = new Set<Socket>();
+  h2c.on("session", drain.session);
   const server = net.createServer((socket) => {
-    sniffing.add(socket);
+    // Not yet sorted: counts as an idle HTTP/1.1 connection, so that a stop closes it.
+    drain.connection(socket);
     routeByPreface(socket, (isHttp2) => {
-      sniffing.delete(socket);
-      if (isHttp2) h2c.emit("connection", socket);
-      else {
+      if (isHttp2) {
+        drain.forget(socket);
+        h2c.emit("connection", socket);
+      } else {
         http1.emit("connection", socket);
         // node:http parses straight from the handle; the bytes read so far reach it as 'data'.
         socket.resume();
       }
     });
   });
-  return {
-    server,
-    async close() {
-      for (const socket of sniffing) socket.destroy();
-      http1.closeIdleConnections();
-      await drain.close(server);
-    },
-  };
+  return { server, close: () => drain.close(server) };
 }
 
 /** Reads until the bytes so far differ from the HTTP/2 preface or match all of it, then hands the socket over, unread. */
@@ -82,18 +80,39 @@ function routeByPreface(socket: Socket, handOver: (isHttp2: boolean) => void): v
 }
 
 /**
- * Graceful stop for both protocols: once closing, HTTP/1.1 responses say `Connection: close` and
- * HTTP/2 sessions get a GOAWAY that lets their open streams finish.
+ * Graceful stop for both protocols: in-flight requests finish; HTTP/1.1 connections close when
+ * idle (responses say `Connection: close` from then on) and HTTP/2 sessions get a GOAWAY that lets
+ * their open streams finish. node:http's own closeIdleConnections() only knows connections of a
+ * server that listens itself, which ours on cleartext does not.
  */
 function draining(handler: HttpHandler) {
   let closing = false;
   const sessions = new Set<Http2Session>();
+  /** Open HTTP/1.1 connections, and their requests in flight. */
+  const connections = new Map<Socket, number>();
+  const count = (socket: Socket, delta: number) => {
+    const inFlight = connections.get(socket);
+    if (inFlight !== undefined) connections.set(socket, inFlight + delta);
+  };
   return {
     handler: ((req: IncomingMessage, res: ServerResponse) => {
-      if (closing && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+      if (req.httpVersionMajor === 1) {
+        const socket = req.socket;
+        count(socket, 1);
+        res.once("close", () => count(socket, -1));
+        if (closing) res.setHeader("connection", "close");
+      }
       handler(req, res);
     }) as HttpHandler,
-    track(session: Http2Session) {
+    connection(socket: Socket) {
+      connections.set(socket, 0);
+      socket.once("close", () => connections.delete(socket));
+    },
+    /** An HTTP/2 connection: its session closes it. */
+    forget(socket: Socket) {
+      connections.delete(socket);
+    },
+    session(session: Http2Session) {
       if (closing) return session.close();
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
@@ -102,6 +121,7 @@ function draining(handler: HttpHandler) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.close();
+      for (const [socket, inFlight] of connections) if (inFlight === 0) socket.destroy();
       return closed;
     },
   };

@@ -36,5 +36,10 @@ function expressOverHttp2(app: express.Express): (req: Http2ServerRequest, res: 
     request: { value: rebase(app.request, Http2ServerRequest.prototype) },
     response: { value: rebase(app.response, Http2ServerResponse.prototype) },
   }) as { handle(req: Http2ServerRequest, res: Http2ServerResponse): void };
-  return (req, res) => http2App.handle(req, res);
+  return (req, res) => {
+    // HTTP/2 announces a body by a HEADERS frame without END_STREAM, often with no length, but
+    // body-parser reads a body only when Content-Length or Transfer-Encoding says there is one.
+    if (req.headers["content-length"] === undefined && !req.stream.endAfterHeaders) req.headers["transfer-encoding"] = "chunked";
+    http2App.handle(req, res);
+  };
 }
