@@ -8,10 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { ErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
+import { managementProtoset } from "../../src/api/connect/protoset.js";
 import { rpcHandler } from "../../src/api/connect/service.js";
 import { createListener, type Listener } from "../../src/api/listener.js";
 import type { ServedMethod } from "../../src/api/pipeline.js";
@@ -89,6 +92,12 @@ describe("one cleartext port", () => {
     );
     assert.equal(answer.headers["grpc-status"], "12");
     assert.equal(answer.headers["grpc-message"], "unknown service grpc.reflection.v1.ServerReflection");
+  });
+
+  it("writes a protoset for grpcurl: ManagementService with every file it imports", () => {
+    const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, managementProtoset()));
+    const service = registry.getService(ManagementService.typeName);
+    assert.deepEqual(service?.methods.map((m) => m.name), ManagementService.methods.map((m) => m.name));
   });
 
   it("stops promptly with idle HTTP/1.1, HTTP/2 and silent connections open", async () => {
