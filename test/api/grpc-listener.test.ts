@@ -84,7 +84,7 @@ describe("one cleartext port", () => {
     assert.equal(http2Answer[3], 4, "the server's first HTTP/2 frame is SETTINGS");
   });
 
-  it("answers gRPC for any other service UNIMPLEMENTED, as gRPC servers do", async () => {
+  it("answers gRPC for any other service or method UNIMPLEMENTED, as gRPC servers do", async () => {
     const answer = await http2Request(
       service.url,
       { ":method": "POST", ":path": "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "content-type": "application/grpc", te: "trailers" },
@@ -92,6 +92,13 @@ describe("one cleartext port", () => {
     );
     assert.equal(answer.headers["grpc-status"], "12");
     assert.equal(answer.headers["grpc-message"], "unknown service grpc.reflection.v1.ServerReflection");
+    const noMethod = await http2Request(
+      service.url,
+      { ":method": "POST", ":path": "/zitadel.management.v1.ManagementService/NoSuchMethod", "content-type": "application/grpc", te: "trailers" },
+      "",
+    );
+    assert.equal(noMethod.headers["grpc-status"], "12");
+    assert.equal(noMethod.headers["grpc-message"], "unknown method NoSuchMethod for service zitadel.management.v1.ManagementService");
   });
 
   it("writes a protoset for grpcurl: ManagementService with every file it imports", () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import type express from "express";
 import { encodeGrpcMessage } from "./grpcMessage.js";
 import type { HttpHandler } from "./service.js";
@@ -14,8 +15,9 @@ export function nonRpcHandler(app: express.Express): HttpHandler {
   return (req, res) => {
     const contentType = req.headers["content-type"] ?? "";
     if (contentType.startsWith("application/grpc")) {
-      const service = req.url?.split("/")[1] ?? "";
-      res.writeHead(200, { "content-type": contentType, "grpc-status": "12", "grpc-message": encodeGrpcMessage(`unknown service ${service}`) });
+      const [, service = "", method = ""] = req.url?.split("?")[0]?.split("/") ?? [];
+      const message = service === ManagementService.typeName ? `unknown method ${method} for service ${service}` : `unknown service ${service}`;
+      res.writeHead(200, { "content-type": contentType, "grpc-status": "12", "grpc-message": encodeGrpcMessage(message) });
       res.end();
     } else if (req instanceof Http2ServerRequest) appOverHttp2(req, res as Http2ServerResponse);
     else app(req as IncomingMessage, res as ServerResponse);
