@@ -58,9 +58,20 @@ export function restRouter(
 ): express.Router {
   const router = express.Router();
   const parseJson = express.json({ type: () => true, limit: "1mb" });
+  // One sub-router per first path segment (`/users`, `/orgs`, ...): a request is matched against
+  // the few dozen routes under its segment instead of all ~300 of the service.
+  const groups = new Map<string, express.Router>();
   for (const route of routesOf(service.methods, prefix)) {
+    const relative = route.path.slice(prefix.length);
+    const segment = /^\/[^/:*]+/.exec(relative)?.[0] ?? "";
+    let group = groups.get(segment);
+    if (!group) {
+      group = express.Router();
+      groups.set(segment, group);
+    }
     const serve = served.get(route.method.name);
-    router[route.verb](route.path, requireJson(route), parseJson, async (req: Request, res: Response) => {
+    const body = route.bodyStar ? [requireJson(route), parseJson] : [];
+    group[route.verb](relative.slice(segment.length) || "/", ...body, async (req: Request, res: Response) => {
       res.locals.route = route.path;
       if (!serve) {
         sendError(res, new StatusError("Unimplemented", `method ${route.method.name} not implemented`));
@@ -79,6 +90,8 @@ export function restRouter(
       }
     });
   }
+  // Literal segments first; routes that start with a variable (none today) match last.
+  for (const [segment, group] of [...groups].sort(([a], [b]) => Number(a === "") - Number(b === ""))) router.use(prefix + segment, group);
   return router;
 }
 

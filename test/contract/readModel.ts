@@ -140,13 +140,18 @@ const contract: Record<string, (readModel: ReadModel) => Promise<void>> = {
     assert.deepEqual(await readModel.find("members1", "scope", ""), [id]);
   },
 
-  async "documents read are copies: changing one changes nothing stored"(readModel) {
+  async "no reader or writer can change a stored document behind the read model's back"(readModel) {
     const doc = { list: [1], nested: { a: 1 } };
     await readModel.commit([put("users1", "1", doc)], 1n);
     doc.list.push(2);
     const read = await readModel.get<{ list: number[]; nested: { a: number } }>("users1", "1");
     assert.ok(read);
-    read.nested.a = 99;
+    // A copy takes the change; a shared, frozen document refuses it. Either way nothing stored moves.
+    try {
+      read.nested.a = 99;
+    } catch (error) {
+      assert.ok(error instanceof TypeError);
+    }
 
     assert.deepEqual(await readModel.get("users1", "1"), { list: [1], nested: { a: 1 } });
   },

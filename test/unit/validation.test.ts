@@ -6,6 +6,7 @@ import {
   AddMachineUserRequestSchema,
   UpdateMachineRequestSchema,
 } from "@zitadel/proto/zitadel/management_pb.js";
+import type { AccessTokenType } from "@zitadel/proto/zitadel/user_pb.js";
 import { validatorFor } from "../../src/api/validation.js";
 import { StatusError } from "../../src/errors.js";
 
@@ -49,7 +50,7 @@ describe("validation from the descriptors' validate.rules", () => {
 
   it("refuses enum numbers that are not defined", () => {
     assert.equal(
-      messageOf(() => validatorFor(UpdateMachineRequestSchema)(create(UpdateMachineRequestSchema, { userId: "1", name: "n", accessTokenType: 9 }))),
+      messageOf(() => validatorFor(UpdateMachineRequestSchema)(create(UpdateMachineRequestSchema, { userId: "1", name: "n", accessTokenType: 9 as AccessTokenType }))),
       "invalid UpdateMachineRequest.AccessTokenType: value must be one of the defined enum values",
     );
   });

@@ -51,7 +51,10 @@ export function rpcHandler({ served, logger, fallback }: RpcHandlerOptions): Htt
     interceptors: [requestLog(logger)],
     readMaxBytes: MAX_MESSAGE_BYTES,
   });
+  const rpcPrefix = `/${ManagementService.typeName}/`;
   return (req, res) => {
+    // RPC paths are `/<service>/<method>`; everything else (REST, probes) skips the RPC router.
+    if (!req.url?.startsWith(rpcPrefix)) return fallback(req, res);
     if (req.headers["content-type"]?.startsWith("application/grpc")) useSpecGrpcMessage(res);
     handler(req, res);
   };

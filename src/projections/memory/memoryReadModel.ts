@@ -31,7 +31,8 @@ export function createMemoryReadModel(): ReadModel {
       docs.delete(k);
       return;
     }
-    const stored = { doc: structuredClone(write.doc), indexes: { ...write.indexes } };
+    // Copied and deep-frozen once here, so every read can share it: no reader can change what is stored.
+    const stored = { doc: deepFreeze(structuredClone(write.doc)), indexes: { ...write.indexes } };
     docs.set(k, stored);
     for (const [index, value] of Object.entries(stored.indexes)) {
       const ik = indexKey(write.collection, index, value);
@@ -44,7 +45,7 @@ export function createMemoryReadModel(): ReadModel {
   return {
     async get<T extends Doc>(collection: string, id: string) {
       const stored = docs.get(key(collection, id));
-      return stored ? (structuredClone(stored.doc) as T) : undefined;
+      return stored?.doc as T | undefined;
     },
     async find(collection, index, value) {
       return [...(indexes.get(indexKey(collection, index, value)) ?? [])].sort();
@@ -62,4 +63,12 @@ export function createMemoryReadModel(): ReadModel {
       indexes.clear();
     },
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
