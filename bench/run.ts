@@ -6,7 +6,10 @@ import { fileURLToPath } from "node:url";
 import { spawnService } from "../test/support/process.js";
 import { benchAppend } from "./append.js";
 import { measure, type HttpFigures } from "./http.js";
+import { benchExport } from "./export.js";
+import { benchGrpc } from "./grpc.js";
 import { benchRebuild } from "./rebuild.js";
+import { benchRedis } from "./redis.js";
 
 // `npm run bench`: every figure next to the same-run baseline it is judged against.
 // Servers run as their own processes on loopback; autocannon drives them from this one.
@@ -34,6 +37,18 @@ function compare(figure: string, measured: HttpFigures, bare: HttpFigures, minRa
   });
 }
 
+/** A figure with no target of its own, shown next to its REST counterpart from the same run. */
+function reported(figure: string, measured: { requestsPerSecond: number; p99Ms: number; errors: number }, rest: HttpFigures) {
+  rows.push({
+    figure,
+    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${Math.round(measured.p99Ms)} ms${measured.errors ? `, ${measured.errors} errors` : ""}`,
+    baseline: `REST: ${fmt(rest.requestsPerSecond)} req/s`,
+    ratio: `${(measured.requestsPerSecond / rest.requestsPerSecond).toFixed(2)}× REST`,
+    target: "none set",
+    met: measured.errors === 0,
+  });
+}
+
 function absolute(figure: string, value: number, unit: string, min: number, note = "", alsoRequired = true) {
   rows.push({ figure, value: `${fmt(value)} ${unit}${note}`, baseline: "–", ratio: "–", target: `≥ ${fmt(min)} ${unit}`, met: value >= min && alsoRequired });
 }
@@ -48,7 +63,7 @@ try {
   };
   bareProcess.stop();
 
-  const service = await spawnService({ DATA_DIR: join(dir, "service"), LOG_LEVEL: "error" });
+  const service = await spawnService({ DATA_DIR: join(dir, "service") });
   const token = (await readFile(join(dir, "service", "admin.pat"), "utf8")).trim();
   const auth = { authorization: `Bearer ${token}` };
   let counter = 0;
@@ -64,10 +79,14 @@ try {
     body: JSON.stringify({ userName: "bench-read", name: "Bench" }),
   }).then((r) => r.json() as Promise<{ userId: string }>);
   const read = await measure({ url: `${service.url}/management/v1/users/${created.userId}`, method: "GET", headers: auth });
+  // gRPC over h2c through ZITADEL's own SDK, against the same process.
+  const grpc = await benchGrpc({ target: { url: service.url, adminToken: token }, concurrency: 50, seconds: 5 });
   service.child.kill("SIGTERM");
   await service.exited;
   compare("POST /users/machine (fsync'd, 50 conns)", create, bare.post, 0.6);
   compare("GET /users/{id} (50 conns)", read, bare.get, 0.8);
+  reported("gRPC AddMachineUser (@zitadel/node, 50 in flight)", grpc.addMachineUser, create);
+  reported("gRPC GetUserByID (@zitadel/node, 50 in flight)", grpc.getUserByID, read);
 
   // 2. The embedded log and read model.
   const append = await benchAppend({ dir, writers: 50, seconds: 3 });
@@ -75,6 +94,18 @@ try {
   absolute("raw append, 50 writers (fsync'd)", append.eventsPerSecond, "events/s", 5000, appendNote, append.busyErrors === 0);
   const rebuild = await benchRebuild({ dir, users: 20_000 });
   absolute(`read-model rebuild from the log (${fmt(rebuild.events)} events)`, rebuild.eventsPerSecond, "events/s", 100_000);
+
+  // 3. Redis read model (its own redis-server) and the replay CLI.
+  if (await redisServerAvailable()) {
+    const redis = await benchRedis({ dir, users: 20_000 });
+    absolute(`rebuild into Redis (${fmt(redis.rebuild.events)} events)`, redis.rebuild.eventsPerSecond, "events/s", 30_000);
+    compare("GET /users/{id} from Redis (50 conns)", redis.getUser, bare.get, 0.7);
+  } else {
+    console.log("SKIP Redis figures: redis-server is not installed");
+  }
+  const replay = await benchExport({ dir, events: 100_000 });
+  absolute(`export to JSON Lines (${fmt(replay.events)} events)`, replay.exportEventsPerSecond, "events/s", 100_000);
+  rows.push({ figure: "import into an empty log (fsync'd)", value: `${fmt(replay.importEventsPerSecond)} events/s`, baseline: "–", ratio: "–", target: "none set", met: true });
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
@@ -83,6 +114,14 @@ console.log(`\nidledger bench — node ${process.version}, ${new Date().toISOStr
 console.log("| figure | measured | same-run baseline | ratio | target | |");
 console.log("|---|---|---|---|---|---|");
 for (const row of rows) console.log(`| ${row.figure} | ${row.value} | ${row.baseline} | ${row.ratio} | ${row.target} | ${row.met ? "met" : "MISSED"} |`);
+
+async function redisServerAvailable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = spawn("redis-server", ["--version"], { stdio: "ignore" });
+    probe.once("error", () => resolve(false));
+    probe.once("exit", (code) => resolve(code === 0));
+  });
+}
 
 async function startBare() {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bareExpress.ts", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });

@@ -58,8 +58,8 @@ export function restRouter(
 ): express.Router {
   const router = express.Router();
   const parseJson = express.json({ type: () => true, limit: "1mb" });
-  // One sub-router per first path segment (`/users`, `/orgs`, ...): a request is matched against
-  // the few dozen routes under its segment instead of all ~300 of the service.
+  // One sub-router per first path segment (`/users`, `/orgs`, ...), found by a map lookup: a
+  // request is matched against the few dozen routes under its segment, not all ~300.
   const groups = new Map<string, express.Router>();
   for (const route of routesOf(service.methods, prefix)) {
     const relative = route.path.slice(prefix.length);
@@ -71,7 +71,7 @@ export function restRouter(
     }
     const serve = served.get(route.method.name);
     const body = route.bodyStar ? [requireJson(route), parseJson] : [];
-    group[route.verb](relative.slice(segment.length) || "/", ...body, async (req: Request, res: Response) => {
+    group[route.verb](relative, ...body, async (req: Request, res: Response) => {
       res.locals.route = route.path;
       if (!serve) {
         sendError(res, new StatusError("Unimplemented", `method ${route.method.name} not implemented`));
@@ -90,8 +90,12 @@ export function restRouter(
       }
     });
   }
-  // Literal segments first; routes that start with a variable (none today) match last.
-  for (const [segment, group] of [...groups].sort(([a], [b]) => Number(a === "") - Number(b === ""))) router.use(prefix + segment, group);
+  const variableFirst = groups.get("");
+  router.use(prefix, (req, res, next) => {
+    const group = groups.get(/^\/[^/]+/.exec(req.path)?.[0] ?? "") ?? variableFirst;
+    if (group) group(req, res, next);
+    else next();
+  });
   return router;
 }
 
