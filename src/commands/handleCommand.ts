@@ -42,59 +42,52 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
   return streamLocks.run(stream, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await attemptOnce(store, decider, stream, command, resourceOwner, context);
+        return await attemptOnce();
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error;
         await backoff(attempt);
       }
     }
   });
-}
 
-async function attemptOnce<State, Command, Event extends DomainEvent>(
-  store: EventStore,
-  decider: Decider<State, Command, Event>,
-  stream: string,
-  command: Command,
-  resourceOwner: (state: State) => string,
-  context: CommandContext,
-): Promise<CommandResult<State>> {
-  // 1. aggregate the stream
-  const history = await store.readStream(stream);
-  let state = history.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), decider.initialState());
+  async function attemptOnce(): Promise<CommandResult<State>> {
+    // 1. aggregate the stream
+    const history = await store.readStream(stream);
+    let state = history.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), decider.initialState());
 
-  // 2. decide (throws a DomainError when refused)
-  const decision = decider.decide(command, state);
+    // 2. decide (throws a DomainError when refused)
+    const decision = decider.decide(command, state);
 
-  // 3. stamp the envelope
-  const createdAt = context.now().toISOString();
-  const owner = resourceOwner(state);
-  const events = decision.events.map((event) => ({
-    id: randomUUID(),
-    type: event.type,
-    data: event.data,
-    metadata: {
-      resourceOwner: owner,
-      instanceId: context.instanceId,
-      editorUser: context.editorUser,
-      createdAt,
-      correlationId: context.correlationId,
-      causationId: context.causationId ?? context.correlationId,
-      schemaVersion: currentSchemaVersion(event.type),
-    },
-  }));
+    // 3. stamp the envelope
+    const createdAt = context.now().toISOString();
+    const owner = resourceOwner(state);
+    const events = decision.events.map((event) => ({
+      id: randomUUID(),
+      type: event.type,
+      data: event.data,
+      metadata: {
+        resourceOwner: owner,
+        instanceId: context.instanceId,
+        editorUser: context.editorUser,
+        createdAt,
+        correlationId: context.correlationId,
+        causationId: context.causationId ?? context.correlationId,
+        schemaVersion: currentSchemaVersion(event.type),
+      },
+    }));
 
-  // 4. append with the revision we read
-  const last = history.at(-1);
-  const { events: appended } = await store
-    .append(stream, events, { expectedRevision: last ? last.revision : "no_stream", uniqueConstraints: decision.uniqueConstraints ?? [] })
-    .catch((error: unknown) => {
-      throw error instanceof UniqueConstraintViolation ? takenError(error.constraint) : error;
-    });
-  state = appended.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), state);
-  const first = history[0] ?? appended[0];
-  if (!first) throw new Error(`command on ${stream} appended nothing to a new stream`);
-  return { state, appended, first };
+    // 4. append with the revision we read
+    const last = history.at(-1);
+    const { events: appended } = await store
+      .append(stream, events, { expectedRevision: last ? last.revision : "no_stream", uniqueConstraints: decision.uniqueConstraints ?? [] })
+      .catch((error: unknown) => {
+        throw error instanceof UniqueConstraintViolation ? takenError(error.constraint) : error;
+      });
+    state = appended.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), state);
+    const first = history[0] ?? appended[0];
+    if (!first) throw new Error(`command on ${stream} appended nothing to a new stream`);
+    return { state, appended, first };
+  }
 }
 
 const backoff = (attempt: number) =>

@@ -309,7 +309,7 @@ function unique(action: UniqueConstraint["action"], label: string): UniqueConstr
   return { action, name: "usernames", value: `${label}-${randomUUID()}` };
 }
 
-function newEvent(type = "user.machine.added", data: unknown = { userName: "machine" }): NewEvent {
+export function newEvent(type = "user.machine.added", data: unknown = { userName: "machine" }): NewEvent {
   return {
     id: randomUUID(),
     type,

@@ -8,10 +8,9 @@ import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import type { NewEvent } from "../../src/events/envelope.js";
 import { EventStoreUnavailable, UniqueConstraintViolation, WrongExpectedRevision } from "../../src/events/errors.js";
 import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
-import { testEventStore } from "./eventStore.js";
+import { newEvent, testEventStore } from "./eventStore.js";
 
 testEventStore("sqlite", async () => {
   const dir = await mkdtemp(join(tmpdir(), "idledger-contract-"));
@@ -194,22 +193,6 @@ await Promise.all([0, 1, 2, 3, 4].map(async (writer) => {
 }));
 `;
 
-function newEvent(): NewEvent {
-  return {
-    id: randomUUID(),
-    type: "user.machine.added",
-    data: { userName: "machine" },
-    metadata: {
-      resourceOwner: "org-1",
-      instanceId: "instance-1",
-      editorUser: "user-1",
-      createdAt: "2024-05-01T10:00:00.000Z",
-      correlationId: "correlation-1",
-      causationId: "causation-1",
-      schemaVersion: 1,
-    },
-  };
-}
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const seen: T[] = [];

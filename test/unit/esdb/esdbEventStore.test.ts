@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import { DeadlineExceededError, WrongExpectedVersionError, NO_STREAM } from "@eventstore/db-client";
-import type { NewEvent, RecordedEvent } from "../../../src/events/envelope.js";
+import type { RecordedEvent } from "../../../src/events/envelope.js";
 import { EventStoreUnavailable, UniqueConstraintViolation, WrongExpectedRevision } from "../../../src/events/errors.js";
 import { toStoreError } from "../../../src/events/esdb/driverErrors.js";
 import { createEsdbEventStore } from "../../../src/events/esdb/esdbEventStore.js";
 import { RELEASED, RESERVED, reservationStream } from "../../../src/events/esdb/reservations.js";
 import type { UniqueConstraint } from "../../../src/events/eventStore.js";
-import { testEventStore } from "../../contract/eventStore.js";
+import { newEvent, testEventStore } from "../../contract/eventStore.js";
 import { FakeEsdbClient } from "./fakeClient.js";
 
 // The whole contract, against the adapter on the stand-in, with pages small enough to turn.
@@ -194,22 +194,6 @@ function unique(label: string): UniqueConstraint {
   return { action: "add", name: "usernames", value: `${label}-${randomUUID()}` };
 }
 
-function newEvent(type = "user.machine.added"): NewEvent {
-  return {
-    id: randomUUID(),
-    type,
-    data: { userName: "machine" },
-    metadata: {
-      resourceOwner: "org-1",
-      instanceId: "instance-1",
-      editorUser: "user-1",
-      createdAt: "2024-05-01T10:00:00.000Z",
-      correlationId: "correlation-1",
-      causationId: "causation-1",
-      schemaVersion: 1,
-    },
-  };
-}
 
 /** Reads `count` events (or, without a count, until the iterable ends), then closes a subscription. */
 async function collect(events: AsyncIterable<RecordedEvent> & { close?: () => Promise<void> }, count?: number): Promise<RecordedEvent[]> {
