@@ -45,6 +45,10 @@ export function createApp({ served, admin = new Map(), routers = [], logger, rea
     if (error.type === "encoding.unsupported" || error.type === "charset.unsupported") {
       return sendError(res, new StatusError("InvalidArgument", "Unsupported request encoding"));
     }
+    // Anything else a client caused (a path with a broken %-escape, a corrupt compressed body)
+    // carries a 4xx status from express or body-parser.
+    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === "number" && status >= 400 && status < 500) return sendError(res, new StatusError("InvalidArgument", "The request could not be read"));
     sendError(res, error);
   });
   return app;
@@ -66,7 +70,8 @@ function requestLog(logger: Logger) {
         route: (res.locals.route as string | undefined) ?? "unmatched",
         status: res.statusCode,
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-        ...(wire ? { grpcCode: wire.code, error: wire.message } : {}),
+        // The id, never the message: a decode error quotes the client's value, which may be a password.
+        ...(wire ? { grpcCode: wire.code, ...(wire.detail ? { errorId: wire.detail.id } : {}) } : {}),
       };
       if (wire?.category === "Internal" || wire?.category === "Unavailable") logger.error("request", { ...line, cause: describeCause(error) });
       else logger.info("request", line);

@@ -55,7 +55,9 @@ function fieldSchema(field: DescField, rules: FieldRules | undefined): Schema {
       // Well-known types (Timestamp, Duration, Struct) have their own JSON forms and no rules of ours.
       return field.message.typeName.startsWith("google.protobuf.") ? {} : schemaOf(field.message);
     case "enum":
-      return rules?.type.case === "enum" && rules.type.value.definedOnly ? { enum: field.enum.values.map((v) => v.name) } : {};
+      // Every enum is checked as if `defined_only` were set: ZITADEL quietly reads an undefined
+      // value as "unspecified", idledger says it is wrong (and never writes it into an event).
+      return { enum: field.enum.values.map((v) => v.name) };
     case "scalar":
       return rules?.type.case === "string" ? stringSchema(rules.type.value) : {};
     default:

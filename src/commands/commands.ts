@@ -52,9 +52,10 @@ export function createCommands(config: CommandsConfig) {
       input: { userId?: string; userName: string; name: string; description: string; accessTokenType: AccessTokenType },
     ): Promise<{ userId: string; details: ObjectDetails }> {
       if (!input.name.trim()) fail("machineNameEmpty");
-      if (!input.userName.trim()) fail("userInvalid");
+      const userName = input.userName.trim();
+      if (!userName) fail("userInvalid");
       const userId = input.userId || config.newId();
-      const result = await onUser(caller, userId, { type: "AddMachineUser", ...input });
+      const result = await onUser(caller, userId, { type: "AddMachineUser", ...input, userName });
       return { userId, details: details(result) };
     },
 
@@ -63,6 +64,7 @@ export function createCommands(config: CommandsConfig) {
       userId: string,
       input: { name: string; description: string; accessTokenType: AccessTokenType },
     ): Promise<{ details: ObjectDetails }> {
+      if (!input.name.trim()) fail("machineNameEmpty");
       const result = await onUser(caller, userId, { type: "ChangeMachine", resourceOwner: caller.orgId, ...input });
       return { details: details(result) };
     },
@@ -117,6 +119,7 @@ export function createCommands(config: CommandsConfig) {
       userId: string,
       input: { token: string; expiration: string; scopes?: readonly string[] },
     ): Promise<{ tokenId: string; details: ObjectDetails }> {
+      if (!(Date.parse(input.expiration) > config.now().getTime())) fail("expirationInPast");
       const tokenId = config.newId();
       const result = await onUser(caller, userId, {
         type: "AddPersonalAccessToken",

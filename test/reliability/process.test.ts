@@ -92,3 +92,20 @@ it("keeps acknowledged writes across kill -9, rebuilds the read model, never sto
   }
   assert.ok(requestLines.some((line) => line.route === "/management/v1/users/:user_id/secret"));
 });
+
+it("never echoes a client's value into the log, even when the answer quotes it", async () => {
+  const service = await spawnService({ DATA_DIR: dataDir });
+  const call = restClient({ url: service.url, adminToken: (await readFile(join(dataDir, "admin.pat"), "utf8")).trim() });
+  const response = await call("POST", "/management/v1/users/human", {
+    userName: "leaky",
+    profile: { firstName: "L", lastName: "K" },
+    email: { email: "leaky@example.com" },
+    initialPassword: 987654321987,
+  });
+  assert.equal(response.status, 400);
+  assert.match(JSON.stringify(response.body), /987654321987/, "the answer tells the caller which value was wrong");
+  service.child.kill("SIGTERM");
+  await service.exited;
+  assert.ok(service.output().includes('"message":"request"'));
+  assert.ok(!service.output().includes("987654321987"), "the value reached the log");
+});

@@ -80,7 +80,8 @@ function requestLog(logger: Logger): Interceptor {
     } catch (thrown) {
       const error = ConnectError.from(thrown);
       error.metadata.set("x-request-id", requestId);
-      const entry = { ...line(), grpcCode: error.code, error: error.rawMessage };
+      // The code, never the message: a client error's message may quote the value it sent.
+      const entry = { ...line(), grpcCode: error.code };
       if (error.code === 13 || error.code === 14) logger.error("rpc", { ...entry, cause: describeCause(error.cause) });
       else logger.info("rpc", entry);
       throw error;

@@ -2,6 +2,7 @@ import type { Decider, Decision } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { OrgEvent } from "../../events/org.js";
 import { uniqueConstraint } from "../uniqueConstraints.js";
+import { isOrgRole } from "./roles.js";
 
 export type OrgState =
   | { readonly kind: "absent" }
@@ -43,6 +44,8 @@ function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
     }
     case "AddOrgMember":
       if (state.kind === "absent") return fail("orgNotFound");
+      if (command.roles.length === 0) return fail("memberInvalid");
+      if (!command.roles.every(isOrgRole)) return fail("memberRolesInvalid");
       if (state.members.has(command.userId)) return fail("memberAlreadyExists");
       return { events: [{ type: "org.member.added", data: { userId: command.userId, roles: [...command.roles] } }] };
     default: {

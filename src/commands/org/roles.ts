@@ -1,0 +1,4 @@
+/** The org roles idledger knows (ZITADEL's `ORG_*` roles that its permissions map covers). */
+export const ORG_ROLES = ["ORG_OWNER", "ORG_USER_MANAGER"] as const;
+
+export const isOrgRole = (role: string): boolean => (ORG_ROLES as readonly string[]).includes(role);
