@@ -15,6 +15,9 @@ export interface Config {
   readonly passwordScryptLogN: number;
   /** How long a query waits for the projection to reach the log's head. */
   readonly consistencyTimeoutMs: number;
+  /** Webhook delivery: attempts per event before it becomes a dead letter, and the first retry's delay. */
+  readonly webhookMaxAttempts: number;
+  readonly webhookBackoffMs: number;
   /** With Redis: whether this instance competes to run the projector (false: `npm run projector` does). */
   readonly runProjector: boolean;
   /** With Redis: how long the projector's lease lasts unrenewed; a dead holder is replaced after about this long. */
@@ -37,6 +40,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["error", "warn", "info", "debug"]),
     passwordScryptLogN: integer(env, "PASSWORD_SCRYPT_LOGN", 15, 10, 20),
     consistencyTimeoutMs: integer(env, "CONSISTENCY_TIMEOUT_MS", 2000, 0, 60000),
+    webhookMaxAttempts: integer(env, "WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
+    webhookBackoffMs: integer(env, "WEBHOOK_BACKOFF_MS", 500, 1, 60000),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     tls: tlsFiles(env),

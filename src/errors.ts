@@ -60,6 +60,11 @@ export const catalogue = {
   orgNotAccessible: entry("PermissionDenied", "AUTH-Bs7Ds", "Organisation doesn't exist"),
   permissionDenied: entry("PermissionDenied", "AUTH-5mWD2", "No matching permissions found"),
   changesNotFound: entry("NotFound", "QUERY-FpQqK", "No history found"),
+  webhookTargetInvalid: entry("InvalidArgument", "WEBHOOK-x9Tq2", "The webhook target is invalid"),
+  webhookTargetExists: entry("AlreadyExists", "WEBHOOK-Ae7Lk", "The webhook target already exists"),
+  webhookTargetNotFound: entry("NotFound", "WEBHOOK-n0Tf4", "Webhook target not found"),
+  deadLetterNotFound: entry("NotFound", "WEBHOOK-dL4nf", "Dead letter not found"),
+  redriveFailed: entry("Unavailable", "WEBHOOK-rD1vf", "The target did not accept the event"),
   unavailable: entry("Unavailable", "API-mU8fR", "The service is temporarily unavailable"),
   internal: entry("Internal", "API-iN7Lp", "An internal error occurred"),
 } as const satisfies Record<string, CatalogueEntry>;

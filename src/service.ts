@@ -24,6 +24,7 @@ import { reducers } from "./projections/reducers/index.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
 import { createQueries } from "./queries/queries.js";
 import { createEventStream } from "./subscribers/eventStream.js";
+import { startWebhooks } from "./subscribers/webhooks/webhooks.js";
 
 export interface RunningService {
   readonly url: string;
@@ -47,10 +48,19 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
   const audit = createAuditLog({ store, readModel });
   const eventStream = createEventStream({ store, queries });
+  const webhooks = await startWebhooks({
+    store,
+    queries,
+    dataDir: config.dataDir,
+    instanceId: instance.instanceId,
+    newId: base.newId,
+    logger,
+    retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
+  });
   const served = createMethods(commands, queries, audit);
   const app = createApp({
     admin: createAdminMethods(queries, audit),
-    routers: [eventStream.router],
+    routers: [eventStream.router, webhooks.router],
     served,
     logger,
     ready: async () => readSide.progress.waitFor(await store.headPosition(), 1000),
@@ -74,6 +84,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     async close() {
       await eventStream.close();
       await listener.close();
+      await webhooks.close();
       await readSide.close();
       await store.close();
     },

@@ -18,9 +18,11 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.human.phone.verified": "Phone verified",
   "user.human.initialization.code.added": "Initialization code generated",
   "user.personal.access.token.added": "Personal access token added",
+  "webhook.target.added": "Webhook target added",
+  "webhook.target.removed": "Webhook target removed",
 };
 
-const aggregateTexts: Readonly<Record<string, string>> = { instance: "Instance", org: "Organization", user: "User" };
+const aggregateTexts: Readonly<Record<string, string>> = { instance: "Instance", org: "Organization", user: "User", webhook: "Webhook" };
 
 export const localizedEventType = (type: string) => ({ key: `EventTypes.${type}`, localizedMessage: eventTexts[type] ?? type });
 

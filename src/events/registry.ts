@@ -6,6 +6,7 @@ import { instanceEvents } from "./instance.js";
 import { orgEvents } from "./org.js";
 import type { EventDefinition } from "./schema.js";
 import { userEvents } from "./user.js";
+import { webhookEvents } from "./webhook.js";
 
 interface Entry {
   readonly definition: EventDefinition<unknown>;
@@ -16,7 +17,7 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 addFormats.default(ajv, ["date-time"]);
 
 const entries = new Map<string, Entry>(
-  ([...userEvents, ...orgEvents, ...instanceEvents] as EventDefinition<unknown>[]).map((definition) => [
+  ([...userEvents, ...orgEvents, ...instanceEvents, ...webhookEvents] as EventDefinition<unknown>[]).map((definition) => [
     definition.type,
     { definition, validate: ajv.compile(definition.schema) },
   ]),

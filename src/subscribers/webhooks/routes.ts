@@ -1,0 +1,139 @@
+import express, { type Request, type Response } from "express";
+import { sendError } from "../../api/rest.js";
+import { eventScope } from "../../audit/scope.js";
+import { authorize } from "../../auth/authorize.js";
+import type { Caller } from "../../commands/commands.js";
+import { detailsOf } from "../../commands/details.js";
+import { handleCommand } from "../../commands/handleCommand.js";
+import { DomainError, fail } from "../../errors.js";
+import type { EventStore } from "../../events/eventStore.js";
+import { webhookStream } from "../../events/webhook.js";
+import type { Queries } from "../../queries/queries.js";
+import { deliverOnce } from "./deliver.js";
+import type { DeliveryState } from "./deliveryState.js";
+import type { Dispatcher, RetryPolicy } from "./dispatcher.js";
+import { newSigningKey, type KeyEncryption } from "./signingKeys.js";
+import { targetDecider, type TargetCommand } from "./targetDecider.js";
+
+export const WEBHOOKS_PREFIX = "/webhooks/v1";
+
+export interface WebhookRoutesOptions {
+  readonly store: EventStore;
+  readonly queries: Queries;
+  readonly dispatcher: Dispatcher;
+  readonly state: DeliveryState;
+  readonly encryption: KeyEncryption;
+  readonly retry: RetryPolicy;
+  readonly instanceId: string;
+  readonly newId: () => string;
+}
+
+/** A target as `webhook.target.added` wants it, checked before anything is appended. */
+function targetInput(body: unknown) {
+  const { name, endpoint, eventTypes = [] } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof name !== "string" || !name.trim()) return fail("webhookTargetInvalid", "name must be a non-empty string");
+  if (typeof endpoint !== "string" || !/^https?:$/.test(URL.canParse(endpoint) ? new URL(endpoint).protocol : "")) {
+    return fail("webhookTargetInvalid", "endpoint must be an http(s) URL");
+  }
+  if (!Array.isArray(eventTypes) || eventTypes.length > 30 || !eventTypes.every((t) => typeof t === "string" && t.trim())) {
+    return fail("webhookTargetInvalid", "eventTypes must be a list of at most 30 event type patterns");
+  }
+  return { name: name.trim(), endpoint, eventTypes: eventTypes.map((t: string) => t.trim()) };
+}
+
+/**
+ * idledger's own small API for webhooks, for instance admins: targets (events in the log, signing
+ * keys encrypted) and dead letters (delivery state beside the log), which can be re-driven.
+ */
+export function webhookRouter({ store, queries, dispatcher, state, encryption, retry, instanceId, newId }: WebhookRoutesOptions): express.Router {
+  const onTarget = (caller: Caller, targetId: string, command: TargetCommand) =>
+    handleCommand(store, targetDecider, webhookStream(targetId), command, () => "", {
+      instanceId,
+      editorUser: caller.userId,
+      correlationId: caller.correlationId,
+      now: () => new Date(),
+    });
+
+  // Every route: an instance admin (events.read on the instance), then the handler's JSON.
+  const route = (handler: (req: Request, caller: Caller) => Promise<unknown>) => async (req: Request, res: Response) => {
+    res.locals.route = req.route?.path as string | undefined;
+    try {
+      await queries.catchUp();
+      const caller = await authorize(queries, { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string }, "");
+      if ((await eventScope(queries, caller)).kind !== "instance") fail("permissionDenied");
+      res.json(await handler(req, caller));
+    } catch (error) {
+      sendError(res, error);
+    }
+  };
+
+  const targetView = (id: string) => {
+    const entry = dispatcher.target(id);
+    if (!entry) return fail("webhookTargetNotFound");
+    const { target } = entry;
+    return { id, name: target.name, endpoint: target.endpoint, eventTypes: target.eventTypes, checkpoint: (state.checkpoint(id) ?? target.addedAt).toString() };
+  };
+
+  return express
+    .Router()
+    .use(WEBHOOKS_PREFIX, express.json({ limit: "64kb" }))
+    .post(
+      `${WEBHOOKS_PREFIX}/targets`,
+      route(async (req, caller) => {
+        const input = targetInput(req.body);
+        const signingKey = newSigningKey();
+        const id = newId();
+        const result = await onTarget(caller, id, { type: "AddTarget", target: { ...input, signingKey: encryption.encrypt(signingKey) } });
+        await dispatcher.caughtUp(result.appended.at(-1)!.position);
+        // The key is shown once, as ZITADEL's CreateTarget does; the log holds it encrypted.
+        return { id, signingKey, details: detailsOf(result.first, result.appended.at(-1)!) };
+      }),
+    )
+    .get(
+      `${WEBHOOKS_PREFIX}/targets`,
+      route(async () => {
+        await dispatcher.caughtUp(await store.headPosition());
+        return { result: dispatcher.targets().map((target) => targetView(target.id)) };
+      }),
+    )
+    .get(
+      `${WEBHOOKS_PREFIX}/targets/:id`,
+      route(async (req) => {
+        await dispatcher.caughtUp(await store.headPosition());
+        return targetView(String(req.params.id));
+      }),
+    )
+    .delete(
+      `${WEBHOOKS_PREFIX}/targets/:id`,
+      route(async (req, caller) => {
+        const result = await onTarget(caller, String(req.params.id), { type: "RemoveTarget" });
+        await dispatcher.caughtUp(result.appended.at(-1)!.position);
+        return { details: detailsOf(result.first, result.appended.at(-1)!) };
+      }),
+    )
+    .get(
+      `${WEBHOOKS_PREFIX}/deadletters`,
+      route(async () => ({
+        result: state.deadLetters().map((letter) => ({ ...letter, position: letter.position.toString() })),
+      })),
+    )
+    .post(
+      `${WEBHOOKS_PREFIX}/deadletters/:id/_redrive`,
+      route(async (req) => {
+        const letter = state.deadLetterById(Number(req.params.id));
+        if (!letter) return fail("deadLetterNotFound");
+        const entry = dispatcher.target(letter.targetId);
+        if (!entry) return fail("webhookTargetNotFound");
+        let event;
+        for await (const recorded of store.readAll({ from: letter.position - 1n, maxCount: 1 })) event = recorded;
+        if (!event || event.id !== letter.eventId) throw new DomainError("internal");
+        const failure = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs });
+        if (failure !== undefined) {
+          state.failedAgain(letter.id, failure, new Date().toISOString());
+          return fail("redriveFailed", `The target did not accept the event: ${failure}`);
+        }
+        state.removeDeadLetter(letter.id);
+        return {};
+      }),
+    );
+}
