@@ -38,8 +38,11 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
   });
 
   it("two instances on one log and one Redis: a write on either is read on the other at once", async () => {
-    const projecting = track(await startTestService(redisEnv()));
-    const reading = track(await startTestService(redisEnv({ PROJECTOR: "off" }), projecting.dataDir));
+    // A read waits for the projection at most 800 ms, less than the lease holder's 1 s fallback
+    // poll of the shared log: only the append announcement through Redis can make these reads pass.
+    const fast = { CONSISTENCY_TIMEOUT_MS: "800" };
+    const projecting = track(await startTestService(redisEnv(fast)));
+    const reading = track(await startTestService(redisEnv({ ...fast, PROJECTOR: "off" }), projecting.dataDir));
 
     for (const [writer, reader] of [
       [reading, projecting],
@@ -49,11 +52,9 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     ] as const) {
       const userName = `robot-${randomUUID()}`;
       const { userId } = await addMachine(writer, userName);
-      const started = performance.now();
       const read = await restClient(reader)("GET", `/management/v1/users/${userId}`);
       assert.equal(read.status, 200, JSON.stringify(read.body));
       assert.equal(read.body.user.userName, userName);
-      assert.ok(performance.now() - started < 500, `the read waited ${Math.round(performance.now() - started)} ms`);
     }
   });
 
