@@ -55,6 +55,8 @@ export function createAuditLog({ store, readModel }: { readonly store: EventStor
       const limit = pageSize(filter.limit);
       const wanted = (event: RecordedEvent) => inScope(scope, event) && matchesFilter(filter, event);
       if (filter.asc) {
+        // Positions are int64 in every store; nothing lies after one beyond that.
+        if (filter.sequence > MAX_POSITION) return [];
         const page: RecordedEvent[] = [];
         for await (const event of store.readAll({ from: filter.sequence })) {
           if (wanted(event)) page.push(event);
@@ -76,3 +78,5 @@ export function createAuditLog({ store, readModel }: { readonly store: EventStor
 }
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
+
+const MAX_POSITION = 2n ** 63n - 1n;

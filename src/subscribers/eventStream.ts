@@ -75,6 +75,9 @@ export type EventStream = ReturnType<typeof createEventStream>;
 
 function position(raw: unknown): bigint {
   if (raw === undefined || raw === "") return 0n;
-  if (typeof raw !== "string" || !/^\d{1,19}$/.test(raw)) throw new StatusError("InvalidArgument", "from and Last-Event-ID must be an event position (a decimal number)");
+  // Positions are int64 in every store.
+  if (typeof raw !== "string" || !/^\d{1,19}$/.test(raw) || BigInt(raw) > 2n ** 63n - 1n) {
+    throw new StatusError("InvalidArgument", "from and Last-Event-ID must be an event position (a decimal number below 2^63)");
+  }
   return BigInt(raw);
 }

@@ -134,6 +134,10 @@ describe("ListEvents", () => {
     assert.deepEqual(newest, all.slice(-3).reverse());
     const before = (await list({ sequence: all[4], limit: 2 })).body.events.map((e: any) => e.sequence);
     assert.deepEqual(before, [all[3], all[2]]);
+    // Beyond int64 nothing follows; it is not a client error, let alone a 500.
+    const beyond = await list({ asc: true, sequence: "9223372036854775808" });
+    assert.equal(beyond.status, 200, JSON.stringify(beyond.body));
+    assert.deepEqual(beyond.body.events ?? [], []);
   });
 
   it("filters by event type, aggregate, editor, resource owner and creation date", async () => {

@@ -163,9 +163,11 @@ describe("GET /events/v1/stream", () => {
     const plainPat = await call("POST", `/management/v1/users/${plain.body.userId}/pats`, {});
     const denied = await openStream("", {}, plainPat.body.token);
     assert.equal(denied.response.status, 403);
-    const bad = await openStream("?from=abc");
-    assert.equal(bad.response.status, 400);
-    assert.equal((await bad.response.json()).code, 3);
+    for (const from of ["abc", "9999999999999999999"]) {
+      const bad = await openStream(`?from=${from}`);
+      assert.equal(bad.response.status, 400, from);
+      assert.equal((await bad.response.json()).code, 3);
+    }
   });
 
   it("ends open streams when the service stops", async () => {
