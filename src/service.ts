@@ -58,8 +58,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
   });
   const served = createMethods(commands, queries, audit);
+  const admin = createAdminMethods(queries, audit);
   const app = createApp({
-    admin: createAdminMethods(queries, audit),
+    admin,
     routers: [eventStream.router, webhooks.router],
     served,
     logger,
@@ -67,7 +68,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
-  const listener = createListener(rpcHandler({ served, logger, fallback: nonRpcHandler(app) }), tls);
+  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), tls);
   await listen(listener.server, config.port, config.host);
   const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {

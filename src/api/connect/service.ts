@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Message, MessageInitShape } from "@bufbuild/protobuf";
+import type { DescService, Message, MessageInitShape } from "@bufbuild/protobuf";
 import { ConnectError, createContextKey, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { AdminService } from "@zitadel/proto/zitadel/admin_pb.js";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { StatusError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
@@ -19,18 +20,43 @@ const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 export interface RpcHandlerOptions {
   readonly served: ReadonlyMap<string, ServedMethod>;
+  /** AdminService methods (the audit's event search); the rest of AdminService answers UNIMPLEMENTED. */
+  readonly admin?: ReadonlyMap<string, ServedMethod>;
   readonly logger: Logger;
   /** Every request that is not a ManagementService RPC (REST, health probes, unknown services). */
   readonly fallback: HttpHandler;
 }
 
 /**
- * `zitadel.management.v1.ManagementService` over gRPC, gRPC-web and Connect, from the same
- * ServedMethods as REST; a method REST does not serve answers UNIMPLEMENTED here as it does there.
+ * `zitadel.management.v1.ManagementService` (and `zitadel.admin.v1.AdminService`) over gRPC,
+ * gRPC-web and Connect, from the same ServedMethods as REST; a method REST does not serve answers
+ * UNIMPLEMENTED here as it does there.
  */
-export function rpcHandler({ served, logger, fallback }: RpcHandlerOptions): HttpHandler {
+export function rpcHandler({ served, admin = new Map(), logger, fallback }: RpcHandlerOptions): HttpHandler {
+  const services = [
+    { service: ManagementService, served },
+    { service: AdminService, served: admin },
+  ] as const;
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      for (const { service, served } of services) router.service(service, implementationOf(service, served) as Partial<ServiceImpl<typeof service>>);
+    },
+    fallback,
+    interceptors: [requestLog(logger)],
+    readMaxBytes: MAX_MESSAGE_BYTES,
+  });
+  const rpcPrefixes = services.map(({ service }) => `/${service.typeName}/`);
+  return (req, res) => {
+    // RPC paths are `/<service>/<method>`; everything else (REST, probes) skips the RPC router.
+    if (!rpcPrefixes.some((prefix) => req.url?.startsWith(prefix))) return fallback(req, res);
+    if (req.headers["content-type"]?.startsWith("application/grpc")) useSpecGrpcMessage(res);
+    handler(req, res);
+  };
+}
+
+function implementationOf(service: DescService, served: ReadonlyMap<string, ServedMethod>) {
   const implementation: Record<string, (request: Message, context: HandlerContext) => Promise<MessageInitShape<any>>> = {};
-  for (const method of ManagementService.methods) {
+  for (const method of service.methods) {
     const serve = served.get(method.name);
     implementation[method.localName] = async (request, context) => {
       try {
@@ -45,19 +71,7 @@ export function rpcHandler({ served, logger, fallback }: RpcHandlerOptions): Htt
       }
     };
   }
-  const handler = connectNodeAdapter({
-    routes: (router) => router.service(ManagementService, implementation as Partial<ServiceImpl<typeof ManagementService>>),
-    fallback,
-    interceptors: [requestLog(logger)],
-    readMaxBytes: MAX_MESSAGE_BYTES,
-  });
-  const rpcPrefix = `/${ManagementService.typeName}/`;
-  return (req, res) => {
-    // RPC paths are `/<service>/<method>`; everything else (REST, probes) skips the RPC router.
-    if (!req.url?.startsWith(rpcPrefix)) return fallback(req, res);
-    if (req.headers["content-type"]?.startsWith("application/grpc")) useSpecGrpcMessage(res);
-    handler(req, res);
-  };
+  return implementation;
 }
 
 /** One line per call, as REST writes it: method, protocol, gRPC code, duration, request id. */
