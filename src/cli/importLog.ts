@@ -13,7 +13,7 @@ export interface ImportOptions {
  * The unique values an event claims, as the command that wrote it claimed them, so that an
  * imported log refuses a taken userName exactly as the original did.
  */
-function claims(event: RecordedEvent): UniqueConstraint[] {
+export function claims(event: RecordedEvent): UniqueConstraint[] {
   switch (event.type) {
     case "user.machine.added":
     case "user.human.added":

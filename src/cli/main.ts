@@ -6,11 +6,13 @@ import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import type { RecordedEvent } from "../events/envelope.js";
 import type { EventStore } from "../events/eventStore.js";
+import { openEsdbEventStore } from "../events/esdb/esdbEventStore.js";
 import { withEventSchemas } from "../events/validatingStore.js";
 import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
 import { exportLog } from "./exportLog.js";
 import { importLog } from "./importLog.js";
 import { readJsonLines } from "./jsonLines.js";
+import { migrate, type MigrateReport } from "./migrate.js";
 import { openStore, type StoreLocation } from "./openStore.js";
 import { startProgress } from "./progress.js";
 import { rebuildProjections } from "./rebuild.js";
@@ -22,6 +24,8 @@ const usage = `usage: idledger <command> [options]
   import   --in FILE [--force]                    a JSON Lines export into an empty log
   verify   [--in FILE]                            ids unique, revisions contiguous, schemas valid
   rebuild                                         replay the log through every projection
+  migrate  [--to esdb://...]                      copy the log into EventStoreDB (--to or $EVENTSTORE_URL),
+                                                  resuming where the target stands, then compare checksums
 
   where the log is --db FILE, or events.sqlite in --data-dir DIR (default $DATA_DIR or ./.data).
   Stop the service before import.`;
@@ -96,6 +100,32 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`rebuild: projections reached position ${reached}\n`);
         return 0;
       });
+    case "migrate": {
+      const url = values.to ?? process.env.EVENTSTORE_URL;
+      if (!url || !/^esdb(\+discover)?:\/\//.test(url)) throw new UsageError("migrate needs --to esdb://... (or EVENTSTORE_URL)");
+      return withStore(location, true, async (source) => {
+        const target = openEsdbEventStore(url);
+        try {
+          const total = Number(await source.headPosition());
+          let phase: "copy" | "verify" = "copy";
+          let progress = startProgress("migrate", total);
+          const report = await migrate(source, target, {
+            onProgress: (done) => {
+              if (done.phase !== phase) {
+                progress.done();
+                phase = done.phase;
+                progress = startProgress("verify", total);
+              }
+              progress.add(done.events);
+            },
+          });
+          progress.done();
+          return printMigrateReport(report) ? 0 : 1;
+        } finally {
+          await target.close();
+        }
+      });
+    }
     default:
       throw new UsageError(`unknown command ${command}`);
   }
@@ -122,6 +152,18 @@ function printReport(report: VerifyReport): boolean {
   process.stderr.write(`verify: ${report.events} events in ${report.streams} streams, ${ok ? "well-formed" : `${report.problemCount} problems`}\n`);
   for (const problem of report.problems) process.stderr.write(`  ${problem}\n`);
   return ok;
+}
+
+function printMigrateReport(report: MigrateReport): boolean {
+  process.stderr.write(
+    `migrate: ${report.events} events in ${report.streams} streams, ${report.copied} copied, ${report.alreadyThere} already in the target; ` +
+      (report.ok ? "counts and checksums match\n" : `${report.diverged.length} streams diverge, ${report.mismatched.length} differ after copying\n`),
+  );
+  for (const { stream, reason } of report.diverged) process.stderr.write(`  diverges: ${stream}: ${reason}\n`);
+  for (const { stream, source, target } of report.mismatched) {
+    process.stderr.write(`  differs: ${stream}: source ${source.events} events sha256 ${source.checksum}, target ${target.events} events sha256 ${target.checksum}\n`);
+  }
+  return report.ok;
 }
 
 const lines = (file: string) => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
