@@ -4,6 +4,9 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
+import { connectRedis, whenReady } from "../projections/redis/connection.js";
+import { requestRebuild } from "../projections/redis/generations.js";
+import { DEFAULT_KEY_PREFIX, redisKeys } from "../projections/redis/keys.js";
 import type { RecordedEvent } from "../events/envelope.js";
 import type { EventStore } from "../events/eventStore.js";
 import { openEsdbEventStore } from "../events/esdb/esdbEventStore.js";
@@ -23,7 +26,8 @@ const usage = `usage: idledger <command> [options]
   export   [--from POS] [--to POS] [--out FILE]   the log as JSON Lines (stdout unless --out)
   import   --in FILE [--force]                    a JSON Lines export into an empty log
   verify   [--in FILE]                            ids unique, revisions contiguous, schemas valid
-  rebuild                                         replay the log through every projection
+  rebuild  [--redis redis://...]                  replay the log through every projection; with --redis (or
+                                                  $REDIS_URL) ask the Redis projector to rebuild without downtime
   migrate  [--to esdb://...]                      copy the log into EventStoreDB (--to or $EVENTSTORE_URL),
                                                   resuming where the target stands, then compare checksums
 
@@ -45,6 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
       out: { type: "string" },
       in: { type: "string" },
       force: { type: "boolean" },
+      redis: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,7 +92,9 @@ async function main(argv: readonly string[]): Promise<number> {
       if (values.in) return printReport(await verifyWithProgress("verify", readJsonLines(lines(values.in)))) ? 0 : 1;
       return withStore(location, true, async (store) => (printReport(await verifyWithProgress("verify", store.readAll(), Number(await store.headPosition()))) ? 0 : 1));
     }
-    case "rebuild":
+    case "rebuild": {
+      const redisUrl = values.redis ?? process.env.REDIS_URL;
+      if (redisUrl) return requestRedisRebuild(redisUrl);
       return withStore(location, true, async (store) => {
         const head = await store.headPosition();
         const progress = startProgress("rebuild", Number(head));
@@ -100,6 +107,7 @@ async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`rebuild: projections reached position ${reached}\n`);
         return 0;
       });
+    }
     case "migrate": {
       const url = values.to ?? process.env.EVENTSTORE_URL;
       if (!url || !/^esdb(\+discover)?:\/\//.test(url)) throw new UsageError("migrate needs --to esdb://... (or EVENTSTORE_URL)");
@@ -184,3 +192,19 @@ main(process.argv.slice(2)).then(
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );
+
+/** The Redis read model is rebuilt by whichever instance holds the projection lease, into a new generation. */
+async function requestRedisRebuild(url: string): Promise<number> {
+  const redis = connectRedis(url);
+  try {
+    if (!(await whenReady(redis, 5000))) {
+      process.stderr.write("rebuild: Redis is not reachable\n");
+      return 1;
+    }
+    await requestRebuild(redis, redisKeys(DEFAULT_KEY_PREFIX));
+    process.stderr.write("rebuild: requested; the projector holding the lease rebuilds into a new generation, then switches readers over\n");
+    return 0;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -132,6 +132,22 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     for (const { userId } of users) assert.equal((await call("GET", `/management/v1/users/${userId}`)).status, 200);
     await eventually(async () => ((await admin!.keys(`${keys.generation(before)}*`)).length === 0 ? true : undefined));
   });
+
+  it("`idledger rebuild --redis` asks the lease holder for that rebuild", { timeout: 30_000 }, async () => {
+    const api = track(await startTestService(redisEnv()));
+    const { userId } = await addMachine(api, `cli-${randomUUID()}`);
+    const before = await activeGeneration(admin!, keys);
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "rebuild", "--redis", server!.url], {
+        cwd: fileURLToPath(new URL("../..", import.meta.url)),
+        stdio: "ignore",
+      });
+      child.once("exit", resolve);
+    });
+    assert.equal(code, 0);
+    await eventually(async () => ((await activeGeneration(admin!, keys)) !== before ? true : undefined));
+    assert.equal((await restClient(api)("GET", `/management/v1/users/${userId}`)).status, 200);
+  });
 });
 
 async function addMachine(service: TestService, userName: string): Promise<{ userId: string }> {
