@@ -22,6 +22,8 @@ export interface Config {
   readonly runProjector: boolean;
   /** With Redis: how long the projector's lease lasts unrenewed; a dead holder is replaced after about this long. */
   readonly projectorLeaseMs: number;
+  /** With Redis and the shared SQLite log: the projector's fallback poll of the log between announced appends. */
+  readonly sharedLogPollMs: number;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
@@ -44,6 +46,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     webhookBackoffMs: integer(env, "WEBHOOK_BACKOFF_MS", 500, 1, 60000),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
+    sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
     tls: tlsFiles(env),
   };
   return Object.freeze(config);

@@ -40,6 +40,7 @@ const readSide = await startRedisReadSide({
   reducers,
   runProjector: true,
   leaseMs: config.projectorLeaseMs,
+  sharedLogPollMs: config.sharedLogPollMs,
   logger,
 });
 logger.info("projector started", { eventStore: config.eventStoreUrl ? "eventstoredb" : "sqlite", leaseMs: config.projectorLeaseMs });

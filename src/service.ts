@@ -118,6 +118,7 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       reducers,
       runProjector: config.runProjector,
       leaseMs: config.projectorLeaseMs,
+      sharedLogPollMs: config.sharedLogPollMs,
       logger,
     });
   }

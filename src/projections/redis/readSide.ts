@@ -21,6 +21,8 @@ export interface RedisReadSideOptions {
   /** Whether this process competes for the projection lease (an API instance may leave it to `npm run projector`). */
   readonly runProjector: boolean;
   readonly leaseMs: number;
+  /** With the shared SQLite log: how often the projector reads the log when no append was announced. */
+  readonly sharedLogPollMs?: number;
   readonly logger: Logger;
   readonly keyPrefix?: string;
 }
@@ -46,7 +48,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
 
   const signal = options.subscriptionsSeeAllAppends
     ? undefined
-    : createAppendSignal({ redis, subscriber, channel: keys.appendedChannel });
+    : createAppendSignal({ redis, subscriber, channel: keys.appendedChannel, ...(options.sharedLogPollMs ? { pollMs: options.sharedLogPollMs } : {}) });
   const readModel = createRedisReadModel({ redis, keys });
   const progress = watchCheckpoint({ subscriber, channel: keys.committedChannel, checkpoint: () => readModel.checkpoint() });
   const projection = options.runProjector
