@@ -11,6 +11,8 @@ export interface AppendSignal {
    * process), or every `pollMs` when none is: they see appends made by every process.
    */
   following(store: EventStore): EventStore;
+  /** Settles once the channel subscription is in place (or failed: the poll then covers). */
+  readonly subscribed: Promise<void>;
   close(): void;
 }
 
@@ -42,9 +44,13 @@ export function createAppendSignal({
   };
   const onMessage = (from: string) => from === channel && notify();
   subscriber.on("message", onMessage);
-  subscriber.subscribe(channel).catch(() => {});
+  const subscribed = subscriber.subscribe(channel).then(
+    () => {},
+    () => {},
+  );
 
   return {
+    subscribed,
     announcing: (store) => ({
       ...store,
       async append(stream, events, options) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EventStore } from "../../events/eventStore.js";
 import type { Logger } from "../../logger.js";
 import type { ReducerTable } from "../projection.js";
@@ -49,6 +50,9 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
   const signal = options.subscriptionsSeeAllAppends
     ? undefined
     : createAppendSignal({ redis, subscriber, channel: keys.appendedChannel, ...(options.sharedLogPollMs ? { pollMs: options.sharedLogPollMs } : {}) });
+  // An announcement sent before the subscription is in place is lost (until the next poll), so
+  // start projecting only once it is, or after a short wait when Redis is slow to answer.
+  if (signal) await Promise.race([signal.subscribed, sleep(2000, undefined, { ref: false })]);
   const readModel = createRedisReadModel({ redis, keys });
   const progress = watchCheckpoint({ subscriber, channel: keys.committedChannel, checkpoint: () => readModel.checkpoint() });
   const projection = options.runProjector
