@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { AddressInfo, Server } from "node:net";
@@ -35,6 +36,7 @@ export interface RunningService {
 }
 
 export const ADMIN_PAT_FILE = "admin.pat";
+const READ_SIDE_STOP_MS = 10_000;
 
 /** The composition root below `main`: picks the adapters the configuration names and wires them. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
@@ -86,7 +88,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       await eventStream.close();
       await listener.close();
       await webhooks.close();
-      await readSide.close();
+      // A stop never hangs on a backend: the read side (a projector mid-commit on a Redis that stopped
+      // answering) gets a bounded time, then the log is closed regardless.
+      const stopped = await Promise.race([readSide.close().then(() => true), sleep(READ_SIDE_STOP_MS, false, { ref: false })]);
+      if (!stopped) logger.warn("the read side did not stop in time; closing the log anyway", { waitedMs: READ_SIDE_STOP_MS });
       await store.close();
     },
   };
