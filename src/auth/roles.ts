@@ -1,3 +1,5 @@
+import type { OrgRole } from "../commands/org/roles.js";
+
 /**
  * Role -> permissions, a subset of ZITADEL's default RolePermissionMappings (cmd/defaults.yaml)
  * covering the permissions the served methods ask for in their `zitadel.v1.auth_option`.
@@ -7,7 +9,8 @@ const rolePermissions: Readonly<Record<string, readonly string[]>> = {
   // events.read: idledger lets an org owner read its own org's events (src/audit/scope.ts).
   ORG_OWNER: ["org.read", "org.write", "org.create", "org.member.read", "org.member.write", "user.read", "user.write", "events.read"],
   ORG_USER_MANAGER: ["org.read", "user.read", "user.write"],
-};
+  // Every org role AddOrgMember accepts must have its permissions here: the compiler checks it.
+} satisfies Record<"IAM_OWNER" | OrgRole, readonly string[]>;
 
 export const grants = (roles: readonly string[], permission: string): boolean =>
   roles.some((role) => rolePermissions[role]?.some((p) => p === "*" || p === permission) ?? false);

@@ -1,4 +1,6 @@
 /** The org roles idledger knows (ZITADEL's `ORG_*` roles that its permissions map covers). */
 export const ORG_ROLES = ["ORG_OWNER", "ORG_USER_MANAGER"] as const;
 
+export type OrgRole = (typeof ORG_ROLES)[number];
+
 export const isOrgRole = (role: string): boolean => (ORG_ROLES as readonly string[]).includes(role);
