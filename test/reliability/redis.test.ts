@@ -43,6 +43,8 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
     const projecting = track(await startTestService(redisEnv(slowPoll)));
     const reading = track(await startTestService(redisEnv({ ...slowPoll, PROJECTOR: "off" }), projecting.dataDir));
+    // Read-your-writes is promised once the deployment is ready: the projector holds its lease and has caught up.
+    await eventually(async () => ((await fetch(`${projecting.url}/debug/ready`)).ok ? true : undefined));
 
     for (const [writer, reader] of [
       [reading, projecting],
