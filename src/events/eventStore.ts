@@ -27,9 +27,14 @@ export interface AppendResult {
 }
 
 export interface ReadAllOptions {
-  /** Exclusive: events with position > from. Default: from the beginning. */
+  /**
+   * Exclusive bound. Forwards: events with position > from (default: from the beginning).
+   * Backwards: events with position < from (default: from the end).
+   */
   readonly from?: bigint;
   readonly maxCount?: number;
+  /** Default `"forwards"` (oldest first); `"backwards"` reads newest first without reading the rest of the log. */
+  readonly direction?: "forwards" | "backwards";
 }
 
 export interface Subscription extends AsyncIterable<RecordedEvent> {
@@ -46,7 +51,7 @@ export interface EventStore {
   append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /** The stream's events in revision order; `[]` when it does not exist. */
   readStream(stream: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
-  /** Events of all streams in position order. */
+  /** Events of all streams in position order (or its reverse). */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /** Catches up from `from` (exclusive), then follows new appends until closed. */
   subscribe(options?: { from?: bigint }): Subscription;

@@ -76,6 +76,18 @@ const contract: Record<string, (store: EventStore) => Promise<void>> = {
     assert.deepEqual(await collect(store.readAll({ from })), appended);
   },
 
+  async "readAll backwards: newest first, before an exclusive bound, paged by maxCount"(store) {
+    const stream = streamName("backwards");
+    const { events } = await store.append(stream, [newEvent(), newEvent(), newEvent()], { expectedRevision: "no_stream" });
+    const [first, second, third] = events as [RecordedEvent, RecordedEvent, RecordedEvent];
+    const head = await collect(store.readAll({ direction: "backwards", maxCount: 3 }));
+    assert.deepEqual(head.filter((event) => event.stream === stream), [third, second, first]);
+    assertIncreasing(head.map((event) => event.position).reverse());
+    assert.deepEqual(await collect(store.readAll({ direction: "backwards", from: third.position, maxCount: 2 })), [second, first]);
+    const beforeFirst = await collect(store.readAll({ direction: "backwards", from: first.position, maxCount: 1 }));
+    assert.ok(beforeFirst.every((event) => event.position < first.position));
+  },
+
   async "no_stream on an existing stream is a conflict that reports the actual revision"(store) {
     const stream = streamName("no-stream");
     await store.append(stream, [newEvent(), newEvent()], { expectedRevision: "no_stream" });

@@ -105,19 +105,22 @@ export function createEsdbEventStore({
 
     readStream: (stream, { fromRevision = 0 } = {}) => readFrom(stream, fromRevision),
 
-    async *readAll({ from = 0n, maxCount = Infinity } = {}) {
-      let after = from;
+    async *readAll({ from, maxCount = Infinity, direction = "forwards" } = {}) {
+      const backwards = direction === "backwards";
+      let cursor = from ?? (backwards ? undefined : 0n);
       let left = maxCount;
       while (left > 0) {
         const page: AllStreamRecordedEvent[] = [];
         await translated(async () => {
-          const read = client.readAll({ direction: FORWARDS, fromPosition: after === 0n ? START : logPosition(after), maxCount: pageSize });
+          const fromPosition = backwards ? (cursor === undefined ? END : logPosition(cursor)) : cursor === 0n ? START : logPosition(cursor!);
+          const read = client.readAll({ direction: backwards ? BACKWARDS : FORWARDS, fromPosition, maxCount: pageSize });
           for await (const { event } of read) if (event) page.push(event);
         });
         for (const event of page) {
-          // `fromPosition` is inclusive; positions are one per event
-          if (event.position.commit <= after) continue;
-          after = event.position.commit;
+          // forwards, `fromPosition` is inclusive; backwards, exclusive; positions are one per event
+          const position = event.position.commit;
+          if (cursor !== undefined && (backwards ? position >= cursor : position <= cursor)) continue;
+          cursor = position;
           if (isSystemEvent(event)) continue;
           yield fromRecorded(event);
           if (--left === 0) return;

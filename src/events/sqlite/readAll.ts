@@ -1,20 +1,31 @@
 import type { RecordedEvent } from "../envelope.js";
 import type { ReadAllOptions } from "../eventStore.js";
 
+export interface Pages {
+  /** Up to `limit` events after `position`, oldest first. */
+  readonly after: (position: bigint, limit: number) => RecordedEvent[];
+  /** Up to `limit` events before `position`, newest first. */
+  readonly before: (position: bigint, limit: number) => RecordedEvent[];
+}
+
+// Positions are int64: "before the largest one" reads from the newest event.
+const END = 2n ** 63n - 1n;
+
 // Pages through the log so that reading a huge one never holds more than a page in memory.
 export async function* readAll(
-  readPage: (after: bigint, limit: number) => RecordedEvent[],
+  pages: Pages,
   pageSize: number,
-  { from = 0n, maxCount = Infinity }: ReadAllOptions = {},
+  { from, maxCount = Infinity, direction = "forwards" }: ReadAllOptions = {},
 ): AsyncGenerator<RecordedEvent> {
-  let after = from;
+  const backwards = direction === "backwards";
+  let cursor = from ?? (backwards ? END : 0n);
   let left = maxCount;
   while (left > 0) {
     const limit = Math.min(pageSize, left);
-    const page = readPage(after, limit);
+    const page = backwards ? pages.before(cursor, limit) : pages.after(cursor, limit);
     for (const event of page) {
       yield event;
-      after = event.position;
+      cursor = event.position;
     }
     if (page.length < limit) return;
     left -= page.length;

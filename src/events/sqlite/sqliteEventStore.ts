@@ -34,6 +34,7 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000 }: SqliteEve
   const commits = createCommitSignal();
   const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), commits.notify);
   const readPage = (after: bigint, limit = pageSize) => translated(() => sql.eventsAfter(after, limit));
+  const pages = { after: readPage, before: (before: bigint, limit: number) => translated(() => sql.eventsBefore(before, limit)) };
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
@@ -49,7 +50,7 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000 }: SqliteEve
     async readStream(stream, { fromRevision = 0 } = {}) {
       return translated(() => sql.streamFrom(stream, fromRevision));
     },
-    readAll: (options) => readAll(readPage, pageSize, options),
+    readAll: (options) => readAll(pages, pageSize, options),
     subscribe({ from = 0n } = {}) {
       const subscription = createSubscription(readPage, commits.next, from, () => subscriptions.delete(subscription));
       subscriptions.add(subscription);

@@ -17,6 +17,7 @@ export function prepareStatements(db: Database.Database) {
     .safeIntegers()
     .raw();
   const eventsAfter = db.prepare(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`).safeIntegers().raw();
+  const eventsBefore = db.prepare(`SELECT ${columns} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`).safeIntegers().raw();
   const insertEvent = db
     .prepare("INSERT INTO events (id, stream, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)")
     .safeIntegers();
@@ -38,6 +39,8 @@ export function prepareStatements(db: Database.Database) {
       (streamFrom.all(stream, fromRevision, limit) as EventRow[]).map(toRecorded),
     eventsAfter: (position: bigint, limit: number) =>
       (eventsAfter.all(position, limit) as EventRow[]).map(toRecorded),
+    eventsBefore: (position: bigint, limit: number) =>
+      (eventsBefore.all(position, limit) as EventRow[]).map(toRecorded),
     insertEvent: (stream: string, revision: number, event: NewEvent): RecordedEvent => {
       const { id, type, data, metadata } = event;
       const { lastInsertRowid } = insertEvent.run(id, stream, revision, type, JSON.stringify(data), JSON.stringify(metadata));
