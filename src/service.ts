@@ -6,8 +6,8 @@ import { createApp } from "./api/app.js";
 import { nonRpcHandler } from "./api/connect/fallback.js";
 import { rpcHandler } from "./api/connect/service.js";
 import { createListener } from "./api/listener.js";
-import { createAdminMethods } from "./api/adminMethods.js";
-import { createMethods } from "./api/methods.js";
+import { createAdminMethods } from "./api/methods/admin.js";
+import { createManagementMethods } from "./api/methods/management.js";
 import { createAuditLog } from "./audit/auditLog.js";
 import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
@@ -59,8 +59,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger,
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
   });
-  const served = createMethods(commands, queries, audit);
-  const admin = createAdminMethods(queries, audit);
+  const served = createManagementMethods({ commands, queries, audit });
+  const admin = createAdminMethods({ commands, queries, audit });
   const app = createApp({
     admin,
     routers: [eventStream.router, webhooks.router],
