@@ -24,6 +24,8 @@ export interface Config {
   readonly projectorLeaseMs: number;
   /** With Redis and the shared SQLite log: the projector's fallback poll of the log between announced appends. */
   readonly sharedLogPollMs: number;
+  /** The event stream: open streams in all and per credential, and how often an open one re-authorizes its caller. */
+  readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly recheckMs: number };
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
@@ -47,6 +49,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
+    sse: Object.freeze({
+      maxStreams: integer(env, "SSE_MAX_STREAMS", 1000, 1, 100_000),
+      maxStreamsPerToken: integer(env, "SSE_MAX_STREAMS_PER_TOKEN", 5, 1, 1000),
+      recheckMs: integer(env, "SSE_RECHECK_MS", 5000, 10, 600_000),
+    }),
     tls: tlsFiles(env),
   };
   return Object.freeze(config);

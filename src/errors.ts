@@ -11,6 +11,7 @@ export type ErrorCategory =
   | "PermissionDenied"
   | "PreconditionFailed"
   | "Unauthenticated"
+  | "ResourceExhausted"
   | "Unimplemented"
   | "Unavailable"
   | "Internal";
@@ -59,6 +60,10 @@ export const catalogue = {
   authHeaderInvalid: entry("Unauthenticated", "AUTH-7fs1e", "invalid auth header"),
   orgNotAccessible: entry("PermissionDenied", "AUTH-Bs7Ds", "Organisation doesn't exist"),
   permissionDenied: entry("PermissionDenied", "AUTH-5mWD2", "No matching permissions found"),
+  userOutranksCaller: entry("PermissionDenied", "API-Esc4l", "The user holds a role the caller does not hold"),
+  roleNotHeld: entry("PermissionDenied", "API-Gr4nt", "A role can only be granted by someone who holds it"),
+  userIdReserved: entry("InvalidArgument", "API-rSv1d", "The user id is reserved"),
+  tooManyStreams: entry("ResourceExhausted", "API-sTr3m", "Too many open event streams"),
   changesNotFound: entry("NotFound", "QUERY-FpQqK", "No history found"),
   webhookTargetInvalid: entry("InvalidArgument", "WEBHOOK-x9Tq2", "The webhook target is invalid"),
   webhookTargetExists: entry("AlreadyExists", "WEBHOOK-Ae7Lk", "The webhook target already exists"),

@@ -9,6 +9,7 @@ import { createListener } from "./api/listener.js";
 import { createAdminMethods } from "./api/methods/admin.js";
 import { createManagementMethods } from "./api/methods/management.js";
 import { createAuditLog } from "./audit/auditLog.js";
+import { userAccess } from "./auth/userAccess.js";
 import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
 import type { Config } from "./config.js";
@@ -47,9 +48,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
-  const commands = createCommands({ ...base, instanceId: instance.instanceId });
+  const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
   const audit = createAuditLog({ store, readModel });
-  const eventStream = createEventStream({ store, queries });
+  const eventStream = createEventStream({ store, queries, limits: config.sse });
   const webhooks = await startWebhooks({
     store,
     queries,

@@ -12,10 +12,11 @@ export const grpcCodes: Readonly<Record<ErrorCategory, number>> = {
   Internal: 13,
   Unavailable: 14,
   Unauthenticated: 16,
+  ResourceExhausted: 8,
 };
 
 /** grpc-gateway's HTTP status for a gRPC code. */
-const httpStatuses: Readonly<Record<number, number>> = { 3: 400, 5: 404, 6: 409, 7: 403, 9: 400, 12: 501, 13: 500, 14: 503, 16: 401 };
+const httpStatuses: Readonly<Record<number, number>> = { 3: 400, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 12: 501, 13: 500, 14: 503, 16: 401 };
 
 export interface WireError {
   readonly category: ErrorCategory;

@@ -13,25 +13,39 @@ export interface Credentials {
   readonly requestId?: string;
 }
 
+/** An authorized caller, and until when its credential is valid (ms since the epoch). */
+export interface Session {
+  readonly caller: Caller;
+  readonly expiresAt: number;
+  /** The credential's hash: what long-lived sessions (streams) are counted by, never the token itself. */
+  readonly tokenHash: string;
+}
+
 /**
- * ZITADEL's auth interceptor: a bearer personal access token identifies the caller, the org is
- * `x-zitadel-orgid` or the caller's own, and the caller must hold `permission` there (through an
- * instance role, or a role in that org). An empty permission means "any authenticated caller".
+ * ZITADEL's auth interceptor: a bearer personal access token identifies the caller, whose user
+ * must exist and be active (a locked, deactivated or removed user's tokens stop working on the
+ * next request); the org is `x-zitadel-orgid` or the caller's own, and the caller must hold
+ * `permission` there (through an instance role, or a role in that org). An empty permission means
+ * "any authenticated caller". What a caller may do to another user is checked by the commands
+ * through src/auth/userAccess.ts.
  */
-export async function authorize(queries: Queries, credentials: Credentials, permission: string): Promise<Caller> {
+export async function authorizeSession(queries: Queries, credentials: Credentials, permission: string): Promise<Session> {
   if (!credentials.authorization) throw new StatusError("Unauthenticated", "auth header missing");
   const [scheme, token, ...rest] = credentials.authorization.split(" ");
   if (scheme !== "Bearer" || !token || rest.length > 0) throw new DomainError("authHeaderInvalid");
 
-  const pat = await queries.personalAccessToken(sha256Hash(token));
-  if (!pat || Date.parse(pat.expiration) <= Date.now()) throw new DomainError("tokenInvalid");
+  const tokenHash = sha256Hash(token);
+  const pat = await queries.personalAccessToken(tokenHash);
+  const expiresAt = pat ? Date.parse(pat.expiration) : NaN;
+  if (!pat || !(expiresAt > Date.now())) throw new DomainError("tokenInvalid");
+  if (!(await queries.isActiveUser(pat.userId))) throw new DomainError("tokenInvalid");
 
   const orgId = credentials.orgId || pat.resourceOwner;
   if (credentials.orgId && !(await queries.orgById(orgId))) throw new DomainError("orgNotAccessible");
 
-  if (permission) {
-    const roles = [...(await queries.roles("instance", pat.userId)), ...(await queries.roles(orgId, pat.userId))];
-    if (!grants(roles, permission)) throw new DomainError("permissionDenied");
-  }
-  return { userId: pat.userId, orgId, correlationId: credentials.requestId ?? randomUUID() };
+  if (permission && !grants(await queries.rolesIn(orgId, pat.userId), permission)) throw new DomainError("permissionDenied");
+  return { caller: { userId: pat.userId, orgId, correlationId: credentials.requestId ?? randomUUID() }, expiresAt, tokenHash };
 }
+
+export const authorize = async (queries: Queries, credentials: Credentials, permission: string): Promise<Caller> =>
+  (await authorizeSession(queries, credentials, permission)).caller;

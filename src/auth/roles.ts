@@ -14,3 +14,11 @@ const rolePermissions: Readonly<Record<string, readonly string[]>> = {
 
 export const grants = (roles: readonly string[], permission: string): boolean =>
   roles.some((role) => rolePermissions[role]?.some((p) => p === "*" || p === permission) ?? false);
+
+/**
+ * True when `holder` is granted every permission that `roles` carry: touching a user who holds
+ * `roles` (or handing them out) gives `holder` nothing it lacks. A role this table does not know
+ * counts as all-powerful, so only an instance owner covers it.
+ */
+export const coversRoles = (holder: readonly string[], roles: readonly string[]): boolean =>
+  roles.every((role) => (rolePermissions[role] ?? ["*"]).every((permission) => grants(holder, permission)));

@@ -1,3 +1,4 @@
+import type { UserAccess } from "../auth/userAccess.js";
 import { fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { orgStream } from "../events/org.js";
@@ -21,6 +22,8 @@ export interface CommandsConfig {
   readonly newId: () => string;
   readonly now: () => Date;
   readonly passwordHashing: PasswordHashing;
+  /** Who may act on whom (no escalation); the first-instance setup acts as the system. */
+  readonly access: UserAccess;
 }
 
 /** Who is acting and in which organization. */
@@ -29,6 +32,9 @@ export interface Caller {
   readonly orgId: string;
   readonly correlationId: string;
 }
+
+/** The editor of what the instance does by itself (first-instance setup). */
+export const SYSTEM_USER_ID = "SYSTEM";
 
 const INIT_CODE_EXPIRY_NANOS = 72 * 3600 * 1e9;
 
@@ -41,8 +47,14 @@ export function createCommands(config: CommandsConfig) {
     correlationId: caller.correlationId,
     now: config.now,
   });
-  const onUser = (caller: Caller, userId: string, command: UserCommand) =>
-    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller));
+  // Every command on a user goes through here, and so through the no-escalation check.
+  const onUser = async (caller: Caller, userId: string, command: UserCommand) => {
+    await config.access.assertMayManage(caller, userId);
+    return handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller));
+  };
+  // Ids that stand for the system itself in event metadata (editors, aggregates): a user who took
+  // one would appear as the author of the system's own events.
+  const reservedIds = new Set([SYSTEM_USER_ID.toLowerCase(), config.instanceId.toLowerCase()]);
   const onOrg = (caller: Caller, orgId: string, command: OrgCommand) =>
     handleCommand(store, orgDecider, orgStream(orgId), command, (_: OrgState) => orgId, context(caller));
 
@@ -54,6 +66,7 @@ export function createCommands(config: CommandsConfig) {
       if (!input.name.trim()) fail("machineNameEmpty");
       const userName = input.userName.trim();
       if (!userName) fail("userInvalid");
+      if (input.userId && reservedIds.has(input.userId.toLowerCase())) fail("userIdReserved");
       const userId = input.userId || config.newId();
       const result = await onUser(caller, userId, { type: "AddMachineUser", ...input, userName });
       return { userId, details: details(result) };
@@ -147,6 +160,7 @@ export function createCommands(config: CommandsConfig) {
 
     async addOrgMember(caller: Caller, orgId: string, input: { userId: string; roles: readonly string[] }): Promise<{ details: ObjectDetails }> {
       if ((await store.readStream(userStream(input.userId))).length === 0) fail("userNotFound");
+      await config.access.assertMayGrant(caller, orgId, input.roles);
       const result = await onOrg(caller, orgId, { type: "AddOrgMember", ...input });
       return { details: details(result) };
     },

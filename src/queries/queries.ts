@@ -21,6 +21,10 @@ export interface QueriesConfig {
 
 /** The read side, as ZITADEL's `query.Queries`. */
 export function createQueries({ store, readModel, projector, consistencyTimeoutMs }: QueriesConfig) {
+  /** Roles of `userId` in `scope` ("instance" or an org id). */
+  const roles = async (scope: string, userId: string): Promise<readonly string[]> =>
+    (await readModel.get<MemberView>(collections.members, memberKey(scope, userId)))?.roles ?? [];
+
   return {
     /**
      * Read-your-writes with no help from the client: wait until the projection has reached the
@@ -37,13 +41,31 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
       return user;
     },
 
+    /** Resolves true once the read model reflects `position` (an event seen in the log), false after `timeoutMs`. */
+    reached: (position: bigint, timeoutMs = consistencyTimeoutMs) => projector.waitFor(position, timeoutMs),
+
+    /** Whether the user exists and may authenticate: only ACTIVE users do. */
+    async isActiveUser(userId: string): Promise<boolean> {
+      return (await readModel.get<UserView>(collections.users, userId))?.state === "USER_STATE_ACTIVE";
+    },
+
     orgById: (orgId: string) => readModel.get<OrgView>(collections.orgs, orgId),
 
     personalAccessToken: (tokenHash: string) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, tokenHash),
 
-    /** Roles of `userId` in `scope` ("instance" or an org id). */
-    async roles(scope: string, userId: string): Promise<readonly string[]> {
-      return (await readModel.get<MemberView>(collections.members, memberKey(scope, userId)))?.roles ?? [];
+    roles,
+
+    /** What counts in an org: the user's instance roles and its roles in that org. */
+    async rolesIn(orgId: string, userId: string): Promise<readonly string[]> {
+      const [instance, org] = await Promise.all([roles("instance", userId), roles(orgId, userId)]);
+      return [...instance, ...org];
+    },
+
+    /** Every scope in which the user holds roles. */
+    async memberships(userId: string): Promise<readonly MemberView[]> {
+      const keys = await readModel.find(collections.members, "user", userId);
+      const found = await Promise.all(keys.map((key) => readModel.get<MemberView>(collections.members, key)));
+      return found.filter((member): member is MemberView => member !== undefined);
     },
   };
 }

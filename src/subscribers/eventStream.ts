@@ -1,7 +1,8 @@
 import express, { type Request, type Response } from "express";
-import { eventScope, inScope } from "../audit/scope.js";
-import { authorize } from "../auth/authorize.js";
-import { StatusError } from "../errors.js";
+import { eventScope, inScope, type EventScope } from "../audit/scope.js";
+import { authorizeSession, type Credentials } from "../auth/authorize.js";
+import { watchSession } from "../auth/sessionWatch.js";
+import { fail, StatusError } from "../errors.js";
 import type { EventStore, Subscription } from "../events/eventStore.js";
 import type { Queries } from "../queries/queries.js";
 import { sendError } from "../api/rest.js";
@@ -10,9 +11,18 @@ import { typeMatcher } from "./wireEvent.js";
 
 export const STREAM_PATH = "/events/v1/stream";
 
+export interface StreamLimits {
+  /** Open streams in all, and per credential: one more answers 429. */
+  readonly maxStreams: number;
+  readonly maxStreamsPerToken: number;
+  /** How often an open stream re-authorizes its caller even when nothing touched its access. */
+  readonly recheckMs: number;
+}
+
 export interface EventStreamOptions {
   readonly store: EventStore;
   readonly queries: Queries;
+  readonly limits: StreamLimits;
   /** A comment line this often keeps proxies from closing an idle stream. */
   readonly keepAliveMs?: number;
 }
@@ -22,21 +32,43 @@ export interface EventStreamOptions {
  * frame whose `id` is its position, so a client that reconnects with `Last-Event-ID` resumes
  * right after the last event it received. Catch-up and live are one subscription of the log,
  * so nothing falls between them; writes wait for 'drain', so a slow client holds back its own
- * reading of the log and nothing else.
+ * reading of the log and nothing else. The caller stays authorized for as long as the stream
+ * lasts (src/auth/sessionWatch.ts): an expired, removed or locked credential ends it.
  */
-export function createEventStream({ store, queries, keepAliveMs = 15_000 }: EventStreamOptions) {
+export function createEventStream({ store, queries, limits, keepAliveMs = 15_000 }: EventStreamOptions) {
   const open = new Set<{ subscription: Subscription; response: Response }>();
+  const perToken = new Map<string, number>();
+
+  function admit(tokenHash: string): () => void {
+    const count = perToken.get(tokenHash) ?? 0;
+    if (open.size >= limits.maxStreams || count >= limits.maxStreamsPerToken) fail("tooManyStreams");
+    perToken.set(tokenHash, count + 1);
+    return () => {
+      const left = (perToken.get(tokenHash) ?? 1) - 1;
+      if (left > 0) perToken.set(tokenHash, left);
+      else perToken.delete(tokenHash);
+    };
+  }
 
   async function serve(req: Request, res: Response) {
     res.locals.route = STREAM_PATH;
+    const credentials: Credentials = { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string };
     let stream;
     try {
-      await queries.catchUp();
-      const caller = await authorize(queries, { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string }, "");
+      const head = await store.headPosition();
+      await queries.reached(head);
+      const session = await authorizeSession(queries, credentials, "");
+      const scope = await eventScope(queries, session.caller);
       stream = {
-        scope: await eventScope(queries, caller),
+        scope,
         from: position(req.get("last-event-id") ?? req.query.from),
         wanted: typeMatcher(String(req.query.types ?? "").split(",")),
+        watch: watchSession(queries, credentials, session, {
+          openedAt: head,
+          recheckMs: limits.recheckMs,
+          sameGrant: async (fresh) => sameScope(scope, await eventScope(queries, fresh.caller)),
+        }),
+        release: admit(session.tokenHash),
       };
     } catch (error) {
       sendError(res, error);
@@ -49,14 +81,26 @@ export function createEventStream({ store, queries, keepAliveMs = 15_000 }: Even
     const entry = { subscription, response: res };
     open.add(entry);
     const keepAlive = setInterval(() => res.writableNeedDrain || res.write(": keep-alive\n\n"), keepAliveMs);
+    // With no event to read, a revoked or expired credential is still noticed within `recheckMs`.
+    const recheck = setInterval(async () => {
+      if (await stream.watch.stillAuthorized()) return;
+      await subscription.close();
+      // Also when the client stopped reading and a frame waits for 'drain': nothing more goes out.
+      res.destroy();
+    }, limits.recheckMs);
     res.on("close", () => void subscription.close());
     try {
-      await pipeEvents(subscription, res, (event) => inScope(stream.scope, event) && stream.wanted(event.type));
+      await pipeEvents(subscription, res, {
+        wanted: (event) => inScope(stream.scope, event) && stream.wanted(event.type),
+        admitted: (event) => stream.watch.stillAuthorized(event),
+      });
     } catch (error) {
       res.locals.error = error;
     } finally {
       clearInterval(keepAlive);
+      clearInterval(recheck);
       open.delete(entry);
+      stream.release();
       await subscription.close();
       res.end();
     }
@@ -72,6 +116,8 @@ export function createEventStream({ store, queries, keepAliveMs = 15_000 }: Even
 }
 
 export type EventStream = ReturnType<typeof createEventStream>;
+
+const sameScope = (a: EventScope, b: EventScope) => a.kind === b.kind && (a.kind === "instance" || (b.kind === "org" && a.orgId === b.orgId));
 
 function position(raw: unknown): bigint {
   if (raw === undefined || raw === "") return 0n;

@@ -4,65 +4,12 @@ import { after, before, describe, it } from "node:test";
 import type { RecordedEvent } from "../../src/events/envelope.js";
 import { pipeEvents } from "../../src/subscribers/sse.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
+import { openStream as openSseStream } from "../support/sse.js";
 
 let service: TestService;
 let call: ReturnType<typeof restClient>;
 
-interface Frame {
-  readonly id: string;
-  readonly event: string;
-  readonly data: any;
-}
-
-/** A Server-Sent Events client over fetch: collects frames until closed. */
-async function openStream(query = "", headers: Record<string, string> = {}, token: string | null = service.adminToken) {
-  const controller = new AbortController();
-  const response = await fetch(`${service.url}/events/v1/stream${query}`, {
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    signal: controller.signal,
-  });
-  const frames: Frame[] = [];
-  let notify = () => {};
-  if (response.ok) {
-    void (async () => {
-      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += value;
-          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-            const lines = buffer.slice(0, end).split("\n");
-            buffer = buffer.slice(end + 2);
-            const field = (name: string) => lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
-            const data = field("data");
-            if (data !== undefined) frames.push({ id: field("id")!, event: field("event")!, data: JSON.parse(data) });
-            notify();
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })();
-  }
-  return {
-    response,
-    frames,
-    async until(count: number, timeoutMs = 5000): Promise<Frame[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (frames.length < count) {
-        if (Date.now() > deadline) throw new Error(`got ${frames.length} frames, expected ${count}`);
-        await new Promise<void>((resolve) => {
-          notify = resolve;
-          setTimeout(resolve, 50);
-        });
-      }
-      return frames;
-    },
-    close: () => controller.abort(),
-  };
-}
+const openStream = (query = "", headers: Record<string, string> = {}, token: string | null = service.adminToken) => openSseStream(service.url, token, query, headers);
 
 const logPositions = async () => {
   const positions: string[] = [];
@@ -205,7 +152,7 @@ describe("backpressure", () => {
         else callback();
       },
     });
-    const done = pipeEvents(events(), client, () => true);
+    const done = pipeEvents(events(), client, { wanted: () => true });
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.ok(pulled < 30, `pulled ${pulled} events from the log for a client that took 1`);
     release();

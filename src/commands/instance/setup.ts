@@ -3,12 +3,13 @@ import { INSTANCE_STREAM, type InstanceAdded } from "../../events/instance.js";
 import { orgStream } from "../../events/org.js";
 import { userStream } from "../../events/user.js";
 import type { EventStore } from "../../events/eventStore.js";
-import { createCommands, type Caller, type CommandsConfig } from "../commands.js";
+import { systemAccess } from "../../auth/userAccess.js";
+import { createCommands, SYSTEM_USER_ID, type Caller, type CommandsConfig } from "../commands.js";
 import { handleCommand } from "../handleCommand.js";
 import { newPersonalAccessToken } from "../user/secrets.js";
 import { instanceDecider, type InstanceCommand } from "./decider.js";
 
-export interface SetupOptions extends Omit<CommandsConfig, "instanceId"> {
+export interface SetupOptions extends Omit<CommandsConfig, "instanceId" | "access"> {
   /** Stores the admin's token (e.g. `$DATA_DIR/admin.pat`, mode 0600) before its hash is appended. */
   readonly savePersonalAccessToken: (token: string) => Promise<void>;
 }
@@ -24,11 +25,11 @@ const PAT_EXPIRATION = "9999-12-31T23:59:59.000Z";
  */
 export async function setupInstance(options: SetupOptions): Promise<InstanceAdded> {
   const { store } = options;
-  const system = (correlationId: string): Caller => ({ userId: "SYSTEM", orgId: "", correlationId });
+  const system = (correlationId: string): Caller => ({ userId: SYSTEM_USER_ID, orgId: "", correlationId });
   const onInstance = (command: InstanceCommand, instanceId: string) =>
     handleCommand(store, instanceDecider, INSTANCE_STREAM, command, () => "", {
       instanceId,
-      editorUser: "SYSTEM",
+      editorUser: SYSTEM_USER_ID,
       correlationId: randomUUID(),
       now: options.now,
     });
@@ -40,7 +41,7 @@ export async function setupInstance(options: SetupOptions): Promise<InstanceAdde
     setup = (await readSetup(store))!;
   }
   const { instanceId, defaultOrgId: orgId, adminUserId } = setup;
-  const commands = createCommands({ ...options, instanceId });
+  const commands = createCommands({ ...options, instanceId, access: systemAccess });
   const caller = { ...system(randomUUID()), orgId };
 
   if (!(await exists(store, orgStream(orgId)))) {

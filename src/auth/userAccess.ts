@@ -1,0 +1,40 @@
+import type { Caller } from "../commands/commands.js";
+import { fail } from "../errors.js";
+import type { Queries } from "../queries/queries.js";
+import { coversRoles } from "./roles.js";
+
+/**
+ * "No escalation", the second half of authorization (the first is the method's permission,
+ * src/auth/authorize.ts): nobody changes, locks, removes or creates credentials for a user who
+ * holds a role the caller does not itself hold over that scope, and nobody hands out a role it
+ * does not hold. Instance roles need the caller's instance roles; an org role is covered by the
+ * caller's roles in that org or on the instance. Every user command goes through `assertMayManage`
+ * (src/commands/commands.ts, `onUser`).
+ */
+export interface UserAccess {
+  assertMayManage(caller: Caller, userId: string): Promise<void>;
+  /** `scope` is "instance" or an org id. */
+  assertMayGrant(caller: Caller, scope: string, roles: readonly string[]): Promise<void>;
+}
+
+export function userAccess(queries: Queries): UserAccess {
+  const mayHold = async (caller: Caller, scope: string, roles: readonly string[]) =>
+    coversRoles(scope === "instance" ? await queries.roles("instance", caller.userId) : await queries.rolesIn(scope, caller.userId), roles);
+  return {
+    async assertMayManage(caller, userId) {
+      if (caller.userId === userId) return;
+      for (const { scope, roles } of await queries.memberships(userId)) {
+        if (!(await mayHold(caller, scope, roles))) fail("userOutranksCaller");
+      }
+    },
+    async assertMayGrant(caller, scope, roles) {
+      if (!(await mayHold(caller, scope, roles))) fail("roleNotHeld");
+    },
+  };
+}
+
+/** The instance's own setup acts as the system, before any role exists. */
+export const systemAccess: UserAccess = {
+  assertMayManage: async () => {},
+  assertMayGrant: async () => {},
+};

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { restClient, startTestService, type TestService } from "../support/service.js";
+import { openStream } from "../support/sse.js";
+
+let service: TestService;
+let call: ReturnType<typeof restClient>;
+
+before(async () => {
+  service = await startTestService({ SSE_RECHECK_MS: "200", SSE_MAX_STREAMS: "4", SSE_MAX_STREAMS_PER_TOKEN: "2" });
+  call = restClient(service);
+});
+after(() => service.dispose());
+
+/** An org owner of the default org (it may read the org's events) with a token expiring at `expiresAt`. */
+async function orgOwner(userName: string, expiresAt?: Date) {
+  const created = await call("POST", "/management/v1/users/machine", { userName, name: userName });
+  const userId = created.body.userId as string;
+  assert.equal((await call("POST", "/management/v1/orgs/me/members", { userId, roles: ["ORG_OWNER"] })).status, 200);
+  const body = expiresAt ? { expirationDate: expiresAt.toISOString() } : {};
+  const pat = await call("POST", `/management/v1/users/${userId}/pats`, body);
+  assert.equal(pat.status, 200);
+  return { userId, token: pat.body.token as string };
+}
+
+const addMachine = (userName: string) => call("POST", "/management/v1/users/machine", { userName, name: userName });
+
+describe("an open event stream stays authorized as long as it lasts", () => {
+  it("ends when its token expires, even with nothing to deliver, and delivers nothing written after", async () => {
+    const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2000);
+    const owner = await orgOwner("expiring-owner", expiresAt);
+    const stream = await openStream(service.url, owner.token);
+    assert.equal(stream.response.status, 200);
+    await addMachine("before-expiry");
+    await stream.until(1);
+    assert.ok(stream.frames.some((frame) => frame.data.data.userName === "before-expiry"));
+
+    const ended = await Promise.race([stream.ended.then(() => "ended"), sleep(expiresAt.getTime() - Date.now() + 3000).then(() => "still open")]);
+    assert.equal(ended, "ended");
+    await addMachine("after-expiry");
+    await sleep(300);
+    assert.ok(stream.frames.every((frame) => frame.data.data.userName !== "after-expiry"));
+    // And the token itself is refused now.
+    assert.equal((await openStream(service.url, owner.token)).response.status, 401);
+  });
+});
+
+describe("limits on open streams", () => {
+  it("answers 429 (code 8, API-sTr3m) beyond the per-token limit, and frees the slot when a stream closes", async () => {
+    const owner = await orgOwner("busy-owner");
+    const first = await openStream(service.url, owner.token);
+    const second = await openStream(service.url, owner.token);
+    assert.equal(first.response.status, 200);
+    assert.equal(second.response.status, 200);
+    const third = await openStream(service.url, owner.token);
+    assert.equal(third.response.status, 429);
+    const body = await third.response.json();
+    assert.equal(body.code, 8);
+    assert.equal(body.details[0].id, "API-sTr3m");
+
+    first.close();
+    await sleep(200);
+    const again = await openStream(service.url, owner.token);
+    assert.equal(again.response.status, 200);
+    second.close();
+    again.close();
+  });
+
+  it("answers 429 beyond the limit for all streams together, whichever tokens they use", async () => {
+    const streams = [];
+    for (let i = 0; i < 4; i++) {
+      const stream = await openStream(service.url, (await orgOwner(`crowd-${i}`)).token);
+      assert.equal(stream.response.status, 200);
+      streams.push(stream);
+    }
+    const one = await openStream(service.url, service.adminToken);
+    assert.equal(one.response.status, 429);
+    for (const stream of streams) stream.close();
+    await sleep(200);
+    const admitted = await openStream(service.url, service.adminToken);
+    assert.equal(admitted.response.status, 200);
+    admitted.close();
+  });
+});
