@@ -1,14 +1,49 @@
 import type { OrgRole } from "../commands/org/roles.js";
 
 /**
- * Role -> permissions, a subset of ZITADEL's default RolePermissionMappings (cmd/defaults.yaml)
- * covering the permissions the served methods ask for in their `zitadel.v1.auth_option`.
+ * Role -> permissions: ZITADEL's default RolePermissionMappings (cmd/defaults.yaml, InternalAuthZ)
+ * for the roles idledger knows, so a role grants what it grants in ZITADEL.
  */
+const ORG_USER_MANAGER = [
+  "org.read",
+  "user.read",
+  "user.global.read",
+  "user.write",
+  "user.delete",
+  "user.grant.read",
+  "user.grant.write",
+  "user.grant.delete",
+  "user.membership.read",
+  "user.feature.read",
+  "user.feature.write",
+  "user.feature.delete",
+  "policy.read",
+  "project.read",
+  "project.role.read",
+  "session.read",
+  "session.delete",
+];
+// ZITADEL's ORG_OWNER, plus two of idledger's: `org.create` (AddOrg), and `events.read` on its own
+// org so that org owners can audit (src/audit/scope.ts).
+const ORG_OWNER = [
+  ...new Set([
+    ...ORG_USER_MANAGER,
+    ...["org.global.read", "org.write", "org.delete", "org.member.read", "org.member.write", "org.member.delete"],
+    ...["org.idp.read", "org.idp.write", "org.idp.delete", "org.action.read", "org.action.write", "org.action.delete"],
+    ...["org.flow.read", "org.flow.write", "org.flow.delete", "org.feature.read", "org.feature.write", "org.feature.delete"],
+    ...["user.credential.write", "user.passkey.write", "policy.write", "policy.delete"],
+    ...["project.create", "project.write", "project.delete", "project.member.read", "project.member.write", "project.member.delete"],
+    ...["project.role.write", "project.role.delete", "project.app.read", "project.app.write"],
+    ...["project.grant.read", "project.grant.write", "project.grant.delete"],
+    ...["project.grant.member.read", "project.grant.member.write", "project.grant.member.delete"],
+    ...["org.create", "events.read"],
+  ]),
+];
+
 const rolePermissions: Readonly<Record<string, readonly string[]>> = {
   IAM_OWNER: ["*"],
-  // events.read: idledger lets an org owner read its own org's events (src/audit/scope.ts).
-  ORG_OWNER: ["org.read", "org.write", "org.create", "org.member.read", "org.member.write", "user.read", "user.write", "events.read"],
-  ORG_USER_MANAGER: ["org.read", "user.read", "user.write"],
+  ORG_OWNER,
+  ORG_USER_MANAGER,
   // Every org role AddOrgMember accepts must have its permissions here: the compiler checks it.
 } satisfies Record<"IAM_OWNER" | OrgRole, readonly string[]>;
 

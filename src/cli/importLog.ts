@@ -1,7 +1,7 @@
 import type { NewEvent, RecordedEvent } from "../events/envelope.js";
 import type { AppendResult, EventStore, UniqueConstraint } from "../events/eventStore.js";
 import type { OrgAdded, OrgDomain } from "../events/org.js";
-import type { HumanAdded, MachineAdded } from "../events/user.js";
+import type { HumanAdded, MachineAdded, UserNameChanged, UserRemoved } from "../events/user.js";
 import { uniqueConstraint } from "../commands/uniqueConstraints.js";
 
 export interface ImportOptions {
@@ -18,6 +18,12 @@ export function claims(event: RecordedEvent): UniqueConstraint[] {
     case "user.machine.added":
     case "user.human.added":
       return [uniqueConstraint("usernames", "add", (event.data as MachineAdded | HumanAdded).userName)];
+    case "user.username.changed": {
+      const { userName, oldUserName } = event.data as UserNameChanged;
+      return [uniqueConstraint("usernames", "remove", oldUserName), uniqueConstraint("usernames", "add", userName)];
+    }
+    case "user.removed":
+      return [uniqueConstraint("usernames", "remove", (event.data as UserRemoved).userName)];
     case "org.added":
       return [uniqueConstraint("orgnames", "add", (event.data as OrgAdded).name)];
     case "org.domain.added":

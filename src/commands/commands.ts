@@ -1,17 +1,20 @@
 import type { UserAccess } from "../auth/userAccess.js";
 import { fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
+import { INSTANCE_STREAM } from "../events/instance.js";
 import { orgStream } from "../events/org.js";
 import type { AccessTokenType, Gender } from "../events/user.js";
 import { userStream } from "../events/user.js";
 import { detailsOf, type ObjectDetails } from "./details.js";
 import { handleCommand, type CommandContext, type CommandResult } from "./handleCommand.js";
+import { instanceDecider } from "./instance/decider.js";
 import { orgDecider, type OrgCommand, type OrgState } from "./org/decider.js";
 import { orgDomainName } from "./org/orgDomainName.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
 import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { UserState } from "./user/state.js";
 
 export interface CommandsConfig {
@@ -143,6 +146,38 @@ export function createCommands(config: CommandsConfig) {
         scopes: input.scopes ?? ["openid"],
       });
       return { tokenId, details: details(result) };
+    },
+
+    /** DeactivateUser, ReactivateUser, LockUser, UnlockUser: ZITADEL's state changes. */
+    async changeUserState(caller: Caller, userId: string, type: LifecycleCommandType): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type, resourceOwner: caller.orgId })) };
+    },
+
+    async changeUserName(caller: Caller, userId: string, input: { userName: string }): Promise<{ details: ObjectDetails }> {
+      const userName = input.userName.trim();
+      if (!userName) fail("userNameMissing");
+      return { details: details(await onUser(caller, userId, { type: "ChangeUserName", resourceOwner: caller.orgId, userName })) };
+    },
+
+    /**
+     * ZITADEL's RemoveUser: `user.removed` (the userName is free again at once), then the user's
+     * memberships (`memberships`: the scopes it is a member of, as the caller read them) are
+     * removed from each org and the instance, as ZITADEL's cascade does. Those are appends of their
+     * own after the user's: should the process die in between, the read model has dropped the
+     * removed user's memberships already (src/projections/reducers/access.ts).
+     */
+    async removeUser(caller: Caller, userId: string, memberships: readonly string[]): Promise<{ details: ObjectDetails }> {
+      const result = await onUser(caller, userId, { type: "RemoveUser", resourceOwner: caller.orgId });
+      const removal = result.appended[0]!;
+      const cascade = { ...context(caller), causationId: removal.id };
+      for (const scope of memberships) {
+        if (scope === "instance") {
+          await handleCommand(store, instanceDecider, INSTANCE_STREAM, { type: "CascadeRemoveInstanceMember", userId }, () => "", cascade);
+        } else {
+          await handleCommand(store, orgDecider, orgStream(scope), { type: "CascadeRemoveOrgMember", userId }, () => scope, cascade);
+        }
+      }
+      return { details: details(result) };
     },
 
     /** The new org's owner is the caller unless `ownerId` names another user. */

@@ -58,6 +58,10 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
     // 2. decide (throws a DomainError when refused)
     const decision = decider.decide(command, state);
 
+    // A decision with nothing to record appends nothing (a cascade with nothing left to remove).
+    const existing = history[0];
+    if (decision.events.length === 0 && existing) return { state, appended: [], first: existing };
+
     // 3. stamp the envelope
     const createdAt = context.now().toISOString();
     const owner = resourceOwner(state);

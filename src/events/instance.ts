@@ -1,5 +1,5 @@
 import { defineEvent } from "./schema.js";
-import { memberSchema, type MemberAdded } from "./org.js";
+import { memberRemovedSchema, memberSchema, type MemberAdded, type MemberCascadeRemoved } from "./org.js";
 
 /** idledger serves one instance; its stream holds the first-start setup. */
 export const INSTANCE_STREAM = "instance";
@@ -33,8 +33,15 @@ export const instanceMemberAdded = defineEvent<MemberAdded>({
   schema: memberSchema,
 });
 
+export const instanceMemberCascadeRemoved = defineEvent<MemberCascadeRemoved>({
+  type: "instance.member.cascade.removed",
+  schemaVersion: 1,
+  schema: memberRemovedSchema,
+});
+
 export type InstanceEvent =
   | { readonly type: "instance.added"; readonly data: InstanceAdded }
-  | { readonly type: "instance.member.added"; readonly data: MemberAdded };
+  | { readonly type: "instance.member.added"; readonly data: MemberAdded }
+  | { readonly type: "instance.member.cascade.removed"; readonly data: MemberCascadeRemoved };
 
-export const instanceEvents = [instanceAdded, instanceMemberAdded];
+export const instanceEvents = [instanceAdded, instanceMemberAdded, instanceMemberCascadeRemoved];

@@ -46,11 +46,24 @@ export const memberSchema = {
 
 export const orgMemberAdded = defineEvent<MemberAdded>({ type: "org.member.added", schemaVersion: 1, schema: memberSchema });
 
+/** ZITADEL's MemberCascadeRemovedEvent: the member's user was removed. */
+export interface MemberCascadeRemoved {
+  readonly userId: string;
+}
+export const memberRemovedSchema = {
+  type: "object",
+  properties: { userId: { type: "string", minLength: 1 } },
+  required: ["userId"],
+  additionalProperties: false,
+} as const;
+export const orgMemberCascadeRemoved = defineEvent<MemberCascadeRemoved>({ type: "org.member.cascade.removed", schemaVersion: 1, schema: memberRemovedSchema });
+
 export type OrgEvent =
   | { readonly type: "org.added"; readonly data: OrgAdded }
   | { readonly type: "org.domain.added"; readonly data: OrgDomain }
   | { readonly type: "org.domain.verified"; readonly data: OrgDomain }
   | { readonly type: "org.domain.primary.set"; readonly data: OrgDomain }
-  | { readonly type: "org.member.added"; readonly data: MemberAdded };
+  | { readonly type: "org.member.added"; readonly data: MemberAdded }
+  | { readonly type: "org.member.cascade.removed"; readonly data: MemberCascadeRemoved };
 
-export const orgEvents = [orgAdded, orgDomainAdded, orgDomainVerified, orgDomainPrimarySet, orgMemberAdded];
+export const orgEvents = [orgAdded, orgDomainAdded, orgDomainVerified, orgDomainPrimarySet, orgMemberAdded, orgMemberCascadeRemoved];

@@ -157,6 +157,44 @@ export const personalAccessTokenAdded = defineEvent<PersonalAccessTokenAdded>({
   },
 });
 
+/** Lifecycle events without a payload (ZITADEL's carry none either). */
+const noPayload = { type: "object", additionalProperties: false } as const;
+export interface NoPayload {}
+export const userDeactivated = defineEvent<NoPayload>({ type: "user.deactivated", schemaVersion: 1, schema: noPayload });
+export const userReactivated = defineEvent<NoPayload>({ type: "user.reactivated", schemaVersion: 1, schema: noPayload });
+export const userLocked = defineEvent<NoPayload>({ type: "user.locked", schemaVersion: 1, schema: noPayload });
+export const userUnlocked = defineEvent<NoPayload>({ type: "user.unlocked", schemaVersion: 1, schema: noPayload });
+/** The userName it gave back rides along, so the log alone tells which name was released. */
+export interface UserRemoved {
+  readonly userName: string;
+}
+export const userRemoved = defineEvent<UserRemoved>({
+  type: "user.removed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { userName: { type: "string", minLength: 1 } },
+    required: ["userName"],
+    additionalProperties: false,
+  },
+});
+
+export interface UserNameChanged {
+  readonly userName: string;
+  /** The name given back in the same append. */
+  readonly oldUserName: string;
+}
+export const userNameChanged = defineEvent<UserNameChanged>({
+  type: "user.username.changed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { userName: { type: "string", minLength: 1 }, oldUserName: { type: "string", minLength: 1 } },
+    required: ["userName", "oldUserName"],
+    additionalProperties: false,
+  },
+});
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -165,7 +203,13 @@ export type UserEvent =
   | { readonly type: "user.human.email.verified"; readonly data: HumanEmailVerified }
   | { readonly type: "user.human.phone.verified"; readonly data: HumanPhoneVerified }
   | { readonly type: "user.human.initialization.code.added"; readonly data: HumanInitialCodeAdded }
-  | { readonly type: "user.personal.access.token.added"; readonly data: PersonalAccessTokenAdded };
+  | { readonly type: "user.personal.access.token.added"; readonly data: PersonalAccessTokenAdded }
+  | { readonly type: "user.deactivated"; readonly data: NoPayload }
+  | { readonly type: "user.reactivated"; readonly data: NoPayload }
+  | { readonly type: "user.locked"; readonly data: NoPayload }
+  | { readonly type: "user.unlocked"; readonly data: NoPayload }
+  | { readonly type: "user.removed"; readonly data: UserRemoved }
+  | { readonly type: "user.username.changed"; readonly data: UserNameChanged };
 
 export const userEvents = [
   machineAdded,
@@ -176,4 +220,10 @@ export const userEvents = [
   humanPhoneVerified,
   humanInitialCodeAdded,
   personalAccessTokenAdded,
+  userDeactivated,
+  userReactivated,
+  userLocked,
+  userUnlocked,
+  userRemoved,
+  userNameChanged,
 ];

@@ -51,6 +51,15 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
         if (written) return written.op === "put" ? (written.doc as T) : undefined;
         return readModel.get<T>(collection, id);
       },
+      async find(collection, index, value) {
+        const ids = new Set(await readModel.find(collection, index, value));
+        for (const write of overlay.values()) {
+          if (write.collection !== collection) continue;
+          if (write.op === "put" && write.indexes?.[index] === value) ids.add(write.id);
+          else ids.delete(write.id);
+        }
+        return [...ids].sort();
+      },
     };
     for (const event of events) {
       const reducer = reducers[event.type];

@@ -2,16 +2,21 @@ import type { ObjectDetails } from "../commands/details.js";
 
 /** What the queries read. Collection names carry the projection's version (ZITADEL's `users8`). */
 export const collections = {
-  users: "users1",
+  users: "users2",
   orgs: "orgs1",
-  personalAccessTokens: "pats1",
+  personalAccessTokens: "pats2",
   members: "members1",
 } as const;
+
+/** ZITADEL's user states, as the API names them. */
+export type UserStateName = "USER_STATE_ACTIVE" | "USER_STATE_INITIAL" | "USER_STATE_INACTIVE" | "USER_STATE_LOCKED";
 
 export type UserView = {
   readonly id: string;
   readonly userName: string;
-  readonly state: "USER_STATE_ACTIVE" | "USER_STATE_INITIAL";
+  readonly state: UserStateName;
+  /** False while a human has an initialization pending: unlocking or reactivating it makes it INITIAL again, not ACTIVE. */
+  readonly initialized: boolean;
   readonly details: ObjectDetails;
   readonly machine?: {
     readonly name: string;
@@ -40,7 +45,7 @@ export type OrgView = {
   readonly details: ObjectDetails;
 };
 
-/** Keyed by the token's hash: the token itself is never stored. */
+/** Keyed by the token's hash (the token itself is never stored); indexed by `user`. */
 export type PersonalAccessTokenView = {
   readonly tokenId: string;
   readonly userId: string;

@@ -141,6 +141,29 @@ for (const [name, makeCaller] of clients) {
       assert.equal(added.details.resourceOwner, org.body.id);
     });
 
+    it("walks a user through its life (lock, unlock, deactivate, reactivate, rename, remove), reading as REST does", async () => {
+      const { userId } = ok(await call("addMachineUser", { userName: `life-${unique}`, name: "Life" }));
+      const state = async () => {
+        const read = ok(await call("getUserByID", { id: userId }));
+        assert.deepEqual((await rest("GET", `/management/v1/users/${userId}`)).body, read);
+        return read.user.state;
+      };
+      ok(await call("lockUser", { id: userId }));
+      assert.equal(await state(), "USER_STATE_LOCKED");
+      const again = await call("lockUser", { id: userId });
+      assert.ok("error" in again && again.error.code === 9 && again.error.ids[0] === "COMMAND-3NN8v");
+      ok(await call("unlockUser", { id: userId }));
+      ok(await call("deactivateUser", { id: userId }));
+      assert.equal(await state(), "USER_STATE_INACTIVE");
+      ok(await call("reactivateUser", { id: userId }));
+      ok(await call("updateUserName", { userId, userName: `renamed-${unique}` }));
+      assert.equal(await state(), "USER_STATE_ACTIVE");
+      const removed = ok(await call("removeUser", { id: userId }));
+      assert.equal(removed.details.sequence, "7");
+      const gone = await call("getUserByID", { id: userId });
+      assert.ok("error" in gone && gone.error.code === 5);
+    });
+
     it("answers the health check without credentials", async () => {
       assert.deepEqual(ok(await call("healthz", {}, { authorization: "" })), {});
     });

@@ -70,7 +70,10 @@ const badRequests = (): BadRequest[] => [
   { name: "path with a broken escape", method: "GET", path: `${users}/%ZZ`, status: 400, code: 3, says: "could not be read" },
   { name: "corrupt gzip body", method: "PUT", path: `${users}/${userId}/secret`, raw: "not gzip", headers: { "content-encoding": "gzip" }, status: 400, code: 3, says: "could not be read" },
   { name: "unknown route", method: "GET", path: "/management/v1/nothing/here", status: 404, code: 5, says: "Not Found" },
-  { name: "unimplemented method", method: "DELETE", path: `${users}/${userId}`, status: 501, code: 12, says: "RemoveUser" },
+  { name: "rename to a name too long", method: "PUT", path: `${users}/${userId}/username`, body: { userName: "u".repeat(201) }, status: 400, code: 3, says: "UpdateUserNameRequest.UserName" },
+  { name: "rename without a name", method: "PUT", path: `${users}/${userId}/username`, body: {}, status: 400, code: 3, says: "UpdateUserNameRequest.UserName" },
+  { name: "lock of unknown user", method: "POST", path: `${users}/nobody/_lock`, body: {}, status: 404, code: 5, says: "COMMAND-5M9fs" },
+  { name: "unimplemented method", method: "GET", path: "/management/v1/iam", status: 501, code: 12, says: "GetIAM" },
 ];
 
 it("refuses bad input with a clear ZITADEL-shaped error, never a 500 or a stack trace, and appends nothing", async () => {

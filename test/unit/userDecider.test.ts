@@ -146,3 +146,56 @@ describe("AddHumanUser", () => {
     assert.deepEqual(given([]).when(human({ isEmailVerified: true })).uniqueConstraints, [{ action: "add", name: "usernames", value: "alice" }]);
   });
 });
+
+describe("the user state machine (DeactivateUser, ReactivateUser, LockUser, UnlockUser, RemoveUser)", () => {
+  const initCode: UserEvent = {
+    type: "user.human.initialization.code.added",
+    data: { code: { cryptoType: 1, algorithm: "sha256", crypted: "x" }, expiry: 1 },
+  };
+  const histories: Record<string, UserEvent[]> = {
+    absent: [],
+    active: [machineAdded],
+    initial: [humanAdded, initCode],
+    inactive: [machineAdded, { type: "user.deactivated", data: {} }],
+    locked: [machineAdded, { type: "user.locked", data: {} }],
+    removed: [machineAdded, { type: "user.removed", data: { userName: "robot" } }],
+  };
+  // What each command does from each state: the event it emits, or the id it is refused with.
+  const expected: Record<string, Record<string, string>> = {
+    DeactivateUser: { absent: "COMMAND-3M9ds", active: "user.deactivated", initial: "COMMAND-ke0fw", inactive: "COMMAND-5M0sf", locked: "user.deactivated", removed: "COMMAND-3M9ds" },
+    ReactivateUser: { absent: "COMMAND-4M0sd", active: "COMMAND-6M0sf", initial: "COMMAND-6M0sf", inactive: "user.reactivated", locked: "COMMAND-6M0sf", removed: "COMMAND-4M0sd" },
+    LockUser: { absent: "COMMAND-5M9fs", active: "user.locked", initial: "user.locked", inactive: "COMMAND-3NN8v", locked: "COMMAND-3NN8v", removed: "COMMAND-5M9fs" },
+    UnlockUser: { absent: "COMMAND-M0dos", active: "COMMAND-4M0ds", initial: "COMMAND-4M0ds", inactive: "COMMAND-4M0ds", locked: "user.unlocked", removed: "COMMAND-M0dos" },
+    RemoveUser: { absent: "COMMAND-m9od", active: "user.removed", initial: "user.removed", inactive: "user.removed", locked: "user.removed", removed: "COMMAND-m9od" },
+  };
+  for (const [type, outcomes] of Object.entries(expected)) {
+    for (const [from, outcome] of Object.entries(outcomes)) {
+      it(`${type} from ${from}: ${outcome}`, () => {
+        const command = { type, resourceOwner: "org-1" } as UserCommand;
+        if (outcome.startsWith("user.")) assert.deepEqual(given(histories[from]!).when(command).events.map((e) => e.type), [outcome]);
+        else assert.equal(given(histories[from]!).rejects(command), outcome);
+      });
+    }
+  }
+
+  it("refuses users of another org as unknown", () => {
+    assert.equal(given([machineAdded]).rejects({ type: "LockUser", resourceOwner: "org-2" }), "COMMAND-5M9fs");
+  });
+
+  it("RemoveUser releases the userName in the same append; a removed user's id is never taken again", () => {
+    assert.deepEqual(given([machineAdded]).when({ type: "RemoveUser", resourceOwner: "org-1" }).uniqueConstraints, [{ action: "remove", name: "usernames", value: "robot" }]);
+    const add: UserCommand = { type: "AddMachineUser", userName: "robot", name: "R", description: "", accessTokenType: 0 };
+    assert.equal(given(histories.removed!).rejects(add), "COMMAND-k2una");
+  });
+
+  it("ChangeUserName gives back the old name and claims the new one; the same name is refused, a change of case is not", () => {
+    const decision = given([machineAdded]).when({ type: "ChangeUserName", resourceOwner: "org-1", userName: "Robo" });
+    assert.deepEqual(decision.events, [{ type: "user.username.changed", data: { userName: "Robo", oldUserName: "robot" } }]);
+    assert.deepEqual(decision.uniqueConstraints, [
+      { action: "remove", name: "usernames", value: "robot" },
+      { action: "add", name: "usernames", value: "robo" },
+    ]);
+    assert.equal(given([machineAdded]).rejects({ type: "ChangeUserName", resourceOwner: "org-1", userName: "robot" }), "COMMAND-6m9gs");
+    assert.equal(given([machineAdded]).when({ type: "ChangeUserName", resourceOwner: "org-1", userName: "Robot" }).events.length, 1);
+  });
+});

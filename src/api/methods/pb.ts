@@ -3,7 +3,7 @@ import { UserState } from "@zitadel/proto/zitadel/user_pb.js";
 import type { AuditEntry } from "../../audit/auditLog.js";
 import { localizedEventType } from "../../audit/localized.js";
 import type { ObjectDetails } from "../../commands/details.js";
-import type { UserView } from "../../projections/views.js";
+import type { UserStateName, UserView } from "../../projections/views.js";
 
 /** zitadel.v1.ObjectDetails from our details: uint64 sequence, Timestamps. */
 export const detailsPb = (details: ObjectDetails) => ({
@@ -13,11 +13,18 @@ export const detailsPb = (details: ObjectDetails) => ({
   resourceOwner: details.resourceOwner,
 });
 
+const userStates: Readonly<Record<UserStateName, UserState>> = {
+  USER_STATE_ACTIVE: UserState.ACTIVE,
+  USER_STATE_INITIAL: UserState.INITIAL,
+  USER_STATE_INACTIVE: UserState.INACTIVE,
+  USER_STATE_LOCKED: UserState.LOCKED,
+};
+
 /** zitadel.user.v1.User. */
 export const userPb = (user: UserView) => ({
   id: user.id,
   details: detailsPb(user.details),
-  state: user.state === "USER_STATE_INITIAL" ? UserState.INITIAL : UserState.ACTIVE,
+  state: userStates[user.state],
   userName: user.userName,
   // The default domain policy (userLoginMustBeDomain = false): the login name is the userName.
   loginNames: [user.userName],

@@ -1,14 +1,23 @@
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
-import { changePb, userPb } from "./pb.js";
+import { changePb, detailsPb, userPb } from "./pb.js";
 import { handle, type MethodDeps, type MethodEntry } from "./table.js";
 
 const { method } = ManagementService;
 
-/** Reads and changes that apply to every user, human or machine. */
-export const userMethods = ({ queries, audit }: MethodDeps): MethodEntry[] => [
+/** Reads and changes that apply to every user, human or machine: its life, from creation to removal. */
+export const userMethods = ({ commands, queries, audit }: MethodDeps): MethodEntry[] => [
   handle(method.getUserByID, async (request, caller) => ({ user: userPb(await queries.userById(request.id, caller.orgId)) })),
   handle(method.listUserChanges, async (request, caller) => {
     const { sequence = 0n, limit = 0, asc = false } = request.query ?? {};
     return { result: (await audit.userChanges(request.userId, caller.orgId, { sequence: Number(sequence), limit, asc })).map(changePb) };
+  }),
+  handle(method.deactivateUser, async (request, caller) => ({ details: detailsPb((await commands.changeUserState(caller, request.id, "DeactivateUser")).details) })),
+  handle(method.reactivateUser, async (request, caller) => ({ details: detailsPb((await commands.changeUserState(caller, request.id, "ReactivateUser")).details) })),
+  handle(method.lockUser, async (request, caller) => ({ details: detailsPb((await commands.changeUserState(caller, request.id, "LockUser")).details) })),
+  handle(method.unlockUser, async (request, caller) => ({ details: detailsPb((await commands.changeUserState(caller, request.id, "UnlockUser")).details) })),
+  handle(method.updateUserName, async (request, caller) => ({ details: detailsPb((await commands.changeUserName(caller, request.userId, { userName: request.userName })).details) })),
+  handle(method.removeUser, async (request, caller) => {
+    const memberships = (await queries.memberships(request.id)).map((member) => member.scope);
+    return { details: detailsPb((await commands.removeUser(caller, request.id, memberships)).details) };
   }),
 ];

@@ -8,7 +8,8 @@ export type InstanceState =
 
 export type InstanceCommand =
   | { readonly type: "AddInstance"; readonly setup: InstanceAdded }
-  | { readonly type: "AddInstanceMember"; readonly userId: string; readonly roles: readonly string[] };
+  | { readonly type: "AddInstanceMember"; readonly userId: string; readonly roles: readonly string[] }
+  | { readonly type: "CascadeRemoveInstanceMember"; readonly userId: string };
 
 export const instanceDecider: Decider<InstanceState, InstanceCommand, InstanceEvent> = {
   initialState: () => ({ kind: "absent" }),
@@ -18,6 +19,8 @@ export const instanceDecider: Decider<InstanceState, InstanceCommand, InstanceEv
         return { kind: "added", setup: event.data, members: new Set() };
       case "instance.member.added":
         return state.kind === "added" ? { ...state, members: new Set([...state.members, event.data.userId]) } : state;
+      case "instance.member.cascade.removed":
+        return state.kind === "added" ? { ...state, members: new Set([...state.members].filter((id) => id !== event.data.userId)) } : state;
       default: {
         const unhandled: never = event;
         return unhandled;
@@ -33,6 +36,9 @@ export const instanceDecider: Decider<InstanceState, InstanceCommand, InstanceEv
         if (state.kind !== "added") return fail("internal", "instance is not set up");
         if (state.members.has(command.userId)) return fail("memberAlreadyExists");
         return { events: [{ type: "instance.member.added", data: { userId: command.userId, roles: [...command.roles] } }] };
+      case "CascadeRemoveInstanceMember":
+        if (state.kind !== "added" || !state.members.has(command.userId)) return { events: [] };
+        return { events: [{ type: "instance.member.cascade.removed", data: { userId: command.userId } }] };
       default: {
         const unhandled: never = command;
         return unhandled;

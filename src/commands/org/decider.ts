@@ -23,7 +23,13 @@ export interface AddOrgMember {
   readonly roles: readonly string[];
 }
 
-export type OrgCommand = AddOrg | AddOrgMember;
+/** The member's user was removed: its membership goes with it (nothing when it had none). */
+export interface CascadeRemoveOrgMember {
+  readonly type: "CascadeRemoveOrgMember";
+  readonly userId: string;
+}
+
+export type OrgCommand = AddOrg | AddOrgMember | CascadeRemoveOrgMember;
 
 
 function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
@@ -48,6 +54,9 @@ function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
       if (!command.roles.every(isOrgRole)) return fail("memberRolesInvalid");
       if (state.members.has(command.userId)) return fail("memberAlreadyExists");
       return { events: [{ type: "org.member.added", data: { userId: command.userId, roles: [...command.roles] } }] };
+    case "CascadeRemoveOrgMember":
+      if (state.kind === "absent" || !state.members.has(command.userId)) return { events: [] };
+      return { events: [{ type: "org.member.cascade.removed", data: { userId: command.userId } }] };
     default: {
       const unhandled: never = command;
       return unhandled;
@@ -63,6 +72,8 @@ export const orgDecider: Decider<OrgState, OrgCommand, OrgEvent> = {
         return { kind: "active", name: event.data.name, members: new Set() };
       case "org.member.added":
         return state.kind === "active" ? { ...state, members: new Set([...state.members, event.data.userId]) } : state;
+      case "org.member.cascade.removed":
+        return state.kind === "active" ? { ...state, members: new Set([...state.members].filter((id) => id !== event.data.userId)) } : state;
       case "org.domain.added":
       case "org.domain.verified":
       case "org.domain.primary.set":

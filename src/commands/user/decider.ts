@@ -4,10 +4,21 @@ import { addHumanUser, type AddHumanUser } from "./addHumanUser.js";
 import { addMachineUser, type AddMachineUser } from "./addMachineUser.js";
 import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPersonalAccessToken.js";
 import { changeMachine, type ChangeMachine } from "./changeMachine.js";
+import { changeUserName, type ChangeUserName } from "./changeUserName.js";
+import { changeLifecycle, type LifecycleCommand } from "./lifecycle.js";
+import { removeUser, type RemoveUser } from "./removeUser.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
 import { evolveUser, initialUserState, type UserState } from "./state.js";
 
-export type UserCommand = AddMachineUser | ChangeMachine | SetMachineSecret | AddHumanUser | AddPersonalAccessToken;
+export type UserCommand =
+  | AddMachineUser
+  | ChangeMachine
+  | SetMachineSecret
+  | AddHumanUser
+  | AddPersonalAccessToken
+  | LifecycleCommand
+  | RemoveUser
+  | ChangeUserName;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -24,6 +35,15 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return addHumanUser(command, state);
       case "AddPersonalAccessToken":
         return addPersonalAccessToken(command, state);
+      case "DeactivateUser":
+      case "ReactivateUser":
+      case "LockUser":
+      case "UnlockUser":
+        return changeLifecycle(command, state);
+      case "RemoveUser":
+        return removeUser(command, state);
+      case "ChangeUserName":
+        return changeUserName(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

@@ -1,19 +1,44 @@
 import type { Evolving } from "../decider.js";
 import type { AccessTokenType, UserEvent } from "../../events/user.js";
+import type { UserStateName } from "../../projections/views.js";
+
+/**
+ * Where a user stands in its life, as ZITADEL's UserState without the two that are not states of
+ * an existing user (UNSPECIFIED, DELETED: see `removed` below). A human who still has to
+ * initialize (an initialization code is pending) is INITIAL while `active`.
+ */
+export type Lifecycle = "active" | "inactive" | "locked";
+
+interface Existing {
+  readonly resourceOwner: string;
+  readonly userName: string;
+  readonly lifecycle: Lifecycle;
+}
 
 export type UserState =
   | { readonly kind: "absent" }
-  | {
+  /** Gone for good: 404 to every command, and its id is never given out again. */
+  | { readonly kind: "removed"; readonly resourceOwner: string }
+  | (Existing & {
       readonly kind: "machine";
-      readonly resourceOwner: string;
-      readonly userName: string;
       readonly name: string;
       readonly description: string;
       readonly accessTokenType: AccessTokenType;
-    }
-  | { readonly kind: "human"; readonly resourceOwner: string; readonly userName: string };
+    })
+  | (Existing & { readonly kind: "human"; readonly initialized: boolean });
+
+export type ExistingUser = Extract<UserState, { kind: "machine" | "human" }>;
 
 export const initialUserState = (): UserState => ({ kind: "absent" });
+
+export const exists = (state: UserState): state is ExistingUser => state.kind === "machine" || state.kind === "human";
+
+/** ZITADEL's user state names, as the API shows them. */
+export function userStateName(state: ExistingUser): UserStateName {
+  if (state.lifecycle === "inactive") return "USER_STATE_INACTIVE";
+  if (state.lifecycle === "locked") return "USER_STATE_LOCKED";
+  return state.kind === "human" && !state.initialized ? "USER_STATE_INITIAL" : "USER_STATE_ACTIVE";
+}
 
 /** Reduces only what the user commands decide on; everything else leaves the state as it is. */
 export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserState {
@@ -23,6 +48,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         kind: "machine",
         resourceOwner: event.metadata.resourceOwner,
         userName: event.data.userName,
+        lifecycle: "active",
         name: event.data.name,
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
@@ -36,11 +62,23 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         accessTokenType: event.data.accessTokenType ?? state.accessTokenType,
       };
     case "user.human.added":
-      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName };
+      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", initialized: true };
+    case "user.human.initialization.code.added":
+      return state.kind === "human" ? { ...state, initialized: false } : state;
+    case "user.deactivated":
+      return exists(state) ? { ...state, lifecycle: "inactive" } : state;
+    case "user.locked":
+      return exists(state) ? { ...state, lifecycle: "locked" } : state;
+    case "user.reactivated":
+    case "user.unlocked":
+      return exists(state) ? { ...state, lifecycle: "active" } : state;
+    case "user.username.changed":
+      return exists(state) ? { ...state, userName: event.data.userName } : state;
+    case "user.removed":
+      return { kind: "removed", resourceOwner: event.metadata.resourceOwner };
     case "user.machine.secret.set":
     case "user.human.email.verified":
     case "user.human.phone.verified":
-    case "user.human.initialization.code.added":
     case "user.personal.access.token.added":
       return state;
     default: {

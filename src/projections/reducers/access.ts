@@ -1,25 +1,43 @@
-import type { MemberAdded } from "../../events/org.js";
+import type { RecordedEvent } from "../../events/envelope.js";
+import type { MemberAdded, MemberCascadeRemoved } from "../../events/org.js";
 import type { PersonalAccessTokenAdded } from "../../events/user.js";
-import type { ReducerTable } from "../projection.js";
+import type { ProjectionView, ReducerTable } from "../projection.js";
+import type { Write } from "../readModel.js";
 import { collections, memberKey, type MemberView, type PersonalAccessTokenView } from "../views.js";
 
-const member = (scope: string, data: MemberAdded) => {
+const member = (scope: string, data: MemberAdded): Write[] => {
   const doc: MemberView = { scope, userId: data.userId, roles: data.roles };
-  return [{ op: "put" as const, collection: collections.members, id: memberKey(scope, data.userId), doc, indexes: { user: data.userId } }];
+  return [{ op: "put", collection: collections.members, id: memberKey(scope, data.userId), doc, indexes: { user: data.userId } }];
 };
+
+const memberRemoved = (scope: string, data: MemberCascadeRemoved): Write[] => [{ op: "delete", collection: collections.members, id: memberKey(scope, data.userId) }];
+
+const orgOf = (event: RecordedEvent) => event.stream.slice("org-".length);
+
+/** Everything that lets a user in goes with the user: its tokens and its memberships. */
+async function accessOfRemovedUser(event: RecordedEvent, view: ProjectionView): Promise<Write[]> {
+  const userId = event.stream.slice("user-".length);
+  const [tokens, memberships] = await Promise.all([
+    view.find(collections.personalAccessTokens, "user", userId),
+    view.find(collections.members, "user", userId),
+  ]);
+  return [
+    ...tokens.map((id): Write => ({ op: "delete", collection: collections.personalAccessTokens, id })),
+    ...memberships.map((id): Write => ({ op: "delete", collection: collections.members, id })),
+  ];
+}
 
 /** What authentication and authorization read: token hashes and memberships. */
 export const accessReducers: ReducerTable = {
   "user.personal.access.token.added": async (event) => {
     const data = event.data as PersonalAccessTokenAdded;
-    const doc: PersonalAccessTokenView = {
-      tokenId: data.tokenId,
-      userId: event.stream.slice("user-".length),
-      resourceOwner: event.metadata.resourceOwner,
-      expiration: data.expiration,
-    };
-    return [{ op: "put", collection: collections.personalAccessTokens, id: data.tokenHash, doc }];
+    const userId = event.stream.slice("user-".length);
+    const doc: PersonalAccessTokenView = { tokenId: data.tokenId, userId, resourceOwner: event.metadata.resourceOwner, expiration: data.expiration };
+    return [{ op: "put", collection: collections.personalAccessTokens, id: data.tokenHash, doc, indexes: { user: userId } }];
   },
-  "org.member.added": async (event) => member(event.stream.slice("org-".length), event.data as MemberAdded),
+  "user.removed": accessOfRemovedUser,
+  "org.member.added": async (event) => member(orgOf(event), event.data as MemberAdded),
+  "org.member.cascade.removed": async (event) => memberRemoved(orgOf(event), event.data as MemberCascadeRemoved),
   "instance.member.added": async (event) => member("instance", event.data as MemberAdded),
+  "instance.member.cascade.removed": async (event) => memberRemoved("instance", event.data as MemberCascadeRemoved),
 };

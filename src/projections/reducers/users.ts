@@ -1,10 +1,12 @@
 import type { RecordedEvent } from "../../events/envelope.js";
-import type { HumanAdded, MachineAdded, MachineChanged } from "../../events/user.js";
+import type { HumanAdded, MachineAdded, MachineChanged, UserNameChanged } from "../../events/user.js";
 import type { ProjectionView, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, type UserView } from "../views.js";
 
 type Change = (user: UserView, event: RecordedEvent) => UserView;
+
+const userIdOf = (event: RecordedEvent) => event.stream.slice("user-".length);
 
 /**
  * Every event of a user's stream moves its `details`, so that a read answers with the same
@@ -13,8 +15,7 @@ type Change = (user: UserView, event: RecordedEvent) => UserView;
 const onUser =
   (change: Change) =>
   async (event: RecordedEvent, view: ProjectionView): Promise<Write[]> => {
-    const userId = event.stream.slice("user-".length);
-    const current = await view.get<UserView>(collections.users, userId);
+    const current = await view.get<UserView>(collections.users, userIdOf(event));
     if (!current) return [];
     return [put(withDetails(change(current, event), event))];
   };
@@ -34,7 +35,7 @@ const withDetails = (user: UserView, event: RecordedEvent): UserView => ({
 
 const created = (event: RecordedEvent, fields: Omit<UserView, "id" | "details">): Write =>
   put({
-    id: event.stream.slice("user-".length),
+    id: userIdOf(event),
     ...fields,
     details: {
       sequence: event.revision + 1,
@@ -44,6 +45,9 @@ const created = (event: RecordedEvent, fields: Omit<UserView, "id" | "details">)
     },
   });
 
+/** Back from LOCKED or INACTIVE: ACTIVE, or INITIAL for a human who has not initialized yet. */
+const activeAgain: Change = (user) => ({ ...user, state: user.initialized ? "USER_STATE_ACTIVE" : "USER_STATE_INITIAL" });
+
 export const userReducers: ReducerTable = {
   "user.machine.added": async (event) => {
     const data = event.data as MachineAdded;
@@ -51,6 +55,7 @@ export const userReducers: ReducerTable = {
       created(event, {
         userName: data.userName,
         state: "USER_STATE_ACTIVE",
+        initialized: true,
         machine: { name: data.name, description: data.description ?? "", hasSecret: false, accessTokenType: data.accessTokenType ?? 0 },
       }),
     ];
@@ -75,6 +80,7 @@ export const userReducers: ReducerTable = {
       created(event, {
         userName: data.userName,
         state: "USER_STATE_ACTIVE",
+        initialized: true,
         human: {
           profile: {
             firstName: data.firstName,
@@ -92,7 +98,18 @@ export const userReducers: ReducerTable = {
   },
   "user.human.email.verified": onUser((user) => ({ ...user, human: { ...user.human!, email: { ...user.human!.email, isEmailVerified: true } } })),
   "user.human.phone.verified": onUser((user) => ({ ...user, human: { ...user.human!, phone: { ...user.human!.phone, isPhoneVerified: true } } })),
-  // ZITADEL's user projection: a pending initialization code makes the user INITIAL.
-  "user.human.initialization.code.added": onUser((user) => ({ ...user, state: "USER_STATE_INITIAL" })),
+  // ZITADEL's user projection: a pending initialization code makes an active user INITIAL.
+  "user.human.initialization.code.added": onUser((user) => ({
+    ...user,
+    initialized: false,
+    state: user.state === "USER_STATE_ACTIVE" ? "USER_STATE_INITIAL" : user.state,
+  })),
   "user.personal.access.token.added": onUser((user) => user),
+  "user.deactivated": onUser((user) => ({ ...user, state: "USER_STATE_INACTIVE" })),
+  "user.reactivated": onUser(activeAgain),
+  "user.locked": onUser((user) => ({ ...user, state: "USER_STATE_LOCKED" })),
+  "user.unlocked": onUser(activeAgain),
+  "user.username.changed": onUser((user, event) => ({ ...user, userName: (event.data as UserNameChanged).userName })),
+  // A removed user is gone from every read: 404, as an unknown one.
+  "user.removed": async (event) => [{ op: "delete", collection: collections.users, id: userIdOf(event) }],
 };
