@@ -84,6 +84,9 @@ export const catalogue = {
   deadLetterNotFound: entry("NotFound", "WEBHOOK-dL4nf", "Dead letter not found"),
   redriveFailed: entry("Unavailable", "WEBHOOK-rD1vf", "The target did not accept the event"),
   unavailable: entry("Unavailable", "API-mU8fR", "The service is temporarily unavailable"),
+  eventStoreAccessDenied: entry("Internal", "API-eSd4c", "The event store denied the service access"),
+  streamDeleted: entry("PreconditionFailed", "API-sTd3l", "The aggregate's stream was deleted from the event store"),
+  eventsTooLarge: entry("InvalidArgument", "API-eTl2g", "The events are too large to be stored in one append"),
   internal: entry("Internal", "API-iN7Lp", "An internal error occurred"),
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,5 +1,5 @@
-import { DomainError, StatusError, type ErrorCategory } from "../errors.js";
-import { EventStoreUnavailable } from "../events/errors.js";
+import { DomainError, StatusError, type ErrorCategory, type ErrorName } from "../errors.js";
+import { EventStoreRefused, EventStoreUnavailable, type Refusal } from "../events/errors.js";
 
 /** gRPC codes of the categories (ZITADEL's gerrors.extractError). */
 export const grpcCodes: Readonly<Record<ErrorCategory, number>> = {
@@ -37,8 +37,15 @@ export function toWireError(error: unknown): WireError {
   }
   if (error instanceof StatusError) return wire(error.category, error.message);
   if (error instanceof EventStoreUnavailable) return toWireError(new DomainError("unavailable"));
+  if (error instanceof EventStoreRefused) return toWireError(new DomainError(refusals[error.refusal]));
   return toWireError(new DomainError("internal"));
 }
+
+const refusals: Readonly<Record<Refusal, ErrorName>> = {
+  access_denied: "eventStoreAccessDenied",
+  stream_deleted: "streamDeleted",
+  too_large: "eventsTooLarge",
+};
 
 function wire(category: ErrorCategory, message: string, detail?: WireError["detail"]): WireError {
   const code = grpcCodes[category];

@@ -3,6 +3,7 @@ import type { AppendResult, EventStore, UniqueConstraint } from "../events/event
 import type { OrgAdded, OrgDomain } from "../events/org.js";
 import type { HumanAdded, MachineAdded, UserNameChanged, UserRemoved } from "../events/user.js";
 import { uniqueConstraint } from "../commands/uniqueConstraints.js";
+import { AppendBatch } from "./appendBatch.js";
 
 export interface ImportOptions {
   /** Import into a store that already holds events (appends still check every revision). */
@@ -33,7 +34,6 @@ export function claims(event: RecordedEvent): UniqueConstraint[] {
   }
 }
 
-const maxEventsPerAppend = 500;
 // Appends submitted together share a transaction (the store's group commit); this many at once.
 const appendsInFlight = 256;
 
@@ -46,23 +46,23 @@ const appendsInFlight = 256;
 export async function importLog(store: EventStore, events: AsyncIterable<RecordedEvent>, { force = false }: ImportOptions = {}, onEvents: (count: number) => void = () => {}): Promise<number> {
   if (!force && (await store.headPosition()) !== 0n) throw new Error("the target event store is not empty (use --force to import into it anyway)");
   let inFlight: Promise<AppendResult>[] = [];
-  let batch: RecordedEvent[] = [];
+  const batch = new AppendBatch(claims);
   let count = 0;
 
   const submit = () => {
-    const first = batch[0];
+    const appending = batch.take();
+    const first = appending[0];
     if (!first) return;
-    const newEvents: NewEvent[] = batch.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
-    const size = batch.length;
+    const newEvents: NewEvent[] = appending.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
+    const size = appending.length;
     inFlight.push(
       store
-        .append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: batch.flatMap(claims) })
+        .append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: appending.flatMap(claims) })
         .then((result) => {
           onEvents(size);
           return result;
         }),
     );
-    batch = [];
   };
   const settle = async () => {
     const pending = inFlight;
@@ -71,12 +71,12 @@ export async function importLog(store: EventStore, events: AsyncIterable<Recorde
   };
 
   for await (const event of events) {
-    const last = batch.at(-1);
+    const last = batch.last;
     if (last?.stream === event.stream && event.revision !== last.revision + 1) {
       throw new Error(`${event.stream}: revision ${event.revision} follows ${last.revision}`);
     }
-    if (last && (last.stream !== event.stream || batch.length >= maxEventsPerAppend)) submit();
-    batch.push(event);
+    if (!batch.takes(event)) submit();
+    batch.add(event);
     count++;
     if (inFlight.length >= appendsInFlight) await settle();
   }

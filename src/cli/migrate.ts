@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { RecordedEvent } from "../events/envelope.js";
 import { UniqueConstraintViolation } from "../events/errors.js";
 import type { EventStore } from "../events/eventStore.js";
+import { AppendBatch } from "./appendBatch.js";
 import { claims } from "./importLog.js";
 
 export interface MigrateOptions {
@@ -9,7 +10,7 @@ export interface MigrateOptions {
   readonly onProgress?: (progress: { readonly phase: "copy" | "verify"; readonly events: number }) => void;
 }
 
-/** A stream's count and sha256 (over id, type, data and metadata of each event in order) in one store. */
+/** A stream's count and sha256 (over id in lower case, type, data and metadata of each event in order) in one store. */
 export interface StreamChecksum {
   readonly events: number;
   readonly checksum: string;
@@ -34,11 +35,13 @@ export interface MigrateReport {
   readonly ok: boolean;
 }
 
-const maxEventsPerAppend = 500;
+// Ids are UUIDs, whose case means nothing: EventStoreDB keeps a GUID and answers in lower case.
+const sameId = (id: string) => id.toLowerCase();
 
 /**
  * Copies every stream of `source` into `target` in the source's log order, each event at its
- * revision with its id, type, data and metadata, unique values claimed as `importLog` claims them.
+ * revision with its id, type, data and metadata, unique values claimed as `importLog` claims them,
+ * in appends that EventStoreDB takes (appendBatch.ts).
  * What the target already holds of a stream is skipped when its ids are the source's, so a run
  * after an interruption carries on; a stream the target holds differently is reported, never
  * overwritten. Then compares every stream's count and checksum in both stores.
@@ -46,16 +49,15 @@ const maxEventsPerAppend = 500;
 export async function migrate(source: EventStore, target: EventStore, { onProgress = () => {} }: MigrateOptions = {}): Promise<MigrateReport> {
   const streams = new Map<string, { readonly targetIds: readonly string[]; sourceEvents: number }>();
   const diverged = new Map<string, string>();
-  let batch: RecordedEvent[] = [];
+  const batch = new AppendBatch(claims);
   let events = 0;
   let copied = 0;
   let alreadyThere = 0;
 
   const append = async () => {
-    const first = batch[0];
+    const appending = batch.take();
+    const first = appending[0];
     if (!first) return;
-    const appending = batch;
-    batch = [];
     try {
       await target.append(
         first.stream,
@@ -75,18 +77,17 @@ export async function migrate(source: EventStore, target: EventStore, { onProgre
     events++;
     let stream = streams.get(event.stream);
     if (!stream) {
-      stream = { targetIds: (await target.readStream(event.stream)).map(({ id }) => id), sourceEvents: 0 };
+      stream = { targetIds: (await target.readStream(event.stream)).map(({ id }) => sameId(id)), sourceEvents: 0 };
       streams.set(event.stream, stream);
     }
     if (event.revision !== stream.sourceEvents) throw new Error(`source ${event.stream}: revision ${event.revision}, expected ${stream.sourceEvents}`);
     stream.sourceEvents++;
-    const last = batch.at(-1);
-    if (last && (last.stream !== event.stream || batch.length >= maxEventsPerAppend)) await append();
+    if (!batch.takes(event)) await append();
     if (diverged.has(event.stream)) continue;
 
     const there = stream.targetIds[event.revision];
-    if (there === undefined) batch.push(event);
-    else if (there === event.id) {
+    if (there === undefined) batch.add(event);
+    else if (there === sameId(event.id)) {
       alreadyThere++;
       onProgress({ phase: "copy", events: 1 });
     } else diverged.set(event.stream, `revision ${event.revision} is event ${there} in the target, ${event.id} in the source`);
@@ -117,7 +118,7 @@ export async function migrate(source: EventStore, target: EventStore, { onProgre
 
 export function streamChecksum(events: readonly RecordedEvent[]): StreamChecksum {
   const hash = createHash("sha256");
-  for (const { id, type, data, metadata } of events) hash.update(canonicalJson([id, type, data, metadata]) + "\n");
+  for (const { id, type, data, metadata } of events) hash.update(canonicalJson([sameId(id), type, data, metadata]) + "\n");
   return { events: events.length, checksum: hash.digest("hex") };
 }
 

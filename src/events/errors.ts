@@ -25,6 +25,27 @@ export class EventStoreUnavailable extends Error {
   override readonly name = "EventStoreUnavailable";
 }
 
+/** Why the event store refused a call for good: retrying it unchanged cannot succeed. */
+export type Refusal =
+  /** The store's credentials lack a permission the service needs (a deployment error). */
+  | "access_denied"
+  /** The aggregate's stream was deleted (tombstoned) in the store by an operator. */
+  | "stream_deleted"
+  /** The events are larger than the store takes in one append. */
+  | "too_large";
+
+/** The event store refused the call and wrote nothing. */
+export class EventStoreRefused extends Error {
+  override readonly name = "EventStoreRefused";
+  constructor(
+    readonly refusal: Refusal,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** An event does not match its type's JSON Schema. */
 export class InvalidEvent extends Error {
   override readonly name = "InvalidEvent";

@@ -29,7 +29,8 @@ export interface AppendResult {
 export interface ReadAllOptions {
   /**
    * Exclusive bound. Forwards: events with position > from (default: from the beginning).
-   * Backwards: events with position < from (default: from the end).
+   * Backwards: events with position < from (default: from the end). Any value is allowed, not
+   * only an event's position (clients send these).
    */
   readonly from?: bigint;
   readonly maxCount?: number;
@@ -44,16 +45,26 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 /**
  * The event store port. Every adapter passes `test/contract/eventStore.ts`.
  * Adapters translate their driver's errors into `WrongExpectedRevision`,
- * `UniqueConstraintViolation` and `EventStoreUnavailable` (src/events/errors.ts).
+ * `UniqueConstraintViolation`, `EventStoreRefused` and `EventStoreUnavailable` (src/events/errors.ts).
  */
 export interface EventStore {
-  /** Appends atomically: all events and constraints, or nothing. */
+  /**
+   * Appends atomically: all events and constraints, or nothing. Idempotent as EventStoreDB is:
+   * the same events (same ids, same order) appended again with the same expected revision, a
+   * number or `no_stream`, return the original result and write nothing, however much the stream
+   * grew since. With `any` there is no such promise: a retry may write the events again. After
+   * `EventStoreUnavailable` the append may or may not have happened.
+   */
   append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
-  /** The stream's events in revision order; `[]` when it does not exist. */
+  /** The stream's events in revision order; `[]` when it does not exist (`EventStoreRefused` when it was deleted). */
   readStream(stream: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
   /** Events of all streams in position order (or its reverse). */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
-  /** Catches up from `from` (exclusive), then follows new appends until closed. */
+  /**
+   * Catches up from `from` (exclusive, any value as for `readAll`), then follows new appends until
+   * closed. It never ends by itself: when the store drops it, the iteration throws
+   * `EventStoreUnavailable`, and a new subscription from the last position seen carries on.
+   */
   subscribe(options?: { from?: bigint }): Subscription;
   /** Position of the last appended event, `0n` when the log is empty. */
   headPosition(): Promise<bigint>;

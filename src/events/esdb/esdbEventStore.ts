@@ -1,10 +1,11 @@
-import { BACKWARDS, END, FORWARDS, START, StreamNotFoundError, type AllStreamRecordedEvent } from "@eventstore/db-client";
+import { BACKWARDS, END, FORWARDS, NO_STREAM, StreamNotFoundError, WrongExpectedVersionError } from "@eventstore/db-client";
 import type { NewEvent, RecordedEvent } from "../envelope.js";
 import { EventStoreUnavailable } from "../errors.js";
 import type { AppendOptions, AppendResult, EventStore, ExpectedRevision, Subscription } from "../eventStore.js";
 import { connectEsdb, type EsdbClient } from "./client.js";
-import { toStoreError, translated } from "./driverErrors.js";
-import { fromRecorded, isSystemEvent, logPosition, toEventData, toExpectedRevision } from "./envelope.js";
+import { definitelyNotWritten, toStoreError } from "./driverErrors.js";
+import { eventId, fromRecorded, isServed, toEventData, toExpectedRevision } from "./envelope.js";
+import { createLogReader, DEFAULT_CHUNK_SIZE } from "./logReader.js";
 import { createReservations } from "./reservations.js";
 import { subscribeToLog } from "./subscription.js";
 
@@ -16,16 +17,21 @@ export interface EsdbEventStoreOptions {
   readonly abandonAfterMs?: number;
   readonly now?: () => number;
   readonly pageSize?: number;
+  /** The server's chunk size (its `ChunkSize`), where an arbitrary position is resolved from. */
+  readonly chunkSize?: bigint;
 }
 
 /** EventStoreDB (or KurrentDB) at `connectionString`, e.g. `esdb://localhost:2113?tls=false`. */
 export const openEsdbEventStore = (connectionString: string): EventStore => createEsdbEventStore({ client: connectEsdb(connectionString) });
 
+// Every call goes to the leader: after a failover, a demoted node would answer from what it had.
+const leader = { requiresLeader: true } as const;
+
 /**
  * The production event store: one EventStoreDB stream per aggregate, appends with the expected
  * revision, event ids for idempotency, the envelope's metadata as the event's metadata, `$all`
- * (less the server's `$` events) as the log. Unique values are reservation streams taken before
- * the append and given back when it fails (see reservations.ts).
+ * (less the server's `$` events and our reservations) as the log. Unique values are reservation
+ * streams taken before the append and given back when it certainly failed (see reservations.ts).
  */
 export function createEsdbEventStore({
   client,
@@ -33,15 +39,17 @@ export function createEsdbEventStore({
   abandonAfterMs = 60_000,
   now = Date.now,
   pageSize = 500,
+  chunkSize = DEFAULT_CHUNK_SIZE,
 }: EsdbEventStoreOptions): EventStore {
   const reservations = createReservations(client, { abandonAfterMs, now });
+  const log = createLogReader(client, { pageSize, chunkSize });
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
   async function readFrom(stream: string, fromRevision: number, maxCount?: number): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     try {
-      const read = client.readStream(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision), ...(maxCount ? { maxCount } : {}) });
+      const read = client.readStream(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision), ...(maxCount ? { maxCount } : {}), ...leader });
       for await (const { event } of read) if (event) events.push(fromRecorded(event));
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw toStoreError(error);
@@ -49,26 +57,40 @@ export function createEsdbEventStore({
     return events;
   }
 
-  // Appends, then reads the events back for their positions (an append reports only the last one's).
-  async function appendEvents(stream: string, events: readonly NewEvent[], options: AppendOptions, deadline: number): Promise<AppendResult> {
-    const { expectedRevision, uniqueConstraints = [] } = options;
+  async function lastRevision(stream: string): Promise<bigint | typeof NO_STREAM> {
     try {
-      const { nextExpectedRevision } = await client.appendToStream(stream, events.map((event, i) => toEventData(event, i === 0 ? uniqueConstraints : undefined)), {
-        expectedRevision: toExpectedRevision(expectedRevision),
-        deadline,
-      });
-      const last = Number(nextExpectedRevision);
-      return { events: await readFrom(stream, last - events.length + 1, events.length), nextExpectedRevision: last };
+      for await (const { event } of client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1, ...leader })) if (event) return event.revision;
     } catch (error) {
-      throw toStoreError(error, stream, expectedRevision);
+      if (!(error instanceof StreamNotFoundError)) throw toStoreError(error);
     }
+    return NO_STREAM;
+  }
+
+  // The append itself: the revision of the stream's last event after it, as the server reports it.
+  async function write(stream: string, events: readonly NewEvent[], { expectedRevision, uniqueConstraints = [] }: AppendOptions, deadline: number): Promise<number> {
+    const result = await client.appendToStream(stream, events.map((event, i) => toEventData(event, i === 0 ? uniqueConstraints : undefined)), {
+      expectedRevision: toExpectedRevision(expectedRevision),
+      deadline,
+      ...leader,
+    });
+    // a client built with throwOnAppendFailure=false answers a conflict so
+    if (!result.success) {
+      const current = await lastRevision(stream);
+      throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: toExpectedRevision(expectedRevision), current });
+    }
+    return Number(result.nextExpectedRevision);
+  }
+
+  // Reads the appended events back for their positions (an append reports only the last one's).
+  async function readBack(stream: string, last: number, count: number): Promise<AppendResult> {
+    return { events: await readFrom(stream, last - count + 1, count), nextExpectedRevision: last };
   }
 
   // A retry of an append that already happened, found where its expected revision put it.
   async function earlierAppend(stream: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
     if (expected === "any") return undefined;
     const found = await readFrom(stream, expected === "no_stream" ? 0 : expected + 1, events.length);
-    if (found.length !== events.length || found.some((event, i) => event.id !== events[i]?.id)) return undefined;
+    if (found.length !== events.length || found.some((event, i) => event.id !== eventId(events[i]!.id))) return undefined;
     return { events: found, nextExpectedRevision: found.at(-1)!.revision };
   }
 
@@ -77,7 +99,13 @@ export function createEsdbEventStore({
       if (closed) throw new EventStoreUnavailable("eventstoredb event store is closed");
       const constraints = options.uniqueConstraints ?? [];
       const first = events[0];
-      if (constraints.length === 0 || !first) return appendEvents(stream, events, options, appendDeadlineMs);
+      if (constraints.length === 0 || !first) {
+        try {
+          return await readBack(stream, await write(stream, events, options, appendDeadlineMs), events.length);
+        } catch (error) {
+          throw toStoreError(error, stream, options.expectedRevision);
+        }
+      }
 
       // 1. a retry of an append that already happened gets the original result
       const earlier = await earlierAppend(stream, events, options.expectedRevision);
@@ -88,69 +116,49 @@ export function createEsdbEventStore({
       const plan = await reservations.plan(constraints, stream);
       const holder = { owner: stream, eventId: first.id, reservedAt: new Date(started).toISOString() };
       const taken = [];
+      let stage: "reserving" | "appending" | "appended" = "reserving";
       try {
         for (const reservation of plan.takes) taken.push(await reservations.take(reservation, holder, appendDeadlineMs));
         // 3. the append itself, no later than the deadline after reserving
         const left = appendDeadlineMs - (now() - started);
         if (left <= 0) throw new EventStoreUnavailable("eventstoredb: reserving unique values took longer than the append deadline");
-        const result = await appendEvents(stream, events, options, left);
+        stage = "appending";
+        const last = await write(stream, events, options, left);
+        stage = "appended";
         // 4. values the append removed are given back
         await Promise.all(plan.releases.map((reservation) => reservations.release(reservation)));
-        return result;
+        return await readBack(stream, last, events.length);
       } catch (error) {
-        await Promise.all(taken.map((reservation) => reservations.release(reservation)));
-        throw error;
+        // Values are given back only when the append certainly did not happen: after a timeout the
+        // server may still write it, and then the reservation's check finds the event.
+        const mayHaveHappened = stage === "appended" || (stage === "appending" && !definitelyNotWritten(error));
+        if (!mayHaveHappened) await Promise.all(taken.map((reservation) => reservations.release(reservation)));
+        throw toStoreError(error, stream, options.expectedRevision);
       }
     },
 
     readStream: (stream, { fromRevision = 0 } = {}) => readFrom(stream, fromRevision),
 
     async *readAll({ from, maxCount = Infinity, direction = "forwards" } = {}) {
-      const backwards = direction === "backwards";
-      let cursor = from ?? (backwards ? undefined : 0n);
+      if (maxCount <= 0) return;
       let left = maxCount;
-      while (left > 0) {
-        const page: AllStreamRecordedEvent[] = [];
-        await translated(async () => {
-          const fromPosition = backwards ? (cursor === undefined ? END : logPosition(cursor)) : cursor === 0n ? START : logPosition(cursor!);
-          const read = client.readAll({ direction: backwards ? BACKWARDS : FORWARDS, fromPosition, maxCount: pageSize });
-          for await (const { event } of read) if (event) page.push(event);
-        });
-        for (const event of page) {
-          // forwards, `fromPosition` is inclusive; backwards, exclusive; positions are one per event
-          const position = event.position.commit;
-          if (cursor !== undefined && (backwards ? position >= cursor : position <= cursor)) continue;
-          cursor = position;
-          if (isSystemEvent(event)) continue;
-          yield fromRecorded(event);
-          if (--left === 0) return;
-        }
-        if (page.length < pageSize) return;
+      for await (const event of direction === "backwards" ? log.backwards(from) : log.forwards(from)) {
+        if (!isServed(event)) continue;
+        yield fromRecorded(event);
+        if (--left === 0) return;
       }
     },
 
     subscribe({ from = 0n } = {}) {
-      const subscription = subscribeToLog(client, from, () => subscriptions.delete(subscription));
+      const subscription = subscribeToLog(client, log, from, () => subscriptions.delete(subscription));
       subscriptions.add(subscription);
       return subscription;
     },
 
     // Asked on every request (read-your-writes): small pages, as the head is nearly always on the first.
     async headPosition() {
-      const headPageSize = Math.min(pageSize, 32);
-      let before = END as typeof END | bigint;
-      for (;;) {
-        const page: AllStreamRecordedEvent[] = [];
-        await translated(async () => {
-          const read = client.readAll({ direction: BACKWARDS, fromPosition: before === END ? END : logPosition(before), maxCount: headPageSize });
-          for await (const { event } of read) if (event) page.push(event);
-        });
-        const ours = page.find((event) => !isSystemEvent(event));
-        if (ours) return ours.position.commit;
-        const oldest = page.at(-1);
-        if (!oldest || page.length < headPageSize) return 0n;
-        before = oldest.position.commit;
-      }
+      for await (const event of log.backwards(undefined, Math.min(pageSize, 32))) if (isServed(event)) return event.position.commit;
+      return 0n;
     },
 
     async close() {
@@ -161,4 +169,3 @@ export function createEsdbEventStore({
     },
   };
 }
-

@@ -4,7 +4,7 @@ import { UniqueConstraintViolation } from "../errors.js";
 import type { UniqueConstraint } from "../eventStore.js";
 import type { EsdbClient } from "./client.js";
 import { toStoreError } from "./driverErrors.js";
-import { constraintsOf } from "./envelope.js";
+import { constraintsOf, eventId, RESERVATION_CATEGORY } from "./envelope.js";
 
 export const RESERVED = "idledger.unique.reserved";
 export const RELEASED = "idledger.unique.released";
@@ -32,23 +32,29 @@ export interface ReservationPlan {
   readonly releases: readonly Reservation[];
 }
 
-/** One stream per unique value, its name a hash of the value (which may be long, or personal). */
+/**
+ * One stream per unique value, its name a hash of the value (which may be long, or personal). Not
+ * a `$`-stream: those need admin rights on a secure server.
+ */
 export const reservationStream = ({ name, value }: UniqueConstraint): string =>
-  `$unique-${name}-${createHash("sha256").update(value).digest("hex")}`;
+  `${RESERVATION_CATEGORY}-${name}-${createHash("sha256").update(value).digest("hex")}`;
+
+const leader = { requiresLeader: true } as const;
 
 /**
  * Uniqueness without transactions: a value is held by the last `reserved` event of its stream,
  * taken with an expected revision (so exactly one of racing takers wins), released by a
  * compensating `released` event. A holder is checked before it is believed:
- * - its event is in its owner's stream: held (unless a later event there removed the value, a
- *   release decided but never written);
+ * - its event is in its owner's stream: held, unless what its events did to the value since
+ *   (each judged by its net effect: "remove x, add x" keeps x) leaves it removed, a release decided
+ *   but never written;
  * - its event is not there yet: held while the append may still be in flight, free once
  *   `abandonAfterMs` have passed (the taker crashed between reserving and appending).
  */
 export function createReservations(client: EsdbClient, { abandonAfterMs, now }: { abandonAfterMs: number; now: () => number }) {
   async function lastEvent(stream: string): Promise<EsdbRecordedEvent | undefined> {
     try {
-      for await (const { event } of client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })) return event;
+      for await (const { event } of client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1, ...leader })) return event;
     } catch (error) {
       if (error instanceof StreamNotFoundError) return undefined;
       throw toStoreError(error);
@@ -59,22 +65,23 @@ export function createReservations(client: EsdbClient, { abandonAfterMs, now }: 
   async function streamEvents(stream: string): Promise<EsdbRecordedEvent[]> {
     const events: EsdbRecordedEvent[] = [];
     try {
-      for await (const { event } of client.readStream(stream, { direction: FORWARDS, fromRevision: 0n })) if (event) events.push(event);
+      for await (const { event } of client.readStream(stream, { direction: FORWARDS, fromRevision: 0n, ...leader })) if (event) events.push(event);
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw toStoreError(error);
     }
     return events;
   }
 
-  // Whether the holder's claim stands: its event landed and no later event of its removed the value.
+  // Whether the holder's claim stands: its event landed and its stream's events since leave the value taken.
   async function stillHeld(constraint: UniqueConstraint, holder: Reserved): Promise<boolean> {
     const events = await streamEvents(holder.owner);
-    const at = events.findIndex((event) => event.id === holder.eventId);
+    const at = events.findIndex((event) => event.id === holder.eventId.toLowerCase());
     if (at === -1) return now() - Date.parse(holder.reservedAt) < abandonAfterMs;
-    const released = events
-      .slice(at + 1)
-      .some((event) => constraintsOf(event).some((c) => c.action === "remove" && c.name === constraint.name && c.value === constraint.value));
-    return !released;
+    let held = true;
+    for (const event of events.slice(at + 1)) {
+      for (const c of constraintsOf(event)) if (c.name === constraint.name && c.value === constraint.value) held = c.action === "add";
+    }
+    return held;
   }
 
   async function read(constraint: UniqueConstraint): Promise<Reservation> {
@@ -114,16 +121,19 @@ export function createReservations(client: EsdbClient, { abandonAfterMs, now }: 
 
     /** Takes a value for `holder`; losing a race for it is a violation. Returns the reservation held. */
     async take(reservation: Reservation, holder: Reserved, deadline: number): Promise<Reservation> {
-      const event = { id: randomUUID(), contentType: "application/json" as const, type: RESERVED, data: { ...holder }, metadata: {} };
+      const data = { ...holder, eventId: eventId(holder.eventId) };
+      const event = { id: randomUUID(), contentType: "application/json" as const, type: RESERVED, data, metadata: {} };
       try {
-        const { nextExpectedRevision } = await client.appendToStream(reservation.stream, [event], {
+        const { success, nextExpectedRevision } = await client.appendToStream(reservation.stream, [event], {
           expectedRevision: reservation.revision ?? NO_STREAM,
           deadline,
+          ...leader,
         });
+        if (!success) throw new UniqueConstraintViolation(reservation.constraint);
         return { ...reservation, revision: nextExpectedRevision, held: true, owner: holder.owner };
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) throw new UniqueConstraintViolation(reservation.constraint);
-        throw toStoreError(error);
+        throw error instanceof UniqueConstraintViolation ? error : toStoreError(error);
       }
     },
 
@@ -134,7 +144,7 @@ export function createReservations(client: EsdbClient, { abandonAfterMs, now }: 
     async release(reservation: Reservation): Promise<void> {
       if (reservation.revision === undefined) return;
       const event = { id: randomUUID(), contentType: "application/json" as const, type: RELEASED, data: { owner: reservation.owner ?? "" }, metadata: {} };
-      await client.appendToStream(reservation.stream, [event], { expectedRevision: reservation.revision }).catch(() => {});
+      await client.appendToStream(reservation.stream, [event], { expectedRevision: reservation.revision, ...leader }).catch(() => {});
     },
   };
 }

@@ -1,26 +1,27 @@
 import assert from "node:assert/strict";
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
-import { DeadlineExceededError, WrongExpectedVersionError, NO_STREAM } from "@eventstore/db-client";
-import type { RecordedEvent } from "../../../src/events/envelope.js";
-import { EventStoreUnavailable, UniqueConstraintViolation, WrongExpectedRevision } from "../../../src/events/errors.js";
+import { AccessDeniedError, DeadlineExceededError, NO_STREAM, UnknownError, WrongExpectedVersionError } from "@eventstore/db-client";
+import { toWireError } from "../../../src/api/errorBody.js";
+import { EventStoreRefused, EventStoreUnavailable, WrongExpectedRevision } from "../../../src/events/errors.js";
 import { toStoreError } from "../../../src/events/esdb/driverErrors.js";
 import { createEsdbEventStore } from "../../../src/events/esdb/esdbEventStore.js";
-import { RELEASED, RESERVED, reservationStream } from "../../../src/events/esdb/reservations.js";
-import type { UniqueConstraint } from "../../../src/events/eventStore.js";
 import { newEvent, testEventStore } from "../../contract/eventStore.js";
 import { FakeEsdbClient } from "./fakeClient.js";
+import { collect, setup, unique } from "./helpers.js";
+import { serverErrors } from "./serverErrors.js";
 
-// The whole contract, against the adapter on the stand-in, with pages small enough to turn.
-testEventStore("eventstoredb adapter, in-memory client", async () => {
-  const store = createEsdbEventStore({ client: new FakeEsdbClient(), pageSize: 3 });
+// The whole contract, against the adapter on the fake server, with pages small enough to turn
+// and chunks small enough that positions fall in several.
+testEventStore("eventstoredb adapter, fake server", async () => {
+  const store = createEsdbEventStore({ client: new FakeEsdbClient({ chunkSize: 4096n }), pageSize: 3, chunkSize: 4096n });
   return { store, cleanup: () => store.close() };
 });
 
-function setup(options: { now?: () => number } = {}) {
-  const client = new FakeEsdbClient();
-  const store = createEsdbEventStore({ client, pageSize: 3, appendDeadlineMs: 1000, abandonAfterMs: 60_000, ...options });
-  return { client, store };
+/** A raw gRPC error, as grpc-js rejects a call the client does not wrap (its feature probe, say). */
+function grpcError(code: number, details: string): Error {
+  const names: Record<number, string> = { 4: "DEADLINE_EXCEEDED", 7: "PERMISSION_DENIED", 13: "INTERNAL", 14: "UNAVAILABLE", 16: "UNAUTHENTICATED" };
+  return Object.assign(new Error(`${code} ${names[code]}: ${details}`), { code, details, metadata: { getMap: () => ({}) } });
 }
 
 describe("eventstoredb adapter", () => {
@@ -59,8 +60,9 @@ describe("eventstoredb adapter", () => {
       expectedRevision: NO_STREAM,
     });
 
-    assert.ok(client.log.some((event) => event.streamId.startsWith("$unique-")));
+    assert.ok(client.log.some((event) => event.streamId.startsWith("unique-")));
     assert.deepEqual(await collect(store.readAll()), events);
+    assert.deepEqual(await collect(store.readAll({ direction: "backwards" })), events);
     assert.deepEqual(await collect(store.subscribe(), 1), events);
     assert.equal(await store.headPosition(), events[0]!.position, "the tail of `$` events is longer than a page");
   });
@@ -71,17 +73,54 @@ describe("eventstoredb adapter", () => {
     assert.deepEqual(await collect(store.readAll()), []);
   });
 
-  it("maps the driver's errors: conflicts to WrongExpectedRevision, an unreachable server to EventStoreUnavailable", () => {
+  it("maps the driver's errors: conflicts, refusals, and outages however they surface", () => {
     const conflict = toStoreError(new WrongExpectedVersionError(undefined, { streamName: "s", expected: NO_STREAM, current: 4n }), "s", "no_stream");
     assert.ok(conflict instanceof WrongExpectedRevision);
     assert.deepEqual([conflict.stream, conflict.expected, conflict.actual], ["s", "no_stream", 4]);
     const missing = toStoreError(new WrongExpectedVersionError(undefined, { streamName: "s", expected: 2n, current: NO_STREAM }), "s", 2);
     assert.ok(missing instanceof WrongExpectedRevision && missing.actual === "no_stream");
 
-    assert.ok(toStoreError(new DeadlineExceededError()) instanceof EventStoreUnavailable);
-    assert.ok(toStoreError(new Error("Failed to discover after 10 attempts.")) instanceof EventStoreUnavailable);
+    const outages: [string, unknown][] = [
+      ["DEADLINE_EXCEEDED from the client", new DeadlineExceededError()],
+      ["cluster discovery", new Error("Failed to discover after 10 attempts.")],
+      ["the feature probe, raw UNAVAILABLE", grpcError(14, "No connection established")],
+      ["name resolution", grpcError(14, "Name resolution failed for target dns:eventstore:2113")],
+      ["a raw deadline", grpcError(4, "Deadline exceeded")],
+      ["a stream reset by a restarting node", grpcError(13, "Received RST_STREAM with code 2 (Internal server error)")],
+      ["BatchAppend during an election", new UnknownError(undefined, "Could not recognize Server Is Not Ready")],
+      ["BatchAppend under load", new UnknownError(undefined, "Could not recognize Server Is Busy")],
+      ["no leader yet", new UnknownError(undefined, "Could not recognize No leader info available in response")],
+      ["a read on a starting node", serverErrors.unavailable("Server Is Not Ready")],
+      ["a follower", serverErrors.notLeader()],
+      ["a slow subscriber before 24.2", serverErrors.consumerTooSlow()],
+    ];
+    for (const [what, error] of outages) assert.ok(toStoreError(error) instanceof EventStoreUnavailable, what);
+
+    const refusals: [string, unknown, EventStoreRefused["refusal"]][] = [
+      ["access denied", new AccessDeniedError(), "access_denied"],
+      ["bad credentials, raw", grpcError(16, "Bad authentication"), "access_denied"],
+      ["a tombstoned stream", serverErrors.streamDeleted("user-1"), "stream_deleted"],
+      ["over MaxAppendSize", serverErrors.maxAppendSize(1048576), "too_large"],
+      ["over MaxAppendEventSize (BatchAppend)", new UnknownError(undefined, "Could not recognize MaximumAppendEventSizeExceeded"), "too_large"],
+    ];
+    for (const [what, error, refusal] of refusals) {
+      const refused = toStoreError(error);
+      assert.ok(refused instanceof EventStoreRefused && refused.refusal === refusal, what);
+    }
+
     const bug = new TypeError("not a connection problem");
     assert.equal(toStoreError(bug), bug);
+  });
+
+  it("answers outages with 503 code 14 and refusals with their own ZITADEL error bodies", () => {
+    const wire = (error: unknown) => {
+      const { code, httpStatus, detail } = toWireError(toStoreError(error));
+      return { code, httpStatus, id: detail?.id };
+    };
+    assert.deepEqual(wire(new UnknownError(undefined, "Could not recognize Server Is Not Ready")), { code: 14, httpStatus: 503, id: "API-mU8fR" });
+    assert.deepEqual(wire(new AccessDeniedError()), { code: 13, httpStatus: 500, id: "API-eSd4c" });
+    assert.deepEqual(wire(serverErrors.streamDeleted("user-1")), { code: 9, httpStatus: 400, id: "API-sTd3l" });
+    assert.deepEqual(wire(serverErrors.maxAppendSize(1048576)), { code: 3, httpStatus: 400, id: "API-eTl2g" });
   });
 
   it("a server out of reach is EventStoreUnavailable on every call, and the store works again when it is back", async () => {
@@ -90,121 +129,97 @@ describe("eventstoredb adapter", () => {
     await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: "no_stream" }), EventStoreUnavailable);
     await assert.rejects(store.readStream("user-1"), EventStoreUnavailable);
     await assert.rejects(collect(store.readAll()), EventStoreUnavailable);
+    await assert.rejects(collect(store.readAll({ from: 5n, direction: "backwards" })), EventStoreUnavailable);
     await assert.rejects(store.headPosition(), EventStoreUnavailable);
+    await assert.rejects(collect(store.subscribe({ from: 5n })), EventStoreUnavailable);
 
     client.unavailable = false;
     await store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
   });
 
-  it("a subscription the server drops ends with EventStoreUnavailable", async () => {
+  it("every call asks for the leader: a node demoted by an election answers nothing stale", async () => {
     const { client, store } = setup();
-    const subscription = store.subscribe();
-    const iterating = collect(subscription, 2);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    client.lastSubscription?.drop();
-    await assert.rejects(iterating, EventStoreUnavailable);
+    const value = unique("leader");
+    await store.append("user-1", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] });
+    client.demote();
+
+    await assert.rejects(store.readStream("user-1"), EventStoreUnavailable);
+    await assert.rejects(collect(store.readAll()), EventStoreUnavailable);
+    await assert.rejects(store.headPosition(), EventStoreUnavailable);
+    await assert.rejects(store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] }), EventStoreUnavailable);
+    await assert.rejects(store.append("user-3", [newEvent()], { expectedRevision: "no_stream" }), EventStoreUnavailable);
+    await assert.rejects(collect(store.subscribe()), EventStoreUnavailable);
   });
 
-  it("reserves a unique value in a `$unique-` stream named by its hash, recording the owner", async () => {
+  it("a stream an operator tombstoned is refused as deleted, for reads and appends, instead of reading as empty", async () => {
     const { client, store } = setup();
-    const taken = unique("alice");
-    const event = newEvent();
-    await store.append("user-1", [event], { expectedRevision: "no_stream", uniqueConstraints: [taken] });
+    const { events } = await store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    client.tombstone("user-1");
 
-    const stream = `$unique-usernames-${createHash("sha256").update(taken.value).digest("hex")}`;
-    assert.equal(reservationStream(taken), stream);
-    const [reservation] = client.stream(stream);
-    assert.equal(reservation?.type, RESERVED);
-    assert.deepEqual({ ...(reservation?.data as object), reservedAt: undefined }, { owner: "user-1", eventId: event.id, reservedAt: undefined });
+    const deleted = (error: unknown) => error instanceof EventStoreRefused && error.refusal === "stream_deleted";
+    await assert.rejects(store.readStream("user-1"), deleted);
+    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: "no_stream" }), deleted);
+    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: 0, uniqueConstraints: [unique("tomb")] }), deleted);
+    assert.deepEqual(await collect(store.readAll()), events, "`$all` keeps the stream's events until a scavenge, and the tombstone is a `$` event");
   });
 
-  it("gives the value back when the append after the reservation fails", async () => {
-    const { client, store } = setup();
-    const taken = unique("bob");
-    await store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
-
-    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [taken] }), WrongExpectedRevision);
-    assert.deepEqual(client.stream(reservationStream(taken)).map((event) => event.type), [RESERVED, RELEASED]);
-    await store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [taken] });
+  it("an append over the server's maximum (1 MiB: data, metadata and type) is refused as too large and writes nothing", async () => {
+    const { store } = setup();
+    const big = [newEvent("user.machine.added", { blob: "x".repeat(600 * 1024) }), newEvent("user.machine.added", { blob: "y".repeat(500 * 1024) })];
+    await assert.rejects(
+      store.append("user-1", big, { expectedRevision: "no_stream" }),
+      (error) => error instanceof EventStoreRefused && error.refusal === "too_large",
+    );
+    assert.deepEqual(await store.readStream("user-1"), []);
+    await store.append("user-1", big.slice(0, 1), { expectedRevision: "no_stream" });
   });
 
-  it("a reservation whose append never came (a crash in between) is held while it may be in flight, then free", async () => {
-    let clock = Date.parse("2024-05-01T10:00:00Z");
-    const { client, store } = setup({ now: () => clock });
-    const value = unique("carol");
-    // what a taker that died right after reserving leaves behind
-    await client.appendToStream(reservationStream(value), [reserved({ owner: "user-dead", eventId: randomUUID(), reservedAt: new Date(clock).toISOString() })], {
-      expectedRevision: NO_STREAM,
+  it("a client with throwOnAppendFailure=false: a conflict is still a conflict, with the actual revision", async () => {
+    const { store } = setup({}, { throwOnAppendFailure: false });
+    await store.append("user-1", [newEvent(), newEvent(), newEvent()], { expectedRevision: "no_stream" });
+    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: 0 }), (error) => {
+      assert.ok(error instanceof WrongExpectedRevision);
+      assert.deepEqual([error.expected, error.actual], [0, 2]);
+      return true;
     });
+    assert.equal((await store.readStream("user-1")).length, 3);
 
-    clock += 59_000;
-    await assert.rejects(store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] }), UniqueConstraintViolation);
-    clock += 2_000;
-    await store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] });
-    assert.deepEqual(await store.readStream("user-dead"), []);
+    // two takers that both found the value free race for its reservation: one loses
+    const value = unique("quiet");
+    const outcomes = await Promise.allSettled(
+      ["user-2", "user-3"].map((stream) => store.append(stream, [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] })),
+    );
+    assert.deepEqual(outcomes.map((outcome) => outcome.status).sort(), ["fulfilled", "rejected"]);
   });
 
-  it("a value whose release was decided but never written (a crash after the append) is free", async () => {
+  it("servers before 22.6 (no positions in stream reads) are refused with a clear message", async () => {
+    const { store } = setup({}, { positionsInStreamReads: false });
+    await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: "no_stream" }), /22\.6 or later/);
+  });
+
+  it("event ids travel as EventStoreDB keeps them: lower case, and only UUIDs", async () => {
+    const { store } = setup();
+    const event = { ...newEvent(), id: randomUUID().toUpperCase() };
+    const { events } = await store.append("user-1", [event], { expectedRevision: "no_stream" });
+    assert.equal(events[0]?.id, event.id.toLowerCase());
+    assert.deepEqual(await store.append("user-1", [event], { expectedRevision: "no_stream" }), { events, nextExpectedRevision: 0 });
+    await assert.rejects(store.append("user-2", [{ ...newEvent(), id: "not-a-uuid" }], { expectedRevision: "no_stream" }), /not a UUID/);
+  });
+
+  it("idempotency is the server's: exact and no_stream retries return the original however the stream grew; `any` only while the leader remembers", async () => {
     const { client, store } = setup();
-    const value = unique("dave");
-    await store.append("user-1", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] });
-    client.failAppendsTo = /^\$unique-/;
-    await store.append("user-1", [newEvent("user.removed")], { expectedRevision: 0, uniqueConstraints: [{ ...value, action: "remove" }] });
-    client.failAppendsTo = undefined;
-    assert.deepEqual(client.stream(reservationStream(value)).map((event) => event.type), [RESERVED], "the release did not land");
+    const events = [newEvent(), newEvent()];
+    const original = await store.append("user-1", events, { expectedRevision: "no_stream" });
+    await store.append("user-1", [newEvent()], { expectedRevision: 1 });
+    const third = [newEvent()];
+    const appended = await store.append("user-1", third, { expectedRevision: 2 });
+    await store.append("user-1", [newEvent()], { expectedRevision: 3 });
 
-    await store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] });
-    await assert.rejects(store.append("user-3", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] }), UniqueConstraintViolation);
-  });
-
-  it("the append after reserving carries what is left of the deadline, and none left gives the values back", async () => {
-    let clock = 0;
-    const { client, store } = setup({ now: () => clock });
-    const value = unique("erin");
-    await store.append("user-1", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [value] });
-    const appendDeadline = client.deadlines.find((call) => call.stream === "user-1")?.deadline;
-    assert.ok(appendDeadline !== undefined && appendDeadline <= 1000);
-
-    const slow = unique("frank");
-    client.beforeAppend = (stream) => {
-      if (stream.startsWith("$unique-")) clock += 1500;
-    };
-    await assert.rejects(store.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [slow] }), EventStoreUnavailable);
-    assert.deepEqual(await store.readStream("user-2"), []);
-    assert.equal(client.stream(reservationStream(slow)).at(-1)?.type, RELEASED);
-  });
-
-  it("a retry of an append with unique values returns the original result without reserving again", async () => {
-    const { client, store } = setup();
-    const value = unique("gina");
-    const events = [newEvent()];
-    const original = await store.append("user-1", events, { expectedRevision: "no_stream", uniqueConstraints: [value] });
-    const reservations = client.stream(reservationStream(value)).length;
-
-    assert.deepEqual(await store.append("user-1", events, { expectedRevision: "no_stream", uniqueConstraints: [value] }), original);
-    assert.equal(client.stream(reservationStream(value)).length, reservations);
+    assert.deepEqual(await store.append("user-1", events, { expectedRevision: "no_stream" }), original);
+    assert.deepEqual(await store.append("user-1", third, { expectedRevision: 2 }), appended);
+    assert.deepEqual(await store.append("user-1", third, { expectedRevision: "any" }), appended);
+    client.restart();
+    const again = await store.append("user-1", third, { expectedRevision: "any" });
+    assert.equal(again.nextExpectedRevision, 5, "after a restart the leader has forgotten the ids: `any` writes them again");
   });
 });
-
-function reserved(data: { owner: string; eventId: string; reservedAt: string }) {
-  return { id: randomUUID(), contentType: "application/json" as const, type: RESERVED, data, metadata: {} };
-}
-
-function unique(label: string): UniqueConstraint {
-  return { action: "add", name: "usernames", value: `${label}-${randomUUID()}` };
-}
-
-
-/** Reads `count` events (or, without a count, until the iterable ends), then closes a subscription. */
-async function collect(events: AsyncIterable<RecordedEvent> & { close?: () => Promise<void> }, count?: number): Promise<RecordedEvent[]> {
-  const seen: RecordedEvent[] = [];
-  try {
-    for await (const event of events) {
-      seen.push(event);
-      if (seen.length === count) break;
-    }
-  } finally {
-    await events.close?.();
-  }
-  return seen;
-}
