@@ -133,7 +133,7 @@ describe("credentials follow the user's state", () => {
     const stream = await openStream(service.url, pat.body.token);
     assert.equal(stream.response.status, 200);
     await machine("seen-by-watcher");
-    await stream.until(1);
+    await stream.untilFrame((frame) => frame.data.data.userName === "seen-by-watcher");
     await call("POST", `${api}/users/${userId}/_lock`, {});
     const ended = await Promise.race([stream.ended.then(() => "ended"), sleep(3000).then(() => "still open")]);
     assert.equal(ended, "ended");

@@ -56,6 +56,19 @@ export async function openStream(url: string, token: string | null, query = "", 
       }
       return frames;
     },
+    /** Waits for a frame that `matches`, however many others come first. */
+    async untilFrame(matches: (frame: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = frames.find(matches);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no matching frame among ${frames.length}`);
+        await new Promise<void>((resolve) => {
+          notify = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+    },
     close: () => controller.abort(),
   };
 }
