@@ -70,7 +70,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
-  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), tls);
+  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), { tls, limits: config.connections });
   await listen(listener.server, config.port, config.host);
   const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {
