@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { defaultConnectionLimits as limits, type ConnectionLimits } from "./api/listener.js";
+import { DEFAULT_MAX_SCANNED_EVENTS } from "./audit/auditLog.js";
 
 export interface Config {
   readonly port: number;
@@ -27,6 +28,8 @@ export interface Config {
   readonly sharedLogPollMs: number;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The most events one ListEvents page reads, matching or not. */
+  readonly listEventsMaxScan: number;
   /** Timeouts and caps of every connection, on every protocol. */
   readonly connections: ConnectionLimits;
 }
@@ -51,6 +54,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
     tls: tlsFiles(env),
+    listEventsMaxScan: integer(env, "LIST_EVENTS_MAX_SCAN", DEFAULT_MAX_SCANNED_EVENTS, 1, 10_000_000),
     connections: connectionLimits(env),
   };
   return Object.freeze(config);

@@ -48,7 +48,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
-  const audit = createAuditLog({ store, readModel });
+  const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store, queries });
   const webhooks = await startWebhooks({
     store,
