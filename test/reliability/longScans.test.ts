@@ -88,6 +88,16 @@ describe("long scans of the SQLite log", () => {
     assert.deepEqual(await firstToFinish(() => drain(store.readAll({ direction: "backwards" }))), ["other request", "scan"]);
   });
 
+  it("in a catch-up subscription too", async () => {
+    const head = await store.headPosition();
+    const subscription = store.subscribe();
+    const catchUp = async () => {
+      for await (const event of subscription) if (event.position === head) break;
+    };
+    assert.deepEqual(await firstToFinish(catchUp), ["other request", "scan"]);
+    await subscription.close();
+  });
+
   it("in ListEvents filtered by type, scoped to an org, or newest first", async () => {
     const audit = createAuditLog({ store, readModel: createMemoryReadModel() });
     const sparse = [
@@ -137,6 +147,8 @@ describe("a long scan behind the API", () => {
   before(async () => {
     service = await startTestService();
     await appendBulk(service.store, BULK);
+    // The one event of its type, at the end of the log: what a filtered stream finds last.
+    await service.store.append(`user-bulk-${randomUUID()}`, [{ ...bulkEvent(), type: "user.human.phone.verified" }], { expectedRevision: "no_stream" });
     // Once this answers, the read model has reached the log's head: requests below need not wait for it.
     await fetch(`${service.url}/debug/ready`);
   });
@@ -170,5 +182,25 @@ describe("a long scan behind the API", () => {
     const probe = healthz().then((status) => order.push(`healthz ${status}`));
     await Promise.all([list, probe]);
     assert.deepEqual(order, ["healthz HTTP/1.1 200 OK", "ListEvents HTTP/1.1 200 OK"]);
+  });
+
+  it("does not keep /debug/healthz waiting while the SSE stream catches up through the log with a filter", async () => {
+    const order: string[] = [];
+    const stream = net.connect(service.port, "127.0.0.1");
+    stream.write(`GET /events/v1/stream?types=user.human.phone.verified HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${service.adminToken}\r\n\r\n`);
+    let received = "";
+    let probe: Promise<unknown> | undefined;
+    const found = new Promise<void>((resolve) => {
+      stream.setEncoding("latin1").on("data", (chunk: string) => {
+        received += chunk;
+        // The stream's head is written just before its catch-up starts: ask for healthz then.
+        if (!probe && received.includes("\r\n\r\n")) probe = healthz().then((status) => order.push(`healthz ${status}`));
+        if (received.includes("event: user.human.phone.verified")) resolve();
+      });
+    });
+    await found.then(() => order.push("SSE frame found"));
+    await probe;
+    stream.destroy();
+    assert.deepEqual(order, ["healthz HTTP/1.1 200 OK", "SSE frame found"]);
   });
 });
