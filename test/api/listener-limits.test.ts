@@ -13,16 +13,17 @@ import type { HttpHandler } from "../../src/api/connect/service.js";
 import { createListener, defaultConnectionLimits, type ConnectionLimits, type Listener } from "../../src/api/listener.js";
 import { startTestService, type TestService } from "../support/service.js";
 
-// Small limits, so that every deadline passes within a second; each wait below gives up after a few.
+// Small limits, so that every deadline passes within a few seconds, yet above a stall of a loaded
+// machine between a client's connect and its first write; each wait below gives up after a few.
 const limits: ConnectionLimits = {
   ...defaultConnectionLimits,
-  headersTimeoutMs: 300,
-  requestTimeoutMs: 800,
-  keepAliveTimeoutMs: 300,
-  idleTimeoutMs: 1500,
+  headersTimeoutMs: 500,
+  requestTimeoutMs: 1200,
+  keepAliveTimeoutMs: 500,
+  idleTimeoutMs: 2500,
   maxConcurrentStreams: 2,
 };
-const GIVE_UP_MS = 5000;
+const GIVE_UP_MS = 6000;
 
 /**
  * Answers `ok` once the body is in, never answers `/hold`, writes a byte to `/stream` every 200 ms
@@ -167,7 +168,7 @@ function http1Cases(title: string, dial: () => Dial) {
       const socket = await dial()();
       const seen = watch(socket);
       socket.write("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
-      await sleep(2 * limits.idleTimeoutMs);
+      await sleep(limits.idleTimeoutMs + 1000);
       assert.equal(socket.destroyed, false);
       assert.match(seen.received(), /^HTTP\/1\.1 200 [^]*(1\r\n\.\r\n){6}/);
       socket.destroy();
@@ -219,7 +220,7 @@ function http2Cases(title: string, target: () => { url: string; ca?: Buffer; dia
       const stream = h2.client.request({ ":path": "/stream" });
       let received = "";
       stream.setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
-      await sleep(2 * limits.idleTimeoutMs);
+      await sleep(limits.idleTimeoutMs + 1000);
       assert.equal(h2.client.closed || h2.client.destroyed, false);
       assert.match(received, /^\.{6}/);
       h2.client.destroy();
@@ -235,9 +236,11 @@ function http2Cases(title: string, target: () => { url: string; ca?: Buffer; dia
     it("closes the session of a client that opens more streams than maxConcurrentStreams", async () => {
       const socket = await target().dialRaw();
       const seen = watch(socket);
-      socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(SETTINGS, 0, 0), frame(SETTINGS, 1, 0)]));
-      // END_STREAM | END_HEADERS on streams 1, 3, 5: one more than the cap of 2.
-      for (const streamId of [1, 3, 5]) socket.write(frame(HEADERS, 0x5, streamId, holdRequest));
+      socket.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(SETTINGS, 0, 0)]));
+      // The cap binds once the server's SETTINGS are acknowledged (before, nghttp2 refuses the stream alone).
+      while (!(seen.received().length >= 9 && seen.received().charCodeAt(3) === SETTINGS)) await sleep(5);
+      // The acknowledgement, then END_STREAM | END_HEADERS on streams 1, 3, 5: one more than the cap of 2.
+      socket.write(Buffer.concat([frame(SETTINGS, 1, 0), ...[1, 3, 5].map((streamId) => frame(HEADERS, 0x5, streamId, holdRequest))]));
       // Well inside the idle timeout: what closes it is the stream too many.
       assert.equal(await Promise.race([seen.closed(), sleep(limits.idleTimeoutMs / 2, false, { ref: false })]), true, "the session with one stream too many stays open");
     });
@@ -355,7 +358,7 @@ describe("cleartext connection cap", () => {
 describe("the SSE stream under short header, request and keep-alive timeouts", () => {
   let service: TestService;
   before(async () => {
-    service = await startTestService({ HTTP_HEADERS_TIMEOUT_MS: "100", HTTP_REQUEST_TIMEOUT_MS: "200", HTTP_KEEP_ALIVE_TIMEOUT_MS: "100" });
+    service = await startTestService({ HTTP_HEADERS_TIMEOUT_MS: "500", HTTP_REQUEST_TIMEOUT_MS: "800", HTTP_KEEP_ALIVE_TIMEOUT_MS: "300" });
   });
   after(() => service.dispose());
 
@@ -370,7 +373,7 @@ describe("the SSE stream under short header, request and keep-alive timeouts", (
     let http2Frames = "";
     stream.setEncoding("utf8").on("data", (chunk: string) => (http2Frames += chunk));
 
-    await sleep(1000);
+    await sleep(2000);
     const created = await fetch(`${service.url}/management/v1/users/machine`, {
       method: "POST",
       headers: { authorization, "content-type": "application/json" },
