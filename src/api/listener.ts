@@ -78,7 +78,7 @@ export function createListener(handler: HttpHandler, { tls, limits = defaultConn
   }
 
   const http1 = http.createServer(http1Timeouts(limits), drain.handler);
-  http1.timeout = limits.idleTimeoutMs;
+  http1.setTimeout(limits.idleTimeoutMs);
   // node:http starts checking header and request deadlines when its server starts listening; this
   // one never does (the sockets are handed to it), so it is told it does.
   http1.emit("listening");
