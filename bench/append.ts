@@ -58,7 +58,7 @@ function isBusy(error: unknown): boolean {
   return cause instanceof Database.SqliteError && cause.code.startsWith("SQLITE_BUSY");
 }
 
-function benchEvent(): NewEvent {
+export function benchEvent(): NewEvent {
   return {
     id: randomUUID(),
     type: "user.machine.added",

@@ -10,6 +10,7 @@ import { benchExport } from "./export.js";
 import { benchGrpc } from "./grpc.js";
 import { benchRebuild } from "./rebuild.js";
 import { benchRedis } from "./redis.js";
+import { benchIdleSubscriptions } from "./subscriptions.js";
 
 // `npm run bench`: every figure next to the same-run baseline it is judged against.
 // Servers run as their own processes on loopback; autocannon drives them from this one.
@@ -92,6 +93,15 @@ try {
   const append = await benchAppend({ dir, writers: 50, seconds: 3 });
   const appendNote = `, ${append.busyErrors} SQLITE_BUSY, ${append.eventsPerTransaction.toFixed(0)} events/commit`;
   absolute("raw append, 50 writers (fsync'd)", append.eventsPerSecond, "events/s", 5000, appendNote, append.busyErrors === 0);
+  const subscribed = await benchIdleSubscriptions({ dir, subscriptions: 2000, writers: 50, seconds: 3 });
+  rows.push({
+    figure: `raw append, 50 writers, ${fmt(subscribed.subscriptions)} idle subscriptions`,
+    value: `${fmt(subscribed.writesPerSecond)} events/s, ${subscribed.readsPerCommit} log reads/commit`,
+    baseline: `no subscription: ${fmt(subscribed.baselineWritesPerSecond)} events/s`,
+    ratio: `${(subscribed.writesPerSecond / subscribed.baselineWritesPerSecond).toFixed(2)}×`,
+    target: "≤ 1 log read per commit",
+    met: subscribed.readsPerCommit <= 1,
+  });
   const rebuild = await benchRebuild({ dir, users: 20_000 });
   absolute(`read-model rebuild from the log (${fmt(rebuild.events)} events)`, rebuild.eventsPerSecond, "events/s", 100_000);
 

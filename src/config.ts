@@ -1,4 +1,6 @@
 import { resolve } from "node:path";
+import { defaultConnectionLimits as limits, type ConnectionLimits } from "./api/listener.js";
+import { DEFAULT_MAX_SCANNED_EVENTS } from "./audit/auditLog.js";
 
 export interface Config {
   readonly port: number;
@@ -28,6 +30,10 @@ export interface Config {
   readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly recheckMs: number };
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** The most events one ListEvents page reads, matching or not. */
+  readonly listEventsMaxScan: number;
+  /** Timeouts and caps of every connection, on every protocol. */
+  readonly connections: ConnectionLimits;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,6 +61,8 @@ export function loadConfig(env: Env): Readonly<Config> {
       recheckMs: integer(env, "SSE_RECHECK_MS", 5000, 10, 600_000),
     }),
     tls: tlsFiles(env),
+    listEventsMaxScan: integer(env, "LIST_EVENTS_MAX_SCAN", DEFAULT_MAX_SCANNED_EVENTS, 1, 10_000_000),
+    connections: connectionLimits(env),
   };
   return Object.freeze(config);
 }
@@ -65,6 +73,20 @@ function tlsFiles(env: Env): Config["tls"] {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new Error("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
   return Object.freeze({ certFile: resolve(certFile), keyFile: resolve(keyFile) });
+}
+
+function connectionLimits(env: Env): ConnectionLimits {
+  const headersTimeoutMs = integer(env, "HTTP_HEADERS_TIMEOUT_MS", limits.headersTimeoutMs, 10, 600_000);
+  return Object.freeze({
+    headersTimeoutMs,
+    // node:http refuses a request timeout shorter than the header timeout.
+    requestTimeoutMs: integer(env, "HTTP_REQUEST_TIMEOUT_MS", Math.max(limits.requestTimeoutMs, headersTimeoutMs), headersTimeoutMs, 3_600_000),
+    keepAliveTimeoutMs: integer(env, "HTTP_KEEP_ALIVE_TIMEOUT_MS", limits.keepAliveTimeoutMs, 10, 600_000),
+    // Above the SSE stream's 15 s keep-alive comment, so that a quiet stream is not taken for a dead one.
+    idleTimeoutMs: integer(env, "HTTP_IDLE_TIMEOUT_MS", limits.idleTimeoutMs, 20_000, 3_600_000),
+    maxConnections: integer(env, "MAX_CONNECTIONS", limits.maxConnections, 1, 1_000_000),
+    maxConcurrentStreams: integer(env, "HTTP2_MAX_CONCURRENT_STREAMS", limits.maxConcurrentStreams, 1, 10_000),
+  });
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -49,7 +49,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
-  const audit = createAuditLog({ store, readModel });
+  const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store, queries, limits: config.sse });
   const webhooks = await startWebhooks({
     store,
@@ -71,7 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
-  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), tls);
+  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), { tls, limits: config.connections });
   await listen(listener.server, config.port, config.host);
   const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {

@@ -1,5 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import http2, { type Http2Session } from "node:http2";
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from "node:http2";
 import net, { type Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { HttpHandler } from "./connect/service.js";
@@ -16,21 +16,60 @@ export interface TlsKeyPair {
   readonly key: Buffer;
 }
 
+/** What one client may hold of the listener, on HTTP/1.1 and HTTP/2, cleartext and TLS alike. */
+export interface ConnectionLimits {
+  /**
+   * From accept until a request's headers are in: the first bytes on cleartext, the TLS handshake,
+   * the HTTP/2 preface and SETTINGS; on HTTP/1.1 also from the start of each further request.
+   */
+  readonly headersTimeoutMs: number;
+  /** From the start of a request until its body is in. Answers, however long (the SSE stream), are not bounded by it. */
+  readonly requestTimeoutMs: number;
+  /** How long a connection with no request in flight stays open (HTTP/2: a session with no open stream). */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection that moves no byte either way for this long is closed, request in flight or not. */
+  readonly idleTimeoutMs: number;
+  /** Open connections, all protocols together; one more is closed as soon as it is accepted. */
+  readonly maxConnections: number;
+  /** Streams one HTTP/2 session may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number;
+}
+
+export const defaultConnectionLimits: ConnectionLimits = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 1_000,
+  maxConcurrentStreams: 100,
+});
+
+export interface ListenerOptions {
+  readonly tls?: TlsKeyPair;
+  readonly limits?: ConnectionLimits;
+}
+
 /** What every HTTP/2 connection opens with (RFC 9113, 3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-/** A connection that sends nothing for this long is dropped before any server sees it. */
-const FIRST_BYTES_TIMEOUT_MS = 30_000;
 
 /**
  * One port for REST, gRPC, gRPC-web and Connect. With TLS, ALPN picks HTTP/2 or HTTP/1.1. On
  * cleartext, Node's http2 server refuses HTTP/1.1 (`allowHTTP1` needs ALPN), so the first bytes
  * of each connection decide: the HTTP/2 preface goes to an http2 server (h2c, as gRPC clients
- * speak it), anything else to an HTTP/1.1 server. Both serve the same handler.
+ * speak it), anything else to an HTTP/1.1 server. Both serve the same handler, within `limits`.
  */
-export function createListener(handler: HttpHandler, tls?: TlsKeyPair): Listener {
-  const drain = draining(handler);
+export function createListener(handler: HttpHandler, { tls, limits = defaultConnectionLimits }: ListenerOptions = {}): Listener {
+  const drain = draining(handler, limits);
+  const http2Options = { settings: { maxConcurrentStreams: limits.maxConcurrentStreams } };
   if (tls) {
-    const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: true }, drain.handler);
+    const server = http2.createSecureServer(
+      { ...http2Options, cert: tls.cert, key: tls.key, allowHTTP1: true, handshakeTimeout: limits.headersTimeoutMs },
+      drain.handler,
+    );
+    // The HTTP/1.1 connections of an http2 secure server take these from it, as from an http.Server.
+    Object.assign(server, http1Timeouts(limits));
+    server.setTimeout(limits.idleTimeoutMs);
+    server.maxConnections = limits.maxConnections;
     server.on("session", drain.session);
     server.on("secureConnection", (socket: TLSSocket) => {
       if (socket.alpnProtocol !== "h2") drain.connection(socket);
@@ -38,13 +77,18 @@ export function createListener(handler: HttpHandler, tls?: TlsKeyPair): Listener
     return { server, close: () => drain.close(server) };
   }
 
-  const http1 = http.createServer(drain.handler);
-  const h2c = http2.createServer(drain.handler);
+  const http1 = http.createServer(http1Timeouts(limits), drain.handler);
+  http1.setTimeout(limits.idleTimeoutMs);
+  // node:http starts checking header and request deadlines when its server starts listening; this
+  // one never does (the sockets are handed to it), so it is told it does.
+  http1.emit("listening");
+  const h2c = http2.createServer(http2Options, drain.handler);
+  h2c.setTimeout(limits.idleTimeoutMs);
   h2c.on("session", drain.session);
   const server = net.createServer((socket) => {
     // Not yet sorted: counts as an idle HTTP/1.1 connection, so that a stop closes it.
     drain.connection(socket);
-    routeByPreface(socket, (isHttp2) => {
+    routeByPreface(socket, limits.headersTimeoutMs, (isHttp2) => {
       if (isHttp2) {
         drain.forget(socket);
         h2c.emit("connection", socket);
@@ -55,11 +99,22 @@ export function createListener(handler: HttpHandler, tls?: TlsKeyPair): Listener
       }
     });
   });
+  server.maxConnections = limits.maxConnections;
+  // Stops node:http's deadline checks.
+  server.once("close", () => http1.close());
   return { server, close: () => drain.close(server) };
 }
 
+const http1Timeouts = (limits: ConnectionLimits) => ({
+  headersTimeout: limits.headersTimeoutMs,
+  requestTimeout: limits.requestTimeoutMs,
+  keepAliveTimeout: limits.keepAliveTimeoutMs,
+  // How often node:http looks for requests past their deadline (its default is 30 s).
+  connectionsCheckingInterval: Math.max(10, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)),
+});
+
 /** Reads until the bytes so far differ from the HTTP/2 preface or match all of it, then hands the socket over, unread. */
-function routeByPreface(socket: Socket, handOver: (isHttp2: boolean) => void): void {
+function routeByPreface(socket: Socket, timeoutMs: number, handOver: (isHttp2: boolean) => void): void {
   let seen = Buffer.alloc(0);
   const onData = (chunk: Buffer) => {
     seen = Buffer.concat([seen, chunk]);
@@ -76,7 +131,45 @@ function routeByPreface(socket: Socket, handOver: (isHttp2: boolean) => void): v
   const onError = () => socket.destroy();
   socket.on("data", onData);
   socket.on("error", onError);
-  socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+  socket.setTimeout(timeoutMs, () => socket.destroy());
+}
+
+/**
+ * node:http2 has no header or keep-alive deadlines (its server's `timeout` is the idle one): the
+ * client's SETTINGS must arrive within the header timeout, and a session with no open stream is
+ * closed (GOAWAY) after the keep-alive timeout.
+ */
+function guardSession(session: Http2Session, limits: ConnectionLimits): void {
+  const settings = setTimeout(() => session.destroy(), limits.headersTimeoutMs);
+  session.once("remoteSettings", () => clearTimeout(settings));
+  let open = 0;
+  let keepAlive: NodeJS.Timeout | undefined;
+  const awaitNextStream = () => (keepAlive = setTimeout(() => session.close(), limits.keepAliveTimeoutMs));
+  awaitNextStream();
+  session.on("stream", (stream) => {
+    open++;
+    clearTimeout(keepAlive);
+    stream.once("close", () => {
+      if (--open === 0 && !session.closed && !session.destroyed) awaitNextStream();
+    });
+  });
+  session.once("close", () => {
+    clearTimeout(settings);
+    clearTimeout(keepAlive);
+  });
+}
+
+/** An HTTP/2 request whose body is not in within the request timeout is answered 408 and its stream cancelled. */
+function requestDeadline(req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number): void {
+  const { stream } = req;
+  if (stream.endAfterHeaders) return;
+  const deadline = setTimeout(() => {
+    if (!res.headersSent) res.writeHead(408, { "content-type": "text/plain" }).end("request timeout");
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, timeoutMs);
+  // The compatibility layer reads the stream as data arrives, so 'end' means the body is in.
+  stream.once("end", () => clearTimeout(deadline));
+  stream.once("close", () => clearTimeout(deadline));
 }
 
 /**
@@ -85,7 +178,7 @@ function routeByPreface(socket: Socket, handOver: (isHttp2: boolean) => void): v
  * their open streams finish. node:http's own closeIdleConnections() only knows connections of a
  * server that listens itself, which ours on cleartext does not.
  */
-function draining(handler: HttpHandler) {
+function draining(handler: HttpHandler, limits: ConnectionLimits) {
   let closing = false;
   const sessions = new Set<Http2Session>();
   /** Open HTTP/1.1 connections, and their requests in flight. */
@@ -95,14 +188,16 @@ function draining(handler: HttpHandler) {
     if (inFlight !== undefined) connections.set(socket, inFlight + delta);
   };
   return {
-    handler: ((req: IncomingMessage, res: ServerResponse) => {
-      if (req.httpVersionMajor === 1) {
+    handler: ((req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
+      if (req instanceof http2.Http2ServerRequest) {
+        requestDeadline(req, res as Http2ServerResponse, limits.requestTimeoutMs);
+      } else {
         const socket = req.socket;
         count(socket, 1);
         res.once("close", () => count(socket, -1));
         if (closing) res.setHeader("connection", "close");
       }
-      handler(req, res);
+      handler(req as IncomingMessage, res as ServerResponse);
     }) as HttpHandler,
     connection(socket: Socket) {
       connections.set(socket, 0);
@@ -114,6 +209,7 @@ function draining(handler: HttpHandler) {
     },
     session(session: Http2Session) {
       if (closing) return session.close();
+      guardSession(session, limits);
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
     },

@@ -27,8 +27,18 @@ export const DEFAULT_LIMIT = 1000;
 
 const pageSize = (limit: number) => (limit > 0 ? Math.min(limit, DEFAULT_LIMIT) : DEFAULT_LIMIT);
 
+/** Events one ListEvents page may read at most, unless configured otherwise. */
+export const DEFAULT_MAX_SCANNED_EVENTS = 100_000;
+
+export interface AuditLogOptions {
+  readonly store: EventStore;
+  readonly readModel: ReadModel;
+  /** The most events one ListEvents page reads, matching or not. */
+  readonly maxScannedEvents?: number;
+}
+
 /** The audit reads: straight from the log through the EventStore port, so every adapter serves them. */
-export function createAuditLog({ store, readModel }: { readonly store: EventStore; readonly readModel: ReadModel }) {
+export function createAuditLog({ store, readModel, maxScannedEvents = DEFAULT_MAX_SCANNED_EVENTS }: AuditLogOptions) {
   const entries = async (events: readonly RecordedEvent[]): Promise<AuditEntry[]> => {
     const editorOf = editorLookup(readModel);
     return Promise.all(events.map(async (event) => ({ event, payload: redactPayload(event.data), editor: await editorOf(event.metadata.editorUser) })));
@@ -50,29 +60,25 @@ export function createAuditLog({ store, readModel }: { readonly store: EventStor
       return entries(page);
     },
 
-    /** ZITADEL's ListEvents over the whole log, `sequence` being the global position. */
+    /**
+     * ZITADEL's ListEvents over the whole log, `sequence` being the global position: oldest first
+     * after it, or newest first before it (read backwards, never from the start). A page stops
+     * after `maxScannedEvents` events read, with the matches found so far: however sparse the
+     * filter, one request costs at most that much.
+     */
     async events(filter: EventFilter, scope: EventScope): Promise<AuditEntry[]> {
       const limit = pageSize(filter.limit);
-      const wanted = (event: RecordedEvent) => inScope(scope, event) && matchesFilter(filter, event);
-      if (filter.asc) {
-        // Positions are int64 in every store; nothing lies after one beyond that.
-        if (filter.sequence > MAX_POSITION) return [];
-        const page: RecordedEvent[] = [];
-        for await (const event of store.readAll({ from: filter.sequence })) {
-          if (wanted(event)) page.push(event);
-          if (page.length >= limit) break;
-        }
-        return entries(page);
+      // Positions are int64 in every store: nothing lies after one beyond that, everything before it.
+      const beyondLog = filter.sequence > MAX_POSITION;
+      if (filter.asc && beyondLog) return [];
+      const from = filter.asc ? filter.sequence : filter.sequence > 0n && !beyondLog ? filter.sequence : undefined;
+      const page: RecordedEvent[] = [];
+      const read = store.readAll({ from, direction: filter.asc ? "forwards" : "backwards", maxCount: maxScannedEvents });
+      for await (const event of read) {
+        if (inScope(scope, event) && matchesFilter(filter, event)) page.push(event);
+        if (page.length >= limit) break;
       }
-      // Newest first: the port reads forwards, so keep the last `limit` matches seen.
-      const newest: RecordedEvent[] = [];
-      for await (const event of store.readAll()) {
-        if (filter.sequence > 0n && event.position >= filter.sequence) break;
-        if (!wanted(event)) continue;
-        newest.push(event);
-        if (newest.length > limit) newest.shift();
-      }
-      return entries(newest.reverse());
+      return entries(page);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { RecordedEvent } from "../envelope.js";
 import type { ReadAllOptions } from "../eventStore.js";
 
@@ -11,7 +12,9 @@ export interface Pages {
 // Positions are int64: "before the largest one" reads from the newest event.
 const END = 2n ** 63n - 1n;
 
-// Pages through the log so that reading a huge one never holds more than a page in memory.
+// Pages through the log so that reading a huge one never holds more than a page in memory, and
+// lets the event loop take a turn between pages: reads are synchronous, and without the turn a
+// long scan would keep every other request (and /debug/healthz) waiting until it ends.
 export async function* readAll(
   pages: Pages,
   pageSize: number,
@@ -29,5 +32,6 @@ export async function* readAll(
     }
     if (page.length < limit) return;
     left -= page.length;
+    await nextTurn();
   }
 }

@@ -1,9 +1,9 @@
 import { EventStoreUnavailable } from "../errors.js";
 import type { EventStore, Subscription } from "../eventStore.js";
 import { appendEvents, type AppendRequest } from "./appendEvents.js";
-import { createCommitSignal } from "./commitSignal.js";
 import { toStoreError, translated } from "./driverErrors.js";
 import { createGroupCommit, type GroupCommitStats } from "./groupCommit.js";
+import { createLiveTail, type LiveTailStats } from "./liveTail.js";
 import { readAll } from "./readAll.js";
 import { openDatabase } from "./schema.js";
 import { prepareStatements } from "./statements.js";
@@ -14,11 +14,19 @@ export interface SqliteEventStoreOptions {
   readonly path: string;
   /** How long a write waits for another process holding the file's write lock. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /** Events a caught-up subscription may hold for a slow consumer before it reads pages itself again. Default 1000. */
+  readonly subscriberQueueLimit?: number;
 }
 
-/** The embedded event store, plus counters that show how well group commit batches. */
+export interface SubscriptionStats extends LiveTailStats {
+  /** Pages subscriptions read for themselves while behind the head. */
+  readonly pageReads: number;
+}
+
+/** The embedded event store, plus counters that show how well group commit batches and subscriptions share reads. */
 export interface SqliteEventStore extends EventStore {
   stats(): GroupCommitStats;
+  subscriptionStats(): SubscriptionStats;
 }
 
 const pageSize = 2000;
@@ -26,15 +34,21 @@ const pageSize = 2000;
 /**
  * Opens (or creates) an event store in one SQLite file: WAL, fsync on every commit, and appends
  * arriving together committed as one transaction. Subscriptions follow appends made through this
- * instance, not those of other processes writing the same file.
+ * instance, not those of other processes writing the same file; those that have caught up share
+ * one read per commit.
  */
-export function createSqliteEventStore({ path, busyTimeoutMs = 5000 }: SqliteEventStoreOptions): SqliteEventStore {
+export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQueueLimit = 1000 }: SqliteEventStoreOptions): SqliteEventStore {
   const db = openDatabase(path, busyTimeoutMs);
   const sql = prepareStatements(db);
-  const commits = createCommitSignal();
-  const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), commits.notify);
   const readPage = (after: bigint, limit = pageSize) => translated(() => sql.eventsAfter(after, limit));
+  const tail = createLiveTail(readPage, pageSize, () => translated(() => sql.headPosition()));
+  const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), tail.onCommit);
   const pages = { after: readPage, before: (before: bigint, limit: number) => translated(() => sql.eventsBefore(before, limit)) };
+  let pageReads = 0;
+  const readOwnPage = (after: bigint) => {
+    pageReads++;
+    return readPage(after);
+  };
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
@@ -52,7 +66,14 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000 }: SqliteEve
     },
     readAll: (options) => readAll(pages, pageSize, options),
     subscribe({ from = 0n } = {}) {
-      const subscription = createSubscription(readPage, commits.next, from, () => subscriptions.delete(subscription));
+      const subscription = createSubscription({
+        readPage: readOwnPage,
+        pageSize,
+        tail,
+        from,
+        queueLimit: subscriberQueueLimit,
+        onClose: () => subscriptions.delete(subscription),
+      });
       subscriptions.add(subscription);
       return subscription;
     },
@@ -60,6 +81,7 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000 }: SqliteEve
       return translated(() => sql.headPosition());
     },
     stats: writer.stats,
+    subscriptionStats: () => ({ ...tail.stats(), pageReads }),
     async close() {
       if (closed) return;
       closed = true;

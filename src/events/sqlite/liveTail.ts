@@ -1,0 +1,75 @@
+import type { RecordedEvent } from "../envelope.js";
+
+/** A subscription that has caught up, as the live tail sees it. */
+export interface Follower {
+  /** Takes the events it has not seen yet; false when they do not fit its queue (it then leaves the tail). */
+  deliver(events: readonly RecordedEvent[]): boolean;
+  /** The tail could not read the log: the follower reads for itself again, and meets the failure there. */
+  dropped(): void;
+}
+
+export interface LiveTailStats {
+  /** Reads of new events after commits, however many followers they served. */
+  readonly tailReads: number;
+  readonly followers: number;
+}
+
+/**
+ * One read of the log's new events per commit, shared by every subscription that has caught up
+ * (a follower), instead of one read per subscription. `tail` is the last position read; every
+ * follower has seen all events up to a position at or after it, and drops what it has seen
+ * already, so a follower may join at any moment without a gap or a repeat.
+ */
+export function createLiveTail(readPage: (after: bigint) => RecordedEvent[], pageSize: number, headPosition: () => bigint) {
+  const followers = new Set<Follower>();
+  let tail = 0n;
+  let scheduled = false;
+  let tailReads = 0;
+
+  function readNew(): void {
+    scheduled = false;
+    if (followers.size === 0) return;
+    let page: RecordedEvent[];
+    try {
+      page = readPage(tail);
+    } catch {
+      for (const follower of followers) follower.dropped();
+      followers.clear();
+      return;
+    }
+    tailReads++;
+    const last = page.at(-1);
+    if (!last) return;
+    tail = last.position;
+    for (const follower of followers) if (!follower.deliver(page)) followers.delete(follower);
+    // A commit of more than a page (an import): the rest on the next turn, so others get theirs.
+    if (page.length === pageSize) schedule(setImmediate);
+  }
+
+  function schedule(later: (run: () => void) => unknown): void {
+    if (scheduled) return;
+    scheduled = true;
+    later(readNew);
+  }
+
+  return {
+    /** Called after every commit; the read happens once the committing code has run. */
+    onCommit: () => schedule(queueMicrotask),
+    /** `position`: the last event the follower has seen, read in the same synchronous step as this call. */
+    join(follower: Follower, position: bigint): void {
+      // Nobody followed, so the tail may lag far behind: start it where the log ends now (or
+      // where the follower is, if it asked to start beyond the end).
+      if (followers.size === 0) {
+        const head = headPosition();
+        tail = position < head ? position : head;
+      }
+      followers.add(follower);
+    },
+    leave(follower: Follower): void {
+      followers.delete(follower);
+    },
+    stats: (): LiveTailStats => ({ tailReads, followers: followers.size }),
+  };
+}
+
+export type LiveTail = ReturnType<typeof createLiveTail>;
