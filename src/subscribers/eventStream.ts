@@ -4,6 +4,7 @@ import { authorizeSession, type Credentials } from "../auth/authorize.js";
 import { watchSession } from "../auth/sessionWatch.js";
 import { fail, StatusError } from "../errors.js";
 import type { EventStore, Subscription } from "../events/eventStore.js";
+import { resubscribing } from "../events/resubscribing.js";
 import type { Queries } from "../queries/queries.js";
 import { sendError } from "../api/rest.js";
 import { pipeEvents } from "./sse.js";
@@ -77,7 +78,8 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
 
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
     res.flushHeaders();
-    const subscription = store.subscribe({ from: stream.from });
+    // An EventStoreDB restart mid-stream resubscribes where the stream was; the client sees nothing of it.
+    const subscription = resubscribing(store, stream.from);
     const entry = { subscription, response: res };
     open.add(entry);
     const keepAlive = setInterval(() => res.writableNeedDrain || res.write(": keep-alive\n\n"), keepAliveMs);
