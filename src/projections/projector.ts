@@ -77,7 +77,9 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
           if (!running) return;
         }
         await apply(batch);
-        // 2. follow live appends
+        // 2. follow live appends. A stop that came during the last catch-up commit found no
+        // subscription to close: one opened now would follow the log forever.
+        if (!running) return;
         subscription = store.subscribe({ from: position });
         for await (const event of subscription) {
           await apply([event]);
