@@ -11,7 +11,10 @@ import type { RecordedEvent } from "../events/envelope.js";
 import type { EventStore } from "../events/eventStore.js";
 import { openEsdbEventStore } from "../events/esdb/esdbEventStore.js";
 import { withEventSchemas } from "../events/validatingStore.js";
+import { listParked } from "../projections/failedEvents.js";
 import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
+import { createRedisReadModel } from "../projections/redis/redisReadModel.js";
+import type { FailedEventView } from "../projections/views.js";
 import { exportLog } from "./exportLog.js";
 import { importLog } from "./importLog.js";
 import { readJsonLines } from "./jsonLines.js";
@@ -25,9 +28,13 @@ const usage = `usage: idledger <command> [options]
 
   export   [--from POS] [--to POS] [--out FILE]   the log as JSON Lines (stdout unless --out)
   import   --in FILE [--force]                    a JSON Lines export into an empty log
-  verify   [--in FILE]                            ids unique, revisions contiguous, schemas valid
+  verify   [--in FILE]                            ids unique, revisions contiguous, schemas valid, and every
+                                                  event one the deciders and projections can apply
   rebuild  [--redis redis://...]                  replay the log through every projection; with --redis (or
                                                   $REDIS_URL) ask the Redis projector to rebuild without downtime
+  failed-events [--redis redis://...]             the events the projection parked (could not apply), as JSON
+                                                  Lines: those in Redis with --redis (or $REDIS_URL), else those
+                                                  a replay of the log parks, as the embedded service does
   migrate  [--to esdb://...]                      copy the log into EventStoreDB (--to or $EVENTSTORE_URL),
                                                   resuming where the target stands, then compare checksums
 
@@ -99,13 +106,22 @@ async function main(argv: readonly string[]): Promise<number> {
         const head = await store.headPosition();
         const progress = startProgress("rebuild", Number(head));
         let reported = 0n;
-        const reached = await rebuildProjections(withEventSchemas(store), createMemoryReadModel(), (p) => {
+        const { position: reached, parked } = await rebuildProjections(withEventSchemas(store), createMemoryReadModel(), (p) => {
           progress.add(Number(p - reported));
           reported = p;
         });
         progress.done();
-        process.stderr.write(`rebuild: projections reached position ${reached}\n`);
-        return 0;
+        process.stderr.write(`rebuild: projections reached position ${reached}${parked ? `; ${parked} events parked (idledger failed-events lists them)` : ""}\n`);
+        return parked === 0 ? 0 : 1;
+      });
+    }
+    case "failed-events": {
+      const redisUrl = values.redis ?? process.env.REDIS_URL;
+      if (redisUrl) return listRedisFailedEvents(redisUrl);
+      return withStore(location, true, async (store) => {
+        const readModel = createMemoryReadModel();
+        await rebuildProjections(withEventSchemas(store), readModel);
+        return printFailedEvents(await listParked(readModel));
       });
     }
     case "migrate": {
@@ -192,6 +208,27 @@ main(process.argv.slice(2)).then(
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );
+
+/** The events parked in the active generation of the Redis read model. */
+async function listRedisFailedEvents(url: string): Promise<number> {
+  const redis = connectRedis(url);
+  try {
+    if (!(await whenReady(redis, 5000))) {
+      process.stderr.write("failed-events: Redis is not reachable\n");
+      return 1;
+    }
+    return printFailedEvents(await listParked(createRedisReadModel({ redis, keys: redisKeys(DEFAULT_KEY_PREFIX) })));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One JSON line per parked event on stdout, the count on stderr; exit 1 when there are any. */
+function printFailedEvents(parked: readonly FailedEventView[]): number {
+  for (const event of parked) process.stdout.write(JSON.stringify(event) + "\n");
+  process.stderr.write(`failed-events: ${parked.length} parked${parked.length ? "; after a fix, a rebuild applies them in log order (see README)" : ""}\n`);
+  return parked.length === 0 ? 0 : 1;
+}
 
 /** The Redis read model is rebuilt by whichever instance holds the projection lease, into a new generation. */
 async function requestRedisRebuild(url: string): Promise<number> {

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
+import { withEventSchemas } from "../../src/events/validatingStore.js";
 import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
 import { activeGeneration, requestRebuild } from "../../src/projections/redis/generations.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "../../src/projections/redis/keys.js";
@@ -135,18 +137,48 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     await eventually(async () => ((await admin!.keys(`${keys.generation(before)}*`)).length === 0 ? true : undefined));
   });
 
+  it("an event the reducers refuse is parked in Redis: ready says so, failed-events --redis lists it, a rebuild tries it again", { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-parked-"));
+    track({ dispose: () => rm(dataDir, { recursive: true, force: true }) });
+    const first = await startTestService(redisEnv(), dataDir);
+    const human = await restClient(first)("POST", "/management/v1/users/human", { userName: `h-${randomUUID()}`, profile: { firstName: "H", lastName: "L" }, email: { email: "h@example.com" } });
+    assert.equal(human.status, 200, JSON.stringify(human.body));
+    await first.close();
+    // Written past every command, as an import or a hand-edited log could: a machine's change on a human.
+    const log = withEventSchemas(createSqliteEventStore({ path: join(dataDir, "events.sqlite") }));
+    const [last] = (await log.readStream(`user-${human.body.userId}`)).slice(-1);
+    const wrongId = randomUUID();
+    await log.append(`user-${human.body.userId}`, [{ id: wrongId, type: "user.machine.changed", data: { name: "no machine" }, metadata: last!.metadata }], { expectedRevision: last!.revision });
+    await log.close();
+
+    const api = track(await startTestService(redisEnv(), dataDir));
+    const parkedIn = async () => {
+      const listed = await runCli("failed-events", "--redis", server!.url);
+      return listed.stdout.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line) as { eventId: string; attempts: number });
+    };
+    const [parked] = await eventually(async () => {
+      const found = await parkedIn();
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(parked!.eventId, wrongId);
+    assert.equal(parked!.attempts, 3, "tried three times before it was parked");
+    const ready = await fetch(`${api.url}/debug/ready`);
+    assert.equal(ready.status, 200);
+    assert.match(await ready.text(), /parked events: 1 /);
+    const after = await addMachine(api, `after-parked-${randomUUID()}`);
+    assert.equal((await restClient(api)("GET", `/management/v1/users/${after.userId}`)).status, 200, "the projection goes on");
+
+    const before = await activeGeneration(admin!, keys);
+    await requestRebuild(admin!, keys);
+    await eventually(async () => ((await activeGeneration(admin!, keys)) !== before ? true : undefined));
+    assert.deepEqual((await parkedIn()).map(({ eventId }) => eventId), [wrongId], "the rebuild tried it again, in log order, and parked it again");
+  });
+
   it("`idledger rebuild --redis` asks the lease holder for that rebuild", { timeout: 30_000 }, async () => {
     const api = track(await startTestService(redisEnv()));
     const { userId } = await addMachine(api, `cli-${randomUUID()}`);
     const before = await activeGeneration(admin!, keys);
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "rebuild", "--redis", server!.url], {
-        cwd: fileURLToPath(new URL("../..", import.meta.url)),
-        stdio: "ignore",
-      });
-      child.once("exit", resolve);
-    });
-    assert.equal(code, 0);
+    assert.equal((await runCli("rebuild", "--redis", server!.url)).code, 0);
     await eventually(async () => ((await activeGeneration(admin!, keys)) !== before ? true : undefined));
     assert.equal((await restClient(api)("GET", `/management/v1/users/${userId}`)).status, 200);
   });
@@ -156,6 +188,19 @@ async function addMachine(service: TestService, userName: string): Promise<{ use
   const created = await restClient(service)("POST", "/management/v1/users/machine", { userName, name: "Robot" });
   assert.equal(created.status, 200, JSON.stringify(created.body));
   return created.body;
+}
+
+/** `idledger <args>` in a process of its own. */
+function runCli(...args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once("exit", (code) => resolve({ code, stdout }));
+  });
 }
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from "../../events/envelope.js";
 import type { HumanAdded, MachineAdded, MachineChanged } from "../../events/user.js";
-import type { ProjectionView, ReducerTable } from "../projection.js";
+import { refuse, type ProjectionView, type ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, type UserView } from "../views.js";
 
@@ -13,11 +13,15 @@ type Change = (user: UserView, event: RecordedEvent) => UserView;
 const onUser =
   (change: Change) =>
   async (event: RecordedEvent, view: ProjectionView): Promise<Write[]> => {
-    const userId = event.stream.slice("user-".length);
-    const current = await view.get<UserView>(collections.users, userId);
-    if (!current) return [];
+    const current = await view.get<UserView>(collections.users, userIdOf(event));
+    if (!current) return refuse(event, "no such user");
     return [put(withDetails(change(current, event), event))];
   };
+
+const userIdOf = (event: RecordedEvent) => event.stream.slice("user-".length);
+
+const machineOf = (user: UserView, event: RecordedEvent) => user.machine ?? refuse(event, "the user is not a machine");
+const humanOf = (user: UserView, event: RecordedEvent) => user.human ?? refuse(event, "the user is not a human");
 
 const put = (user: UserView): Write => ({
   op: "put",
@@ -32,32 +36,30 @@ const withDetails = (user: UserView, event: RecordedEvent): UserView => ({
   details: { ...user.details, sequence: event.revision + 1, changeDate: event.metadata.createdAt },
 });
 
-const created = (event: RecordedEvent, fields: Omit<UserView, "id" | "details">): Write =>
-  put({
-    id: event.stream.slice("user-".length),
-    ...fields,
-    details: {
-      sequence: event.revision + 1,
-      creationDate: event.metadata.createdAt,
-      changeDate: event.metadata.createdAt,
-      resourceOwner: event.metadata.resourceOwner,
-    },
-  });
+const created = async (event: RecordedEvent, view: ProjectionView, fields: Omit<UserView, "id" | "details">): Promise<Write[]> => {
+  const id = userIdOf(event);
+  if (await view.get<UserView>(collections.users, id)) return refuse(event, "the user exists already");
+  const details = {
+    sequence: event.revision + 1,
+    creationDate: event.metadata.createdAt,
+    changeDate: event.metadata.createdAt,
+    resourceOwner: event.metadata.resourceOwner,
+  };
+  return [put({ id, ...fields, details })];
+};
 
 export const userReducers: ReducerTable = {
-  "user.machine.added": async (event) => {
+  "user.machine.added": async (event, view) => {
     const data = event.data as MachineAdded;
-    return [
-      created(event, {
-        userName: data.userName,
-        state: "USER_STATE_ACTIVE",
-        machine: { name: data.name, description: data.description ?? "", hasSecret: false, accessTokenType: data.accessTokenType ?? 0 },
-      }),
-    ];
+    return created(event, view, {
+      userName: data.userName,
+      state: "USER_STATE_ACTIVE",
+      machine: { name: data.name, description: data.description ?? "", hasSecret: false, accessTokenType: data.accessTokenType ?? 0 },
+    });
   },
   "user.machine.changed": onUser((user, event) => {
     const data = event.data as MachineChanged;
-    const machine = user.machine!;
+    const machine = machineOf(user, event);
     return {
       ...user,
       machine: {
@@ -68,31 +70,35 @@ export const userReducers: ReducerTable = {
       },
     };
   }),
-  "user.machine.secret.set": onUser((user) => ({ ...user, machine: { ...user.machine!, hasSecret: true } })),
-  "user.human.added": async (event) => {
+  "user.machine.secret.set": onUser((user, event) => ({ ...user, machine: { ...machineOf(user, event), hasSecret: true } })),
+  "user.human.added": async (event, view) => {
     const data = event.data as HumanAdded;
-    return [
-      created(event, {
-        userName: data.userName,
-        state: "USER_STATE_ACTIVE",
-        human: {
-          profile: {
-            firstName: data.firstName,
-            lastName: data.lastName,
-            nickName: data.nickName ?? "",
-            displayName: data.displayName ?? "",
-            preferredLanguage: data.preferredLanguage ?? "",
-            gender: data.gender ?? 0,
-          },
-          email: { email: data.email, isEmailVerified: false },
-          phone: { phone: data.phone ?? "", isPhoneVerified: false },
+    return created(event, view, {
+      userName: data.userName,
+      state: "USER_STATE_ACTIVE",
+      human: {
+        profile: {
+          firstName: data.firstName,
+          lastName: data.lastName,
+          nickName: data.nickName ?? "",
+          displayName: data.displayName ?? "",
+          preferredLanguage: data.preferredLanguage ?? "",
+          gender: data.gender ?? 0,
         },
-      }),
-    ];
+        email: { email: data.email, isEmailVerified: false },
+        phone: { phone: data.phone ?? "", isPhoneVerified: false },
+      },
+    });
   },
-  "user.human.email.verified": onUser((user) => ({ ...user, human: { ...user.human!, email: { ...user.human!.email, isEmailVerified: true } } })),
-  "user.human.phone.verified": onUser((user) => ({ ...user, human: { ...user.human!, phone: { ...user.human!.phone, isPhoneVerified: true } } })),
+  "user.human.email.verified": onUser((user, event) => {
+    const human = humanOf(user, event);
+    return { ...user, human: { ...human, email: { ...human.email, isEmailVerified: true } } };
+  }),
+  "user.human.phone.verified": onUser((user, event) => {
+    const human = humanOf(user, event);
+    return { ...user, human: { ...human, phone: { ...human.phone, isPhoneVerified: true } } };
+  }),
   // ZITADEL's user projection: a pending initialization code makes the user INITIAL.
-  "user.human.initialization.code.added": onUser((user) => ({ ...user, state: "USER_STATE_INITIAL" })),
-  "user.personal.access.token.added": onUser((user) => user),
+  "user.human.initialization.code.added": onUser((user, event) => ({ ...user, human: humanOf(user, event), state: "USER_STATE_INITIAL" })),
+  "user.personal.access.token.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
 };
