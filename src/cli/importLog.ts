@@ -3,6 +3,7 @@ import type { AppendResult, EventStore, UniqueConstraint } from "../events/event
 import type { OrgAdded, OrgDomain } from "../events/org.js";
 import type { HumanAdded, MachineAdded } from "../events/user.js";
 import { uniqueConstraint } from "../commands/uniqueConstraints.js";
+import { appendWeight, MAX_APPEND_BYTES } from "./appendSize.js";
 
 export interface ImportOptions {
   /** Import into a store that already holds events (appends still check every revision). */
@@ -31,17 +32,41 @@ const maxEventsPerAppend = 500;
 // Appends submitted together share a transaction (the store's group commit); this many at once.
 const appendsInFlight = 256;
 
+/** Import refuses a log that holds events already, unless forced. */
+export async function assertEmpty(store: EventStore): Promise<void> {
+  if ((await store.headPosition()) !== 0n) throw new Error("the target event store is not empty (use --force to import into it anyway)");
+}
+
+/** An import that stopped half-way: how far it got, and that running it again resumes. */
+export class ImportFailed extends Error {
+  override readonly name = "ImportFailed";
+  constructor(
+    readonly appended: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `${cause instanceof Error ? cause.message : String(cause)}; ${appended} events were appended (each append whole or not at all). ` +
+        "Run the same import again with --force to resume: appends already in the log are recognised by their event ids and skipped",
+    );
+  }
+}
+
 /**
  * Appends the events in order, each stream's at the revisions they had: consecutive events of one
  * stream go in one append that expects the stream's previous revision, so a gap, a repeat or a
- * stream that already exists fails the import. Verify the input first (`verifyLog`): a failure
- * half-way leaves what was appended before it.
+ * stream that already exists fails the import. An append holds at most `maxEventsPerAppend` events
+ * and `MAX_APPEND_BYTES` (an event heavier than that alone is refused before anything is appended
+ * by `verifyLog`, which the input must pass first). The appends depend on the input only, so a run
+ * again after a failure appends the same batches, and those already there are idempotent no-ops.
  */
 export async function importLog(store: EventStore, events: AsyncIterable<RecordedEvent>, { force = false }: ImportOptions = {}, onEvents: (count: number) => void = () => {}): Promise<number> {
-  if (!force && (await store.headPosition()) !== 0n) throw new Error("the target event store is not empty (use --force to import into it anyway)");
+  if (!force) await assertEmpty(store);
   let inFlight: Promise<AppendResult>[] = [];
   let batch: RecordedEvent[] = [];
+  let batchClaims: UniqueConstraint[] = [];
+  let batchBytes = 0;
   let count = 0;
+  let appended = 0;
 
   const submit = () => {
     const first = batch[0];
@@ -49,28 +74,37 @@ export async function importLog(store: EventStore, events: AsyncIterable<Recorde
     const newEvents: NewEvent[] = batch.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
     const size = batch.length;
     inFlight.push(
-      store
-        .append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: batch.flatMap(claims) })
-        .then((result) => {
-          onEvents(size);
-          return result;
-        }),
+      store.append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: batchClaims }).then((result) => {
+        appended += size;
+        onEvents(size);
+        return result;
+      }),
     );
     batch = [];
+    batchClaims = [];
+    batchBytes = 0;
   };
   const settle = async () => {
     const pending = inFlight;
     inFlight = [];
-    await Promise.all(pending);
+    // Every append in flight settles before the failure is told, so that `appended` is the whole truth.
+    const failed = (await Promise.allSettled(pending)).find((outcome) => outcome.status === "rejected");
+    if (failed) throw new ImportFailed(appended, failed.reason);
   };
 
   for await (const event of events) {
     const last = batch.at(-1);
     if (last?.stream === event.stream && event.revision !== last.revision + 1) {
-      throw new Error(`${event.stream}: revision ${event.revision} follows ${last.revision}`);
+      await settle();
+      throw new ImportFailed(appended, new Error(`${event.stream}: revision ${event.revision} follows ${last.revision}`));
     }
-    if (last && (last.stream !== event.stream || batch.length >= maxEventsPerAppend)) submit();
+    const eventClaims = claims(event);
+    if (last && (last.stream !== event.stream || batch.length >= maxEventsPerAppend || batchBytes + appendWeight(event, eventClaims, batchClaims.length) > MAX_APPEND_BYTES)) {
+      submit();
+    }
+    batchBytes += appendWeight(event, eventClaims, batchClaims.length);
     batch.push(event);
+    batchClaims.push(...eventClaims);
     count++;
     if (inFlight.length >= appendsInFlight) await settle();
   }

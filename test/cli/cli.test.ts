@@ -28,6 +28,17 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   }
 }
 
+/** `cat file | idledger ...`, through a shell's pipe. */
+async function cliFromPipe(file: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await run("sh", ["-c", `node="$1"; shift; cat "$0" | "$node" --import tsx src/cli/main.ts "$@"`, file, process.execPath, ...args]);
+    return { code: 0, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stderr: string };
+    return { code: failed.code, stderr: failed.stderr };
+  }
+}
+
 const linesOf = async (file: string) => (await readFile(file, "utf8")).trim().split("\n").map((line) => JSON.parse(line));
 const withoutPosition = ({ position: _, ...rest }: Record<string, unknown>) => rest;
 
@@ -193,6 +204,42 @@ describe("idledger export / import / verify / rebuild", () => {
     const rebuilt = await cli("rebuild", "--data-dir", parkedDir);
     assert.equal(rebuilt.code, 1);
     assert.match(rebuilt.stderr, /1 events parked/);
+  });
+
+  it("import reads its input once: from a pipe it imports everything, as from the file", async () => {
+    const file = join(dir, "all.jsonl");
+    const expected = (await linesOf(file)).map(withoutPosition);
+    for (const [name, arg] of [["stdin-dash", "-"], ["stdin-device", "/dev/stdin"]] as const) {
+      const target = join(dir, `piped-${name}`);
+      await mkdir(target);
+      const piped = await cliFromPipe(file, "import", "--in", arg, "--data-dir", target);
+      assert.equal(piped.code, 0, piped.stderr);
+      const again = join(dir, `piped-${name}.jsonl`);
+      assert.equal((await cli("export", "--data-dir", target, "--out", again)).code, 0);
+      assert.deepEqual((await linesOf(again)).map(withoutPosition), expected, `--in ${arg}`);
+    }
+  });
+
+  it("import refuses a line longer than 2 MiB without reading it whole, an event over 1 MiB, and a userName taken twice; nothing is appended", async () => {
+    const events = await linesOf(join(dir, "all.jsonl"));
+    const robot = events.find((e) => e.stream === `user-${userId}` && e.revision === 0);
+    const next = (data: unknown) => ({ ...robot, id: randomUUID(), type: "user.machine.changed", revision: events.filter((e) => e.stream === robot.stream).length, position: String(events.length + 1), data });
+    const sameName = { ...robot, id: randomUUID(), stream: "user-999", position: String(events.length + 1) };
+    const cases = [
+      { name: "huge-line", extra: next({ description: "x".repeat(3 * 1024 * 1024) }), says: /line \d+: longer than 2097152 bytes/ },
+      { name: "huge-event", extra: next({ description: "x".repeat(1024 * 1024 + 10) }), says: /\d+ bytes of data, metadata and type, more than the 1048576 an append may hold/ },
+      { name: "same-username", extra: sameName, says: new RegExp(`usernames value "exported" is claimed already by user-${userId}`) },
+    ];
+    for (const { name, extra, says } of cases) {
+      const file = join(dir, `${name}.jsonl`);
+      await writeFile(file, [...events, extra].map((e) => JSON.stringify(e)).join("\n") + "\n");
+      const target = join(dir, `${name}-target`);
+      await mkdir(target);
+      const imported = await cli("import", "--in", file, "--data-dir", target);
+      assert.equal(imported.code, 1, `${name}: ${imported.stderr}`);
+      assert.match(imported.stderr, says, name);
+      assert.equal((await cli("export", "--data-dir", target)).code, 1, `${name}: no log was created`);
+    }
   });
 
   it("rebuild replays the whole log through the projections", async () => {
