@@ -9,9 +9,13 @@ import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "../../src/events/validatingStore.js";
+import { createLogger } from "../../src/logger.js";
+import { reducers } from "../../src/projections/reducers/index.js";
 import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
 import { activeGeneration, requestRebuild } from "../../src/projections/redis/generations.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "../../src/projections/redis/keys.js";
+import { startRedisReadSide } from "../../src/projections/redis/readSide.js";
+import { newEvent } from "../contract/eventStore.js";
 import { redisSkipReason, startRedisServer } from "../support/redisServer.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 
@@ -60,6 +64,31 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
       assert.equal(read.status, 200, JSON.stringify(read.body));
       assert.equal(read.body.user.userName, userName);
     }
+  });
+
+  it("a read side stopped at any moment of its start stops, and leaves no Redis connection open", { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-stop-"));
+    const log = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
+    track({ dispose: async () => (await log.close(), await rm(dataDir, { recursive: true, force: true })) });
+    await log.append("user-1", [newEvent("user.machine.added", { userName: "robot", name: "Robot" })], { expectedRevision: "no_stream" });
+    const open = (runProjector = true) =>
+      startRedisReadSide({ url: server!.url, store: log, subscriptionsSeeAllAppends: false, reducers, runProjector, leaseMs: 300, logger: createLogger("error", true) });
+    const first = await open();
+    await eventually(async () => ((await first.readModel.checkpoint()) === 1n ? true : undefined));
+    await first.close();
+
+    // The log is projected already: each start finds nothing to catch up on and goes live at once,
+    // and the stops land everywhere in between (the projector reading its checkpoint, opening its subscription).
+    for (let round = 0; round < 60; round++) {
+      const side = await open();
+      for (let turn = 0; turn < round % 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await side.close();
+    }
+    const own = `id=${await admin!.client("ID")} `;
+    await eventually(async () => {
+      const others = ((await admin!.client("LIST")) as string).split("\n").filter((line) => line.includes(" name=idledger") && !line.startsWith(own));
+      return others.length === 0 ? true : undefined;
+    });
   });
 
   it("a projector process that dies is replaced by an API instance within seconds", { timeout: 30_000 }, async () => {
