@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,8 @@ import { reducers } from "../../src/projections/reducers/index.js";
 import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
 import { activeGeneration, requestRebuild } from "../../src/projections/redis/generations.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "../../src/projections/redis/keys.js";
+import { createAppendSignal } from "../../src/projections/redis/appendSignal.js";
+import { watchCheckpoint } from "../../src/projections/redis/progress.js";
 import { startRedisReadSide } from "../../src/projections/redis/readSide.js";
 import { newEvent } from "../contract/eventStore.js";
 import { redisSkipReason, startRedisServer } from "../support/redisServer.js";
@@ -49,8 +52,8 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
     const projecting = track(await startTestService(redisEnv(slowPoll)));
     const reading = track(await startTestService(redisEnv({ ...slowPoll, PROJECTOR: "off" }), projecting.dataDir));
-    // Read-your-writes is promised once the deployment is ready: the projector holds its lease and has caught up.
-    await eventually(async () => ((await fetch(`${projecting.url}/debug/ready`)).ok ? true : undefined));
+    // No waiting for readiness: the first write lands while the projecting instance may still be in its
+    // first-start rebuild, and must be read all the same.
 
     for (const [writer, reader] of [
       [reading, projecting],
@@ -89,6 +92,32 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
       const others = ((await admin!.client("LIST")) as string).split("\n").filter((line) => line.includes(" name=idledger") && !line.startsWith(own));
       return others.length === 0 ? true : undefined;
     });
+  });
+
+  it("announcements and commits are heard by subscriptions made while their connection was still in its handshake", { timeout: 30_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-handshake-"));
+    const log = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
+    const subscriber = connectRedis(server!.url, { subscriber: true });
+    track({ dispose: async () => (subscriber.disconnect(), await log.close(), await rm(dataDir, { recursive: true, force: true })) });
+    // Connected, its ready check not answered yet: where the first start of an instance subscribes.
+    await once(subscriber, "connect");
+    const signal = createAppendSignal({ redis: admin!, subscriber, channel: keys.appendedChannel, pollMs: 600_000 });
+    const progress = watchCheckpoint({ subscriber, channel: keys.committedChannel, checkpoint: async () => undefined, pollMs: 600_000 });
+    track({ dispose: async () => (signal.close(), await progress.close()) });
+    await signal.subscribed;
+    assert.ok(await whenReady(subscriber, 5000));
+
+    const follower = signal.following(log).subscribe()[Symbol.asyncIterator]();
+    const next = follower.next();
+    await log.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    const committed = progress.waitFor(1n, 10_000);
+    // Published by "another process": only the subscriptions can carry these.
+    await eventually(async () => ((await admin!.publish(keys.appendedChannel, "1")) > 0 ? true : undefined));
+    await admin!.publish(keys.committedChannel, "1");
+    const woken = await Promise.race([next.then(({ value }) => value?.stream), new Promise((resolve) => setTimeout(resolve, 10_000, "not woken"))]);
+    assert.equal(woken, "user-1", "the announced append woke the follower");
+    assert.equal(await committed, true, "the published checkpoint reached the waiter");
+    await follower.return?.(undefined);
   });
 
   it("a projector process that dies is replaced by an API instance within seconds", { timeout: 30_000 }, async () => {
