@@ -16,15 +16,15 @@ import { listParked } from "../projections/failedEvents.js";
 import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
 import { createRedisReadModel } from "../projections/redis/redisReadModel.js";
 import type { FailedEventView } from "../projections/views.js";
+import { boundedLines } from "./boundedLines.js";
 import { exportLog } from "./exportLog.js";
 import { assertEmpty, importLog } from "./importLog.js";
-import { boundedLines } from "./boundedLines.js";
 import { MAX_LINE_BYTES, readJsonLines } from "./jsonLines.js";
 import { migrate, type MigrateReport } from "./migrate.js";
 import { openStore, sqlitePath, type StoreLocation } from "./openStore.js";
 import { startProgress } from "./progress.js";
-import { stageVerified } from "./staging.js";
 import { rebuildProjections } from "./rebuild.js";
+import { stageVerified } from "./staging.js";
 import { verifyLog, type VerifyReport } from "./verifyLog.js";
 
 const usage = `usage: idledger <command> [options]
@@ -242,7 +242,7 @@ async function listRedisFailedEvents(url: string): Promise<number> {
 /** One JSON line per parked event on stdout, the count on stderr; exit 1 when there are any. */
 function printFailedEvents(parked: readonly FailedEventView[]): number {
   for (const event of parked) process.stdout.write(JSON.stringify(event) + "\n");
-  process.stderr.write(`failed-events: ${parked.length} parked${parked.length ? "; after a fix, a rebuild applies them in log order (see README)" : ""}\n`);
+  process.stderr.write(`failed-events: ${parked.length} parked${parked.length ? "; after a fix, a rebuild applies them in log order (docs/failed-events.md)" : ""}\n`);
   return parked.length === 0 ? 0 : 1;
 }
 
