@@ -20,7 +20,8 @@ import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
-import { startProjector, type Projector } from "./projections/projector.js";
+import { countParked } from "./projections/failedEvents.js";
+import { parkedEventLog, startProjector, type Projector } from "./projections/projector.js";
 import type { ReadModel } from "./projections/readModel.js";
 import { reducers } from "./projections/reducers/index.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
@@ -67,7 +68,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     routers: [eventStream.router, webhooks.router],
     served,
     logger,
-    ready: async () => readSide.progress.waitFor(await store.headPosition(), 1000),
+    ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
@@ -129,7 +130,13 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
     });
   }
   const readModel = createMemoryReadModel();
-  const projector = startProjector({ store, readModel, reducers, onError: (error) => logger.error("projection failed", { error: String(error) }) });
+  const projector = startProjector({
+    store,
+    readModel,
+    reducers,
+    onError: (error) => logger.error("projection failed", { error: String(error) }),
+    onParked: parkedEventLog(logger),
+  });
   return {
     store,
     readModel,

@@ -14,8 +14,11 @@ export interface AppOptions {
   /** Routes of our own beside the ZITADEL API (the event stream, webhooks). */
   readonly routers?: readonly express.Router[];
   readonly logger: Logger;
-  /** Readiness: the event store answers and the read model has caught up. */
-  readonly ready: () => Promise<boolean>;
+  /**
+   * Readiness: the event store answers and the read model has caught up; and how many events the
+   * projection parked (reported, but no reason to be unready: see `/debug/ready` below).
+   */
+  readonly ready: () => Promise<{ readonly caughtUp: boolean; readonly parkedEvents: number }>;
 }
 
 /** The HTTP/1.1 application: health probes, the REST gateway, and ZITADEL-shaped errors for the rest. */
@@ -28,9 +31,13 @@ export function createApp({ served, admin = new Map(), routers = [], logger, rea
   app.get("/debug/healthz", (_req, res) => {
     res.type("text/plain").send("ok");
   });
+  // Parked events leave an instance ready: they are missing from the data every instance reads, so
+  // taking instances out of the load balancer would turn one bad event into an outage, which is
+  // what parking them avoids. The count is on the second line, for operators and alerts.
   app.get("/debug/ready", async (_req, res) => {
-    const isReady = await ready().catch(() => false);
-    res.status(isReady ? 200 : 503).type("text/plain").send(isReady ? "ok" : "not ready");
+    const { caughtUp, parkedEvents } = await ready().catch(() => ({ caughtUp: false, parkedEvents: 0 }));
+    const parked = parkedEvents === 0 ? "" : `\nparked events: ${parkedEvents} (the projection could not apply them; idledger failed-events lists them)`;
+    res.status(caughtUp ? 200 : 503).type("text/plain").send((caughtUp ? "ok" : "not ready") + parked);
   });
 
   app.use(restRouter(served));

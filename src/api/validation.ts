@@ -1,4 +1,4 @@
-import { getExtension, hasExtension, isFieldSet, toJson, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { getExtension, hasExtension, isFieldSet, ScalarType, toJson, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { rules as validateRules, StringRulesSchema, type FieldRules, type StringRules } from "@zitadel/proto/validate/validate_pb.js";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
@@ -28,6 +28,9 @@ export function validatorFor(desc: DescMessage): Validate {
   }
   const check = validate;
   return (message) => {
+    // First: protojson cannot even encode a Timestamp out of range, and a handler must not meet one.
+    const outOfRange = rangeProblem(desc, message as unknown as Fields);
+    if (outOfRange) throw new StatusError("InvalidArgument", outOfRange);
     const canonical = toJson(desc, message, { alwaysEmitImplicit: true });
     if (!check(canonical)) throw new StatusError("InvalidArgument", describe(desc, check.errors?.[0]));
   };
@@ -81,6 +84,87 @@ function stringSchema(r: StringRules): Schema {
   // PGV reports the length rule in one sentence; keep both limits at hand for it.
   schema["x-len"] = [min, max];
   return schema;
+}
+
+type Fields = Record<string, unknown>;
+
+// protobuf's own range for google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+const TIMESTAMP_SECONDS = [-62135596800n, 253402300799n] as const;
+const TIMESTAMP_RANGE = "value must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z";
+
+/**
+ * 64-bit integer fields that a handler reads as a JavaScript number, by full name: they must stay
+ * within Number's exact integers. Every other 64-bit field is kept as a bigint by its handler
+ * (test/unit/validation.test.ts checks that each field a served method reads is in one list).
+ */
+export const numberFields: ReadonlySet<string> = new Set(["zitadel.change.v1.ChangeQuery.sequence"]);
+export const bigintFields: ReadonlySet<string> = new Set(["zitadel.admin.v1.ListEventsRequest.sequence"]);
+const NUMBER_RANGE = `value must be between 0 and ${Number.MAX_SAFE_INTEGER}, inclusive`;
+
+export const fullFieldName = (field: DescField): string => `${field.parent.typeName}.${field.name}`;
+
+export const is64BitInteger = (field: DescField): boolean =>
+  field.fieldKind === "scalar" &&
+  [ScalarType.INT64, ScalarType.UINT64, ScalarType.SINT64, ScalarType.FIXED64, ScalarType.SFIXED64].includes(field.scalar);
+
+/**
+ * The first Timestamp outside protobuf's range, or 64-bit integer beyond what its handler can
+ * hold, anywhere in the message, described as PGV describes a failed rule; undefined when none.
+ */
+function rangeProblem(desc: DescMessage, message: Fields): string | undefined {
+  for (const field of desc.fields) {
+    const value = valueOf(field, message);
+    if (value === undefined) continue;
+    const problem = fieldProblem(field, value);
+    if (problem === undefined) continue;
+    const name = `${goMessageName(desc)}.${goFieldName(field)}`;
+    return problem.nested ? `invalid ${name}: embedded message failed validation | caused by: ${problem.text}` : `invalid ${name}: ${problem.text}`;
+  }
+  return undefined;
+}
+
+function fieldProblem(field: DescField, value: unknown): { readonly text: string; readonly nested: boolean } | undefined {
+  const inMessage = (message: DescMessage, item: unknown) => {
+    if (message.typeName === "google.protobuf.Timestamp") return timestampInRange(item as Fields) ? undefined : { text: TIMESTAMP_RANGE, nested: false };
+    const text = rangeProblem(message, item as Fields);
+    return text === undefined ? undefined : { text, nested: true };
+  };
+  switch (field.fieldKind) {
+    case "message":
+      return inMessage(field.message, value);
+    case "list":
+      if (field.listKind !== "message") return undefined;
+      for (const item of value as unknown[]) {
+        const problem = inMessage(field.message, item);
+        if (problem) return problem;
+      }
+      return undefined;
+    case "map":
+      if (field.mapKind !== "message") return undefined;
+      for (const item of Object.values(value as Fields)) {
+        const problem = inMessage(field.message, item);
+        if (problem) return problem;
+      }
+      return undefined;
+    case "scalar":
+      if (!is64BitInteger(field) || !numberFields.has(fullFieldName(field))) return undefined;
+      return BigInt(value as bigint) >= 0n && BigInt(value as bigint) <= BigInt(Number.MAX_SAFE_INTEGER) ? undefined : { text: NUMBER_RANGE, nested: false };
+    default:
+      return undefined;
+  }
+}
+
+const timestampInRange = ({ seconds, nanos }: Fields) => {
+  const s = BigInt((seconds as bigint | undefined) ?? 0n);
+  const n = Number(nanos ?? 0);
+  return s >= TIMESTAMP_SECONDS[0] && s <= TIMESTAMP_SECONDS[1] && Number.isInteger(n) && n >= 0 && n <= 999_999_999;
+};
+
+// A oneof member's value sits under the oneof's name, with its `case`.
+function valueOf(field: DescField, message: Fields): unknown {
+  if (!field.oneof) return message[field.localName];
+  const chosen = message[field.oneof.localName] as { case?: string; value?: unknown } | undefined;
+  return chosen?.case === field.localName ? chosen.value : undefined;
 }
 
 /** Go's PGV names: message `AddHumanUserRequest_Profile`, field `FirstName`. */

@@ -1,23 +1,16 @@
 import type { RecordedEvent } from "../events/envelope.js";
 import type { UniqueConstraint } from "../events/eventStore.js";
+import { appendWeight, MAX_APPEND_BYTES } from "./appendSize.js";
 
-/**
- * EventStoreDB's default maximum append (`MaxAppendSize`), the strictest of our stores: it counts
- * the data and metadata of the append's events, and their types twice (as UTF-16).
- */
-export const MAX_APPEND_BYTES = 1024 * 1024;
 const MAX_APPEND_EVENTS = 500;
-// The unique claims of an append ride in its first event's metadata, under this key (esdb/envelope.ts).
-const CLAIMS_KEY_BYTES = Buffer.byteLength(',"$uniqueConstraints":');
-
-const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? "");
 
 /**
  * Consecutive events of one stream for one append, cut before the next one would make it too
- * large for EventStoreDB (or longer than 500 events).
+ * large for EventStoreDB (`MAX_APPEND_BYTES`, claims included) or longer than 500 events.
  */
 export class AppendBatch {
   private events: RecordedEvent[] = [];
+  private claimed: UniqueConstraint[] = [];
   private bytes = 0;
 
   constructor(private readonly claims: (event: RecordedEvent) => readonly UniqueConstraint[]) {}
@@ -29,24 +22,26 @@ export class AppendBatch {
   /** Whether `event` may join the batch: the same stream, and room for it. */
   takes(event: RecordedEvent): boolean {
     const last = this.last;
-    return !last || (last.stream === event.stream && this.events.length < MAX_APPEND_EVENTS && this.bytes + this.size(event) <= MAX_APPEND_BYTES);
+    if (!last) return true;
+    return last.stream === event.stream && this.events.length < MAX_APPEND_EVENTS && this.bytes + this.weight(event) <= MAX_APPEND_BYTES;
   }
 
   add(event: RecordedEvent): void {
+    this.bytes += this.weight(event);
     this.events.push(event);
-    this.bytes += this.size(event);
+    this.claimed.push(...this.claims(event));
   }
 
-  /** The batch's events, leaving it empty. */
-  take(): RecordedEvent[] {
-    const events = this.events;
+  /** The batch's events and their unique claims, leaving it empty. */
+  take(): { events: RecordedEvent[]; claims: UniqueConstraint[] } {
+    const taken = { events: this.events, claims: this.claimed };
     this.events = [];
+    this.claimed = [];
     this.bytes = 0;
-    return events;
+    return taken;
   }
 
-  private size(event: RecordedEvent): number {
-    const claims = this.claims(event);
-    return jsonBytes(event.data) + jsonBytes(event.metadata) + event.type.length * 2 + (claims.length ? jsonBytes(claims) + CLAIMS_KEY_BYTES : 0);
+  private weight(event: RecordedEvent): number {
+    return appendWeight(event, this.claims(event), this.claimed.length);
   }
 }

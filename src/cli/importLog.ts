@@ -37,43 +37,67 @@ export function claims(event: RecordedEvent): UniqueConstraint[] {
 // Appends submitted together share a transaction (the store's group commit); this many at once.
 const appendsInFlight = 256;
 
+/** Import refuses a log that holds events already, unless forced. */
+export async function assertEmpty(store: EventStore): Promise<void> {
+  if ((await store.headPosition()) !== 0n) throw new Error("the target event store is not empty (use --force to import into it anyway)");
+}
+
+/** An import that stopped half-way: how far it got, and that running it again resumes. */
+export class ImportFailed extends Error {
+  override readonly name = "ImportFailed";
+  constructor(
+    readonly appended: number,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `${cause instanceof Error ? cause.message : String(cause)}; ${appended} events were appended (each append whole or not at all). ` +
+        "Run the same import again with --force to resume: appends already in the log are recognised by their event ids and skipped",
+    );
+  }
+}
+
 /**
  * Appends the events in order, each stream's at the revisions they had: consecutive events of one
  * stream go in one append that expects the stream's previous revision, so a gap, a repeat or a
- * stream that already exists fails the import. Verify the input first (`verifyLog`): a failure
- * half-way leaves what was appended before it.
+ * stream that already exists fails the import. An append holds at most 500 events and
+ * `MAX_APPEND_BYTES` (src/cli/appendBatch.ts; an event heavier than that alone is refused before anything is appended
+ * by `verifyLog`, which the input must pass first). The appends depend on the input only, so a run
+ * again after a failure appends the same batches, and those already there are idempotent no-ops.
  */
 export async function importLog(store: EventStore, events: AsyncIterable<RecordedEvent>, { force = false }: ImportOptions = {}, onEvents: (count: number) => void = () => {}): Promise<number> {
-  if (!force && (await store.headPosition()) !== 0n) throw new Error("the target event store is not empty (use --force to import into it anyway)");
+  if (!force) await assertEmpty(store);
   let inFlight: Promise<AppendResult>[] = [];
   const batch = new AppendBatch(claims);
   let count = 0;
+  let appended = 0;
 
   const submit = () => {
-    const appending = batch.take();
+    const { events: appending, claims: uniqueConstraints } = batch.take();
     const first = appending[0];
     if (!first) return;
     const newEvents: NewEvent[] = appending.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
     const size = appending.length;
     inFlight.push(
-      store
-        .append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: appending.flatMap(claims) })
-        .then((result) => {
-          onEvents(size);
-          return result;
-        }),
+      store.append(first.stream, newEvents, { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints }).then((result) => {
+        appended += size;
+        onEvents(size);
+        return result;
+      }),
     );
   };
   const settle = async () => {
     const pending = inFlight;
     inFlight = [];
-    await Promise.all(pending);
+    // Every append in flight settles before the failure is told, so that `appended` is the whole truth.
+    const failed = (await Promise.allSettled(pending)).find((outcome) => outcome.status === "rejected");
+    if (failed) throw new ImportFailed(appended, failed.reason);
   };
 
   for await (const event of events) {
     const last = batch.last;
     if (last?.stream === event.stream && event.revision !== last.revision + 1) {
-      throw new Error(`${event.stream}: revision ${event.revision} follows ${last.revision}`);
+      await settle();
+      throw new ImportFailed(appended, new Error(`${event.stream}: revision ${event.revision} follows ${last.revision}`));
     }
     if (!batch.takes(event)) submit();
     batch.add(event);

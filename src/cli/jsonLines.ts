@@ -1,4 +1,8 @@
 import type { RecordedEvent } from "../events/envelope.js";
+import { MAX_APPEND_BYTES } from "./appendSize.js";
+
+/** The longest line read: an event weighs at most MAX_APPEND_BYTES, and its envelope adds little. */
+export const MAX_LINE_BYTES = 2 * MAX_APPEND_BYTES;
 
 /**
  * One event per line: the envelope, its data and metadata, the position as a decimal string

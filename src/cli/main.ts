@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { createReadStream, createWriteStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
@@ -11,23 +12,33 @@ import type { RecordedEvent } from "../events/envelope.js";
 import type { EventStore } from "../events/eventStore.js";
 import { openEsdbEventStore } from "../events/esdb/esdbEventStore.js";
 import { withEventSchemas } from "../events/validatingStore.js";
+import { listParked } from "../projections/failedEvents.js";
 import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
+import { createRedisReadModel } from "../projections/redis/redisReadModel.js";
+import type { FailedEventView } from "../projections/views.js";
+import { boundedLines } from "./boundedLines.js";
 import { exportLog } from "./exportLog.js";
-import { importLog } from "./importLog.js";
-import { readJsonLines } from "./jsonLines.js";
+import { assertEmpty, importLog } from "./importLog.js";
+import { MAX_LINE_BYTES, readJsonLines } from "./jsonLines.js";
 import { migrate, type MigrateReport } from "./migrate.js";
-import { openStore, type StoreLocation } from "./openStore.js";
+import { openStore, sqlitePath, type StoreLocation } from "./openStore.js";
 import { startProgress } from "./progress.js";
 import { rebuildProjections } from "./rebuild.js";
+import { stageVerified } from "./staging.js";
 import { verifyLog, type VerifyReport } from "./verifyLog.js";
 
 const usage = `usage: idledger <command> [options]
 
   export   [--from POS] [--to POS] [--out FILE]   the log as JSON Lines (stdout unless --out)
-  import   --in FILE [--force]                    a JSON Lines export into an empty log
-  verify   [--in FILE]                            ids unique, revisions contiguous, schemas valid
+  import   --in FILE|- [--force]                  a JSON Lines export into an empty log, read once (- is
+                                                  standard input) and verified whole before anything is appended
+  verify   [--in FILE|-]                          ids unique, revisions contiguous, schemas valid, and every
+                                                  event one the deciders and projections can apply
   rebuild  [--redis redis://...]                  replay the log through every projection; with --redis (or
                                                   $REDIS_URL) ask the Redis projector to rebuild without downtime
+  failed-events [--redis redis://...]             the events the projection parked (could not apply), as JSON
+                                                  Lines: those in Redis with --redis (or $REDIS_URL), else those
+                                                  a replay of the log parks, as the embedded service does
   migrate  [--to esdb://...]                      copy the log into EventStoreDB (--to or $EVENTSTORE_URL),
                                                   resuming where the target stands, then compare checksums
 
@@ -78,18 +89,29 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     case "import": {
       const file = values.in;
-      if (!file) throw new UsageError("import needs --in FILE");
-      const report = await verifyWithProgress("verify", readJsonLines(lines(file)));
-      if (!printReport(report)) return 1;
-      return withStore(location, false, async (store) => {
-        const progress = startProgress("import", report.events);
-        await importLog(store, readJsonLines(lines(file)), { force: values.force ?? false }, (n) => progress.add(n));
+      if (!file) throw new UsageError("import needs --in FILE (- for standard input)");
+      const force = values.force ?? false;
+      // A log that is there already is refused before the input is read, not after.
+      if (!force && existsSync(sqlitePath(location))) await withStore(location, true, async (store) => (await assertEmpty(store), 0));
+      const staging = await mkdtemp(join(dirname(sqlitePath(location)), ".idledger-import-"));
+      try {
+        const staged = join(staging, "events.jsonl");
+        const progress = startProgress("verify", 0);
+        const report = await stageVerified(readJsonLines(input(file)), staged, () => progress.add(1));
         progress.done();
-        return 0;
-      });
+        if (!printReport(report)) return 1;
+        return await withStore(location, false, async (store) => {
+          const appending = startProgress("import", report.events);
+          await importLog(store, readJsonLines(input(staged)), { force }, (n) => appending.add(n));
+          appending.done();
+          return 0;
+        });
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
     }
     case "verify": {
-      if (values.in) return printReport(await verifyWithProgress("verify", readJsonLines(lines(values.in)))) ? 0 : 1;
+      if (values.in) return printReport(await verifyWithProgress("verify", readJsonLines(input(values.in)))) ? 0 : 1;
       return withStore(location, true, async (store) => (printReport(await verifyWithProgress("verify", store.readAll(), Number(await store.headPosition()))) ? 0 : 1));
     }
     case "rebuild": {
@@ -99,13 +121,22 @@ async function main(argv: readonly string[]): Promise<number> {
         const head = await store.headPosition();
         const progress = startProgress("rebuild", Number(head));
         let reported = 0n;
-        const reached = await rebuildProjections(withEventSchemas(store), createMemoryReadModel(), (p) => {
+        const { position: reached, parked } = await rebuildProjections(withEventSchemas(store), createMemoryReadModel(), (p) => {
           progress.add(Number(p - reported));
           reported = p;
         });
         progress.done();
-        process.stderr.write(`rebuild: projections reached position ${reached}\n`);
-        return 0;
+        process.stderr.write(`rebuild: projections reached position ${reached}${parked ? `; ${parked} events parked (idledger failed-events lists them)` : ""}\n`);
+        return parked === 0 ? 0 : 1;
+      });
+    }
+    case "failed-events": {
+      const redisUrl = values.redis ?? process.env.REDIS_URL;
+      if (redisUrl) return listRedisFailedEvents(redisUrl);
+      return withStore(location, true, async (store) => {
+        const readModel = createMemoryReadModel();
+        await rebuildProjections(withEventSchemas(store), readModel);
+        return printFailedEvents(await listParked(readModel));
       });
     }
     case "migrate": {
@@ -174,7 +205,8 @@ function printMigrateReport(report: MigrateReport): boolean {
   return report.ok;
 }
 
-const lines = (file: string) => createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+/** A file's lines, or standard input's for `-`, each at most MAX_LINE_BYTES. */
+const input = (file: string) => boundedLines(file === "-" ? process.stdin : createReadStream(file), MAX_LINE_BYTES);
 
 function position(raw: string | undefined, name: string): bigint | undefined {
   if (raw === undefined) return undefined;
@@ -192,6 +224,27 @@ main(process.argv.slice(2)).then(
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );
+
+/** The events parked in the active generation of the Redis read model. */
+async function listRedisFailedEvents(url: string): Promise<number> {
+  const redis = connectRedis(url);
+  try {
+    if (!(await whenReady(redis, 5000))) {
+      process.stderr.write("failed-events: Redis is not reachable\n");
+      return 1;
+    }
+    return printFailedEvents(await listParked(createRedisReadModel({ redis, keys: redisKeys(DEFAULT_KEY_PREFIX) })));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** One JSON line per parked event on stdout, the count on stderr; exit 1 when there are any. */
+function printFailedEvents(parked: readonly FailedEventView[]): number {
+  for (const event of parked) process.stdout.write(JSON.stringify(event) + "\n");
+  process.stderr.write(`failed-events: ${parked.length} parked${parked.length ? "; after a fix, a rebuild applies them in log order (docs/failed-events.md)" : ""}\n`);
+  return parked.length === 0 ? 0 : 1;
+}
 
 /** The Redis read model is rebuilt by whichever instance holds the projection lease, into a new generation. */
 async function requestRedisRebuild(url: string): Promise<number> {

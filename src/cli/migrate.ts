@@ -55,14 +55,14 @@ export async function migrate(source: EventStore, target: EventStore, { onProgre
   let alreadyThere = 0;
 
   const append = async () => {
-    const appending = batch.take();
+    const { events: appending, claims: uniqueConstraints } = batch.take();
     const first = appending[0];
     if (!first) return;
     try {
       await target.append(
         first.stream,
         appending.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })),
-        { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints: appending.flatMap(claims) },
+        { expectedRevision: first.revision === 0 ? "no_stream" : first.revision - 1, uniqueConstraints },
       );
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolation)) throw error;

@@ -50,3 +50,20 @@ export class EventStoreRefused extends Error {
 export class InvalidEvent extends Error {
   override readonly name = "InvalidEvent";
 }
+
+/**
+ * An event that does not fit the state it is applied to: a machine's change on a human, an event
+ * before its aggregate's first, a second creation, an event of another aggregate's stream. No
+ * command writes one (deciders refuse the command instead); it comes from an import, a log edited
+ * by hand, or a bug. Every `evolve` and every reducer throws this, and only this, for such an event:
+ * `verify` and `import` refuse it, the projector parks it.
+ */
+export class EventNotApplicable extends Error {
+  override readonly name = "EventNotApplicable";
+  constructor(
+    readonly eventType: string,
+    readonly reason: string,
+  ) {
+    super(`${eventType} cannot be applied: ${reason}`);
+  }
+}

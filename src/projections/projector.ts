@@ -1,5 +1,7 @@
 import type { RecordedEvent } from "../events/envelope.js";
 import type { EventStore, Subscription } from "../events/eventStore.js";
+import type { Logger } from "../logger.js";
+import { describeRefusal, parkedEvent } from "./failedEvents.js";
 import type { ProjectionView, ReducerTable } from "./projection.js";
 import type { Doc, ReadModel, Write } from "./readModel.js";
 
@@ -9,7 +11,12 @@ export interface ProjectorOptions {
   readonly reducers: ReducerTable;
   /** Events per commit while catching up. */
   readonly batchSize?: number;
+  /** Tries of an event the reducers refuse before it is parked and skipped. Default 3. */
+  readonly maxAttempts?: number;
   readonly onError?: (error: unknown) => void;
+  /** An event was parked: the projection goes on without it. */
+  readonly onParked?: (event: RecordedEvent, error: unknown) => void;
+  readonly now?: () => Date;
 }
 
 export interface Projector {
@@ -23,13 +30,27 @@ export interface Projector {
 /**
  * Reads from the read model's checkpoint, applies the reducers in log order and commits each
  * batch's writes with the batch's last position, then follows new appends live. On any failure
- * it starts over from the committed checkpoint, so an event is never applied twice or skipped.
+ * it starts over from the committed checkpoint, so an event is never applied twice or skipped;
+ * except an event the reducers refuse `maxAttempts` times: that one is parked (a failed-event
+ * record committed in its place, as ZITADEL's failed_events) and the projection goes on. A failure
+ * of the read model itself (Redis away) is never the event's fault: it is retried until it passes.
  */
-export function startProjector({ store, readModel, reducers, batchSize = 1000, onError = () => {} }: ProjectorOptions): Projector {
+export function startProjector({
+  store,
+  readModel,
+  reducers,
+  batchSize = 1000,
+  maxAttempts = 3,
+  onError = () => {},
+  onParked = () => {},
+  now = () => new Date(),
+}: ProjectorOptions): Projector {
   let position = 0n;
   let running = true;
   let subscription: Subscription | undefined;
   const waiters = new Set<{ readonly position: bigint; readonly resolve: (reached: boolean) => void }>();
+  // Event id -> how many times the reducers refused it so far.
+  const refusals = new Map<string, number>();
 
   function advance(to: bigint) {
     position = to;
@@ -41,15 +62,40 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
     }
   }
 
+  async function reduce(event: RecordedEvent, view: ProjectionView, readFailures: WeakSet<object>): Promise<readonly Write[]> {
+    const reducer = reducers[event.type];
+    if (!reducer) return [];
+    try {
+      return await reducer(event, view);
+    } catch (error) {
+      if (typeof error === "object" && error !== null && readFailures.has(error)) throw error;
+      const attempts = (refusals.get(event.id) ?? 0) + 1;
+      if (attempts < maxAttempts) {
+        refusals.set(event.id, attempts);
+        throw error;
+      }
+      refusals.delete(event.id);
+      onParked(event, error);
+      return [parkedEvent(event, error, attempts, now())];
+    }
+  }
+
   async function apply(events: readonly RecordedEvent[]) {
     const last = events.at(-1);
     if (!last) return;
     const overlay = new Map<string, Write>();
+    // What the read model threw: a failure to read, never a reason to park the event being reduced.
+    const readFailures = new WeakSet<object>();
     const view: ProjectionView = {
       async get<T extends Doc>(collection: string, id: string) {
         const written = overlay.get(`${collection}\0${id}`);
         if (written) return written.op === "put" ? (written.doc as T) : undefined;
-        return readModel.get<T>(collection, id);
+        try {
+          return await readModel.get<T>(collection, id);
+        } catch (error) {
+          if (typeof error === "object" && error !== null) readFailures.add(error);
+          throw error;
+        }
       },
       async find(collection, index, value) {
         const ids = new Set(await readModel.find(collection, index, value));
@@ -62,9 +108,8 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
       },
     };
     for (const event of events) {
-      const reducer = reducers[event.type];
-      if (!reducer) continue;
-      for (const write of await reducer(event, view)) overlay.set(`${write.collection}\0${write.id}`, write);
+      // An event's writes land together or not at all: a refusal half-way leaves none of them.
+      for (const write of await reduce(event, view, readFailures)) overlay.set(`${write.collection}\0${write.id}`, write);
     }
     // Only each document's last write matters: the batch commits its end state.
     await readModel.commit([...overlay.values()], last.position);
@@ -86,7 +131,9 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
           if (!running) return;
         }
         await apply(batch);
-        // 2. follow live appends
+        // 2. follow live appends. A stop that came during the last catch-up commit found no
+        // subscription to close: one opened now would follow the log forever.
+        if (!running) return;
         subscription = store.subscribe({ from: position });
         for await (const event of subscription) {
           await apply([event]);
@@ -126,3 +173,16 @@ export function startProjector({ store, readModel, reducers, batchSize = 1000, o
     },
   };
 }
+
+/** The log line for a parked event: what it was, where, and why, never its payload. */
+export const parkedEventLog =
+  (logger: Logger) =>
+  (event: RecordedEvent, error: unknown): void => {
+    logger.error("event parked: the projection cannot apply it and goes on without it", {
+      position: event.position.toString(),
+      eventId: event.id,
+      type: event.type,
+      stream: event.stream,
+      error: describeRefusal(error),
+    });
+  };

@@ -6,6 +6,7 @@ export const collections = {
   orgs: "orgs1",
   personalAccessTokens: "pats2",
   members: "members1",
+  failedEvents: "failedevents1",
 } as const;
 
 /** ZITADEL's user states, as the API names them. */
@@ -61,3 +62,22 @@ export type MemberView = {
 };
 
 export const memberKey = (scope: string, userId: string) => `${scope}:${userId}`;
+
+/**
+ * An event the projection could not apply and skipped (ZITADEL's failed_events), keyed by its
+ * position. Kept in the read model, so it lasts as long as the projection it is missing from.
+ */
+export type FailedEventView = {
+  /** The event's log position, as a decimal string (a uint64). */
+  readonly position: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly stream: string;
+  readonly revision: number;
+  /** Why the reducer refused it. */
+  readonly error: string;
+  /** How many times it was tried before it was parked. */
+  readonly attempts: number;
+  /** RFC 3339. */
+  readonly failedAt: string;
+};

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
+import { withEventSchemas } from "../../src/events/validatingStore.js";
 import { ADMIN_PAT_FILE } from "../../src/service.js";
 import { restClient, startTestService } from "../support/service.js";
 
@@ -12,6 +15,7 @@ const run = promisify(execFile);
 let dir: string;
 let source: string;
 let userId: string;
+let humanId: string;
 
 /** Runs the CLI as a user would (`npm run cli -- ...`), in its own process. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -21,6 +25,17 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** `cat file | idledger ...`, through a shell's pipe. */
+async function cliFromPipe(file: string, ...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const { stderr } = await run("sh", ["-c", `node="$1"; shift; cat "$0" | "$node" --import tsx src/cli/main.ts "$@"`, file, process.execPath, ...args]);
+    return { code: 0, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stderr: string };
+    return { code: failed.code, stderr: failed.stderr };
   }
 }
 
@@ -36,6 +51,9 @@ before(async () => {
   userId = robot.body.userId;
   await call("PUT", `/management/v1/users/${userId}/secret`, {});
   for (let i = 0; i < 10; i++) await call("POST", "/management/v1/users/machine", { userName: `bulk-${i}`, name: "Bulk" });
+  const human = await call("POST", "/management/v1/users/human", { userName: "alice", profile: { firstName: "Alice", lastName: "L" }, email: { email: "alice@example.com" } });
+  humanId = human.body.userId;
+  await call("POST", "/management/v1/users/machine", { userName: "after-alice", name: "After" });
   await service.close();
 });
 after(() => rm(dir, { recursive: true, force: true }));
@@ -119,6 +137,109 @@ describe("idledger export / import / verify / rebuild", () => {
     assert.equal((await cli("import", "--in", file, "--data-dir", target)).code, 1);
     const empty = await cli("export", "--data-dir", target);
     assert.equal(empty.code, 1, "no log was created");
+  });
+
+  it("verify and import refuse an event the service cannot apply (a machine's change on a human), naming its position, type and stream", async () => {
+    const events = await linesOf(join(dir, "all.jsonl"));
+    const humanEvents = events.filter((e) => e.stream === `user-${humanId}`);
+    const last = humanEvents.at(-1);
+    const wrong = { ...last, id: randomUUID(), type: "user.machine.changed", revision: last.revision + 1, data: { name: "no machine" } };
+    const at = events.indexOf(last) + 1;
+    const withWrong = [...events.slice(0, at), wrong, ...events.slice(at)].map((event, i) => ({ ...event, position: String(i + 1) }));
+    const file = join(dir, "semantically-wrong.jsonl");
+    await writeFile(file, withWrong.map((e) => JSON.stringify(e)).join("\n") + "\n");
+
+    const verified = await cli("verify", "--in", file);
+    assert.equal(verified.code, 1, verified.stderr);
+    assert.match(verified.stderr, /1 problems/);
+    assert.match(
+      verified.stderr,
+      new RegExp(`position ${at + 1} user\\.machine\\.changed \\(user-${humanId}@${wrong.revision}, ${wrong.id}\\): EventNotApplicable: user\\.machine\\.changed cannot be applied: the aggregate is human; it applies to machine`),
+    );
+
+    const target = join(dir, "semantically-wrong-target");
+    await mkdir(target);
+    const imported = await cli("import", "--in", file, "--data-dir", target);
+    assert.equal(imported.code, 1, imported.stderr);
+    assert.equal((await cli("export", "--data-dir", target)).code, 1, "nothing was imported: no log was created");
+  });
+
+  it("a log holding such an event: the service parks it, stays ready and serves the rest; failed-events lists it", { timeout: 60_000 }, async () => {
+    const parkedDir = join(dir, "parked");
+    await mkdir(parkedDir);
+    for (const file of ["events.sqlite", ADMIN_PAT_FILE]) await copyFile(join(source, file), join(parkedDir, file));
+    const log = withEventSchemas(createSqliteEventStore({ path: join(parkedDir, "events.sqlite") }));
+    const [lastOfHuman] = (await log.readStream(`user-${humanId}`)).slice(-1);
+    const { events: [wrong] } = await log.append(`user-${humanId}`, [{ id: randomUUID(), type: "user.machine.changed", data: { name: "no machine" }, metadata: lastOfHuman!.metadata }], {
+      expectedRevision: lastOfHuman!.revision,
+    });
+    await log.append(`user-${userId}`, [{ id: randomUUID(), type: "user.machine.changed", data: { description: "after the wrong one" }, metadata: lastOfHuman!.metadata }], {
+      expectedRevision: 1,
+    });
+    await log.close();
+
+    const service = await startTestService({}, parkedDir);
+    try {
+      const call = restClient(service);
+      const ready = await fetch(`${service.url}/debug/ready`);
+      assert.equal(ready.status, 200, "parked events leave the instance ready");
+      assert.match(await ready.text(), /^ok\nparked events: 1 /);
+      assert.equal((await call("GET", `/management/v1/users/${userId}`)).body.user.machine.description, "after the wrong one", "events after the parked one are projected");
+      const human = await call("GET", `/management/v1/users/${humanId}`);
+      assert.equal(human.status, 200);
+      assert.equal(human.body.user.details.sequence, String(wrong!.revision), "the parked event did not move the human's details");
+    } finally {
+      await service.close();
+    }
+
+    const listed = await cli("failed-events", "--data-dir", parkedDir);
+    assert.equal(listed.code, 1, listed.stderr);
+    assert.match(listed.stderr, /failed-events: 1 parked/);
+    const [record] = listed.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    assert.equal(record.position, wrong!.position.toString());
+    assert.equal(record.eventId, wrong!.id);
+    assert.equal(record.type, "user.machine.changed");
+    assert.equal(record.stream, `user-${humanId}`);
+    assert.match(record.error, /cannot be applied/);
+    const rebuilt = await cli("rebuild", "--data-dir", parkedDir);
+    assert.equal(rebuilt.code, 1);
+    assert.match(rebuilt.stderr, /1 events parked/);
+  });
+
+  it("import reads its input once: from a pipe it imports everything, as from the file", async () => {
+    const file = join(dir, "all.jsonl");
+    const expected = (await linesOf(file)).map(withoutPosition);
+    for (const [name, arg] of [["stdin-dash", "-"], ["stdin-device", "/dev/stdin"]] as const) {
+      const target = join(dir, `piped-${name}`);
+      await mkdir(target);
+      const piped = await cliFromPipe(file, "import", "--in", arg, "--data-dir", target);
+      assert.equal(piped.code, 0, piped.stderr);
+      const again = join(dir, `piped-${name}.jsonl`);
+      assert.equal((await cli("export", "--data-dir", target, "--out", again)).code, 0);
+      assert.deepEqual((await linesOf(again)).map(withoutPosition), expected, `--in ${arg}`);
+    }
+  });
+
+  it("import refuses a line longer than 2 MiB without reading it whole, an event over 1 MiB, and a userName taken twice; nothing is appended", async () => {
+    const events = await linesOf(join(dir, "all.jsonl"));
+    const robot = events.find((e) => e.stream === `user-${userId}` && e.revision === 0);
+    const next = (data: unknown) => ({ ...robot, id: randomUUID(), type: "user.machine.changed", revision: events.filter((e) => e.stream === robot.stream).length, position: String(events.length + 1), data });
+    const sameName = { ...robot, id: randomUUID(), stream: "user-999", position: String(events.length + 1) };
+    const cases = [
+      { name: "huge-line", extra: next({ description: "x".repeat(3 * 1024 * 1024) }), says: /line \d+: longer than 2097152 bytes/ },
+      { name: "huge-event", extra: next({ description: "x".repeat(1024 * 1024 + 10) }), says: /\d+ bytes of data, metadata and type, more than the 1048576 an append may hold/ },
+      { name: "same-username", extra: sameName, says: new RegExp(`usernames value "exported" is claimed already by user-${userId}`) },
+    ];
+    for (const { name, extra, says } of cases) {
+      const file = join(dir, `${name}.jsonl`);
+      await writeFile(file, [...events, extra].map((e) => JSON.stringify(e)).join("\n") + "\n");
+      const target = join(dir, `${name}-target`);
+      await mkdir(target);
+      const imported = await cli("import", "--in", file, "--data-dir", target);
+      assert.equal(imported.code, 1, `${name}: ${imported.stderr}`);
+      assert.match(imported.stderr, says, name);
+      assert.equal((await cli("export", "--data-dir", target)).code, 1, `${name}: no log was created`);
+    }
   });
 
   it("rebuild replays the whole log through the projections", async () => {

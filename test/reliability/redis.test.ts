@@ -1,15 +1,24 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
+import { withEventSchemas } from "../../src/events/validatingStore.js";
+import { createLogger } from "../../src/logger.js";
+import { reducers } from "../../src/projections/reducers/index.js";
 import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
 import { activeGeneration, requestRebuild } from "../../src/projections/redis/generations.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "../../src/projections/redis/keys.js";
+import { createAppendSignal } from "../../src/projections/redis/appendSignal.js";
+import { watchCheckpoint } from "../../src/projections/redis/progress.js";
+import { startRedisReadSide } from "../../src/projections/redis/readSide.js";
+import { newEvent } from "../contract/eventStore.js";
 import { redisSkipReason, startRedisServer } from "../support/redisServer.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 
@@ -43,8 +52,8 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
     const projecting = track(await startTestService(redisEnv(slowPoll)));
     const reading = track(await startTestService(redisEnv({ ...slowPoll, PROJECTOR: "off" }), projecting.dataDir));
-    // Read-your-writes is promised once the deployment is ready: the projector holds its lease and has caught up.
-    await eventually(async () => ((await fetch(`${projecting.url}/debug/ready`)).ok ? true : undefined));
+    // No waiting for readiness: the first write lands while the projecting instance may still be in its
+    // first-start rebuild, and must be read all the same.
 
     for (const [writer, reader] of [
       [reading, projecting],
@@ -58,6 +67,57 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
       assert.equal(read.status, 200, JSON.stringify(read.body));
       assert.equal(read.body.user.userName, userName);
     }
+  });
+
+  it("a read side stopped at any moment of its start stops, and leaves no Redis connection open", { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-stop-"));
+    const log = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
+    track({ dispose: async () => (await log.close(), await rm(dataDir, { recursive: true, force: true })) });
+    await log.append("user-1", [newEvent("user.machine.added", { userName: "robot", name: "Robot" })], { expectedRevision: "no_stream" });
+    const open = (runProjector = true) =>
+      startRedisReadSide({ url: server!.url, store: log, subscriptionsSeeAllAppends: false, reducers, runProjector, leaseMs: 300, logger: createLogger("error", true) });
+    const first = await open();
+    await eventually(async () => ((await first.readModel.checkpoint()) === 1n ? true : undefined));
+    await first.close();
+
+    // The log is projected already: each start finds nothing to catch up on and goes live at once,
+    // and the stops land everywhere in between (the projector reading its checkpoint, opening its subscription).
+    for (let round = 0; round < 60; round++) {
+      const side = await open();
+      for (let turn = 0; turn < round % 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+      await side.close();
+    }
+    const own = `id=${await admin!.client("ID")} `;
+    await eventually(async () => {
+      const others = ((await admin!.client("LIST")) as string).split("\n").filter((line) => line.includes(" name=idledger") && !line.startsWith(own));
+      return others.length === 0 ? true : undefined;
+    });
+  });
+
+  it("announcements and commits are heard by subscriptions made while their connection was still in its handshake", { timeout: 30_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-handshake-"));
+    const log = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
+    const subscriber = connectRedis(server!.url, { subscriber: true });
+    track({ dispose: async () => (subscriber.disconnect(), await log.close(), await rm(dataDir, { recursive: true, force: true })) });
+    // Connected, its ready check not answered yet: where the first start of an instance subscribes.
+    await once(subscriber, "connect");
+    const signal = createAppendSignal({ redis: admin!, subscriber, channel: keys.appendedChannel, pollMs: 600_000 });
+    const progress = watchCheckpoint({ subscriber, channel: keys.committedChannel, checkpoint: async () => undefined, pollMs: 600_000 });
+    track({ dispose: async () => (signal.close(), await progress.close()) });
+    await signal.subscribed;
+    assert.ok(await whenReady(subscriber, 5000));
+
+    const follower = signal.following(log).subscribe()[Symbol.asyncIterator]();
+    const next = follower.next();
+    await log.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    const committed = progress.waitFor(1n, 10_000);
+    // Published by "another process": only the subscriptions can carry these.
+    await eventually(async () => ((await admin!.publish(keys.appendedChannel, "1")) > 0 ? true : undefined));
+    await admin!.publish(keys.committedChannel, "1");
+    const woken = await Promise.race([next.then(({ value }) => value?.stream), new Promise((resolve) => setTimeout(resolve, 10_000, "not woken"))]);
+    assert.equal(woken, "user-1", "the announced append woke the follower");
+    assert.equal(await committed, true, "the published checkpoint reached the waiter");
+    await follower.return?.(undefined);
   });
 
   it("a projector process that dies is replaced by an API instance within seconds", { timeout: 30_000 }, async () => {
@@ -96,7 +156,9 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
       return read.status === 200 ? read : undefined;
     });
     assert.equal(back.body.user.id, userId);
-    assert.equal((await fetch(`${api.url}/debug/ready`)).status, 200);
+    const ready = await fetch(`${api.url}/debug/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal(await ready.text(), "ok", "Redis being away parks no event: only a reducer's refusal does");
   });
 
   it("FLUSHALL: the projector notices and rebuilds the read model by itself", { timeout: 30_000 }, async () => {
@@ -135,18 +197,48 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     await eventually(async () => ((await admin!.keys(`${keys.generation(before)}*`)).length === 0 ? true : undefined));
   });
 
+  it("an event the reducers refuse is parked in Redis: ready says so, failed-events --redis lists it, a rebuild tries it again", { timeout: 60_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-parked-"));
+    track({ dispose: () => rm(dataDir, { recursive: true, force: true }) });
+    const first = await startTestService(redisEnv(), dataDir);
+    const human = await restClient(first)("POST", "/management/v1/users/human", { userName: `h-${randomUUID()}`, profile: { firstName: "H", lastName: "L" }, email: { email: "h@example.com" } });
+    assert.equal(human.status, 200, JSON.stringify(human.body));
+    await first.close();
+    // Written past every command, as an import or a hand-edited log could: a machine's change on a human.
+    const log = withEventSchemas(createSqliteEventStore({ path: join(dataDir, "events.sqlite") }));
+    const [last] = (await log.readStream(`user-${human.body.userId}`)).slice(-1);
+    const wrongId = randomUUID();
+    await log.append(`user-${human.body.userId}`, [{ id: wrongId, type: "user.machine.changed", data: { name: "no machine" }, metadata: last!.metadata }], { expectedRevision: last!.revision });
+    await log.close();
+
+    const api = track(await startTestService(redisEnv(), dataDir));
+    const parkedIn = async () => {
+      const listed = await runCli("failed-events", "--redis", server!.url);
+      return listed.stdout.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line) as { eventId: string; attempts: number });
+    };
+    const [parked] = await eventually(async () => {
+      const found = await parkedIn();
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(parked!.eventId, wrongId);
+    assert.equal(parked!.attempts, 3, "tried three times before it was parked");
+    const ready = await fetch(`${api.url}/debug/ready`);
+    assert.equal(ready.status, 200);
+    assert.match(await ready.text(), /parked events: 1 /);
+    const after = await addMachine(api, `after-parked-${randomUUID()}`);
+    assert.equal((await restClient(api)("GET", `/management/v1/users/${after.userId}`)).status, 200, "the projection goes on");
+
+    const before = await activeGeneration(admin!, keys);
+    await requestRebuild(admin!, keys);
+    await eventually(async () => ((await activeGeneration(admin!, keys)) !== before ? true : undefined));
+    assert.deepEqual((await parkedIn()).map(({ eventId }) => eventId), [wrongId], "the rebuild tried it again, in log order, and parked it again");
+  });
+
   it("`idledger rebuild --redis` asks the lease holder for that rebuild", { timeout: 30_000 }, async () => {
     const api = track(await startTestService(redisEnv()));
     const { userId } = await addMachine(api, `cli-${randomUUID()}`);
     const before = await activeGeneration(admin!, keys);
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "rebuild", "--redis", server!.url], {
-        cwd: fileURLToPath(new URL("../..", import.meta.url)),
-        stdio: "ignore",
-      });
-      child.once("exit", resolve);
-    });
-    assert.equal(code, 0);
+    assert.equal((await runCli("rebuild", "--redis", server!.url)).code, 0);
     await eventually(async () => ((await activeGeneration(admin!, keys)) !== before ? true : undefined));
     assert.equal((await restClient(api)("GET", `/management/v1/users/${userId}`)).status, 200);
   });
@@ -156,6 +248,19 @@ async function addMachine(service: TestService, userName: string): Promise<{ use
   const created = await restClient(service)("POST", "/management/v1/users/machine", { userName, name: "Robot" });
   assert.equal(created.status, 200, JSON.stringify(created.body));
   return created.body;
+}
+
+/** `idledger <args>` in a process of its own. */
+function runCli(...args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.once("exit", (code) => resolve({ code, stdout }));
+  });
 }
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {

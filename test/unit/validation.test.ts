@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
+import { create, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { AdminService, ListEventsRequestSchema } from "@zitadel/proto/zitadel/admin_pb.js";
 import {
   AddHumanUserRequestSchema,
   AddMachineUserRequestSchema,
+  AddPersonalAccessTokenRequestSchema,
+  ListUserChangesRequestSchema,
+  ManagementService,
   UpdateMachineRequestSchema,
 } from "@zitadel/proto/zitadel/management_pb.js";
 import type { AccessTokenType } from "@zitadel/proto/zitadel/user_pb.js";
-import { validatorFor } from "../../src/api/validation.js";
+import { createAdminMethods } from "../../src/api/methods/admin.js";
+import { createManagementMethods } from "../../src/api/methods/management.js";
+import { bigintFields, fullFieldName, is64BitInteger, numberFields, validatorFor } from "../../src/api/validation.js";
 import { StatusError } from "../../src/errors.js";
 
 const messageOf = (action: () => void) => {
@@ -75,5 +81,68 @@ describe("validation from the descriptors' validate.rules", () => {
       messageOf(() => human(create(AddHumanUserRequestSchema, { ...base, phone: { phone: "0791234567" } }))) ?? "",
       /AddHumanUserRequest_Phone\.Phone: value does not have prefix "\+"/,
     );
+  });
+});
+
+describe("ranges of Timestamps and 64-bit integers", () => {
+  const pat = validatorFor(AddPersonalAccessTokenRequestSchema);
+  const expiringAt = (seconds: bigint, nanos = 0) => create(AddPersonalAccessTokenRequestSchema, { userId: "1", expirationDate: { seconds, nanos } });
+
+  it("accepts every Timestamp protobuf can hold, from 0001-01-01 to 9999-12-31", () => {
+    assert.equal(messageOf(() => pat(expiringAt(-62135596800n))), undefined);
+    assert.equal(messageOf(() => pat(expiringAt(253402300799n, 999_999_999))), undefined);
+  });
+
+  it("refuses a Timestamp outside that range, or with nanos out of range, naming the field", () => {
+    const says = "invalid AddPersonalAccessTokenRequest.ExpirationDate: value must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z";
+    assert.equal(messageOf(() => pat(expiringAt(1_000_000_000_000_000n))), says);
+    assert.equal(messageOf(() => pat(expiringAt(253402300800n))), says);
+    assert.equal(messageOf(() => pat(expiringAt(-62135596801n))), says);
+    assert.equal(messageOf(() => pat(expiringAt(0n, 1_000_000_000))), says);
+    assert.equal(messageOf(() => pat(expiringAt(0n, -1))), says);
+  });
+
+  it("finds Timestamps inside oneofs and nested messages", () => {
+    const events = validatorFor(ListEventsRequestSchema);
+    const tooLate = { seconds: 253402300800n, nanos: 0 };
+    assert.match(messageOf(() => events(create(ListEventsRequestSchema, { creationDate: tooLate }))) ?? "", /ListEventsRequest\.CreationDate: value must be a timestamp/);
+    assert.match(
+      messageOf(() => events(create(ListEventsRequestSchema, { creationDateFilter: { case: "range", value: { since: tooLate } } }))) ?? "",
+      /ListEventsRequest\.Range: embedded message failed validation \| caused by: invalid ListEventsRequest_creation_date_range\.Since: value must be a timestamp/,
+    );
+  });
+
+  it("bounds a 64-bit integer its handler reads as a number to Number's exact integers", () => {
+    const changes = validatorFor(ListUserChangesRequestSchema);
+    const at = (sequence: bigint) => create(ListUserChangesRequestSchema, { userId: "1", query: { sequence } });
+    assert.equal(messageOf(() => changes(at(BigInt(Number.MAX_SAFE_INTEGER)))), undefined);
+    assert.equal(
+      messageOf(() => changes(at(BigInt(Number.MAX_SAFE_INTEGER) + 1n))),
+      "invalid ListUserChangesRequest.Query: embedded message failed validation | caused by: invalid ChangeQuery.Sequence: value must be between 0 and 9007199254740991, inclusive",
+    );
+  });
+
+  it("every 64-bit integer field a served method reads is either bounded or kept as a bigint by its handler", () => {
+    const inputsOf = (service: DescService, names: Iterable<string>) => [...names].map((name) => service.methods.find((m) => m.name === name)!.input);
+    const inputs = [
+      ...inputsOf(ManagementService, createManagementMethods({ queries: {} } as never).keys()),
+      ...inputsOf(AdminService, createAdminMethods({ queries: {} } as never).keys()),
+    ];
+    const found = new Set<string>();
+    const seen = new Set<DescMessage>();
+    const walk = (message: DescMessage) => {
+      // Well-known types have rules of their own (a Timestamp's range above).
+      if (seen.has(message) || message.typeName.startsWith("google.protobuf.")) return;
+      seen.add(message);
+      for (const field of message.fields) {
+        if (is64BitInteger(field)) found.add(fullFieldName(field));
+        if (field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") || (field.fieldKind === "map" && field.mapKind === "message")) {
+          walk(field.message);
+        }
+      }
+    };
+    for (const input of inputs) walk(input);
+    assert.ok(found.size >= 2, [...found].join(", "));
+    for (const name of found) assert.ok(numberFields.has(name) !== bigintFields.has(name), `${name} is in neither or both lists of src/api/validation.ts`);
   });
 });

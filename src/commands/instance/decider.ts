@@ -1,4 +1,4 @@
-import type { Decider } from "../decider.js";
+import { applicableTo, foreignEvent, type Decider } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { InstanceAdded, InstanceEvent } from "../../events/instance.js";
 
@@ -16,15 +16,18 @@ export const instanceDecider: Decider<InstanceState, InstanceCommand, InstanceEv
   evolve(state, event) {
     switch (event.type) {
       case "instance.added":
+        applicableTo(state, event, "absent");
         return { kind: "added", setup: event.data, members: new Set() };
-      case "instance.member.added":
-        return state.kind === "added" ? { ...state, members: new Set([...state.members, event.data.userId]) } : state;
-      case "instance.member.cascade.removed":
-        return state.kind === "added" ? { ...state, members: new Set([...state.members].filter((id) => id !== event.data.userId)) } : state;
-      default: {
-        const unhandled: never = event;
-        return unhandled;
+      case "instance.member.added": {
+        const instance = applicableTo(state, event, "added");
+        return { ...instance, members: new Set([...instance.members, event.data.userId]) };
       }
+      case "instance.member.cascade.removed": {
+        const instance = applicableTo(state, event, "added");
+        return { ...instance, members: new Set([...instance.members].filter((id) => id !== event.data.userId)) };
+      }
+      default:
+        return foreignEvent(event);
     }
   },
   decide(command, state) {

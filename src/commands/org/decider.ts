@@ -1,4 +1,4 @@
-import type { Decider, Decision } from "../decider.js";
+import { applicableTo, foreignEvent, type Decider, type Decision } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { OrgEvent } from "../../events/org.js";
 import { uniqueConstraint } from "../uniqueConstraints.js";
@@ -69,19 +69,22 @@ export const orgDecider: Decider<OrgState, OrgCommand, OrgEvent> = {
   evolve(state, event) {
     switch (event.type) {
       case "org.added":
+        applicableTo(state, event, "absent");
         return { kind: "active", name: event.data.name, members: new Set() };
-      case "org.member.added":
-        return state.kind === "active" ? { ...state, members: new Set([...state.members, event.data.userId]) } : state;
-      case "org.member.cascade.removed":
-        return state.kind === "active" ? { ...state, members: new Set([...state.members].filter((id) => id !== event.data.userId)) } : state;
+      case "org.member.added": {
+        const org = applicableTo(state, event, "active");
+        return { ...org, members: new Set([...org.members, event.data.userId]) };
+      }
+      case "org.member.cascade.removed": {
+        const org = applicableTo(state, event, "active");
+        return { ...org, members: new Set([...org.members].filter((id) => id !== event.data.userId)) };
+      }
       case "org.domain.added":
       case "org.domain.verified":
       case "org.domain.primary.set":
-        return state;
-      default: {
-        const unhandled: never = event;
-        return unhandled;
-      }
+        return applicableTo(state, event, "active");
+      default:
+        return foreignEvent(event);
     }
   },
   decide,

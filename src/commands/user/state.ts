@@ -1,4 +1,4 @@
-import type { Evolving } from "../decider.js";
+import { applicableTo, foreignEvent, type Evolving } from "../decider.js";
 import type { AccessTokenType, UserEvent } from "../../events/user.js";
 import type { UserStateName } from "../../projections/views.js";
 
@@ -40,10 +40,14 @@ export function userStateName(state: ExistingUser): UserStateName {
   return state.kind === "human" && !state.initialized ? "USER_STATE_INITIAL" : "USER_STATE_ACTIVE";
 }
 
-/** Reduces only what the user commands decide on; everything else leaves the state as it is. */
+/**
+ * Reduces what the user commands decide on. Every event names the kinds of user it applies to
+ * (`absent` for a creation) and is refused on any other.
+ */
 export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserState {
   switch (event.type) {
     case "user.machine.added":
+      applicableTo(state, event, "absent");
       return {
         kind: "machine",
         resourceOwner: event.metadata.resourceOwner,
@@ -53,37 +57,39 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
       };
-    case "user.machine.changed":
-      if (state.kind !== "machine") return state;
+    case "user.machine.changed": {
+      const machine = applicableTo(state, event, "machine");
       return {
-        ...state,
-        name: event.data.name ?? state.name,
-        description: event.data.description ?? state.description,
-        accessTokenType: event.data.accessTokenType ?? state.accessTokenType,
+        ...machine,
+        name: event.data.name ?? machine.name,
+        description: event.data.description ?? machine.description,
+        accessTokenType: event.data.accessTokenType ?? machine.accessTokenType,
       };
+    }
     case "user.human.added":
+      applicableTo(state, event, "absent");
       return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", initialized: true };
     case "user.human.initialization.code.added":
-      return state.kind === "human" ? { ...state, initialized: false } : state;
+      return { ...applicableTo(state, event, "human"), initialized: false };
     case "user.deactivated":
-      return exists(state) ? { ...state, lifecycle: "inactive" } : state;
+      return { ...applicableTo(state, event, "machine", "human"), lifecycle: "inactive" };
     case "user.locked":
-      return exists(state) ? { ...state, lifecycle: "locked" } : state;
+      return { ...applicableTo(state, event, "machine", "human"), lifecycle: "locked" };
     case "user.reactivated":
     case "user.unlocked":
-      return exists(state) ? { ...state, lifecycle: "active" } : state;
+      return { ...applicableTo(state, event, "machine", "human"), lifecycle: "active" };
     case "user.username.changed":
-      return exists(state) ? { ...state, userName: event.data.userName } : state;
+      return { ...applicableTo(state, event, "machine", "human"), userName: event.data.userName };
     case "user.removed":
+      applicableTo(state, event, "machine", "human");
       return { kind: "removed", resourceOwner: event.metadata.resourceOwner };
     case "user.machine.secret.set":
+    case "user.personal.access.token.added":
+      return applicableTo(state, event, "machine");
     case "user.human.email.verified":
     case "user.human.phone.verified":
-    case "user.personal.access.token.added":
-      return state;
-    default: {
-      const unhandled: never = event;
-      return unhandled;
-    }
+      return applicableTo(state, event, "human");
+    default:
+      return foreignEvent(event);
   }
 }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { RecordedEvent } from "../../events/envelope.js";
 import type { EventStore, Subscription } from "../../events/eventStore.js";
+import { subscribeWhenReady } from "./subscribe.js";
 
 export interface AppendSignal {
   /** The store, announcing each append on the channel once it is acknowledged. */
@@ -44,10 +45,7 @@ export function createAppendSignal({
   };
   const onMessage = (from: string) => from === channel && notify();
   subscriber.on("message", onMessage);
-  const subscribed = subscriber.subscribe(channel).then(
-    () => {},
-    () => {},
-  );
+  const subscribed = subscribeWhenReady(subscriber, channel).catch(() => {});
 
   return {
     subscribed,

@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { EventStore } from "../../events/eventStore.js";
 import type { Logger } from "../../logger.js";
 import type { ReducerTable } from "../projection.js";
-import { startProjector, type Projector } from "../projector.js";
+import { parkedEventLog, startProjector, type Projector } from "../projector.js";
 import { activeGeneration, deleteGeneration, switchTo, takeRebuildRequest } from "./generations.js";
 import { newGeneration, type RedisKeys } from "./keys.js";
 import { redisLease } from "./lease.js";
@@ -43,11 +43,12 @@ export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, l
   const stopping = new AbortController();
   const pause = (ms: number, signal = stopping.signal) => sleep(ms, undefined, { signal }).catch(() => {});
   const onError = (error: unknown) => logger.error("projection failed", { error: describe(error) });
+  const onParked = parkedEventLog(logger);
   let leader = false;
 
   const startOn = (generation: string): Running => ({
     generation,
-    projector: startProjector({ store, readModel: createRedisReadModel({ redis, keys, generation }), reducers, onError }),
+    projector: startProjector({ store, readModel: createRedisReadModel({ redis, keys, generation }), reducers, onError, onParked }),
   });
 
   // Renews in the background; `held()` turns false for good once the lease is lost or leading ends.

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { subscribeWhenReady } from "./subscribe.js";
 
 export interface ProjectionProgress {
   /** Resolves true once the read model readers use reflects `position`, false after `timeoutMs`. */
@@ -41,8 +42,8 @@ export function watchCheckpoint({
     if (from === channel) reached(BigInt(message));
   };
   subscriber.on("message", onMessage);
-  // Queued until connected: a Redis that is down at start delays the notifications, not the start.
-  subscriber.subscribe(channel).catch(() => {});
+  // Once connected: a Redis that is down at start delays the notifications, not the start.
+  subscribeWhenReady(subscriber, channel).catch(() => {});
 
   const poll = () =>
     checkpoint().then(
