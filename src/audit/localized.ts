@@ -18,6 +18,8 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.human.phone.verified": "Phone verified",
   "user.human.initialization.code.added": "Initialization code generated",
   "user.personal.access.token.added": "Personal access token added",
+  "user.machine.key.added": "Key added",
+  "user.machine.key.removed": "Key removed",
   "webhook.target.added": "Webhook target added",
   "webhook.target.removed": "Webhook target removed",
 };

@@ -6,6 +6,7 @@ export const collections = {
   orgs: "orgs1",
   personalAccessTokens: "pats1",
   members: "members1",
+  machineKeys: "machinekeys1",
 } as const;
 
 export type UserView = {
@@ -47,6 +48,20 @@ export type PersonalAccessTokenView = {
   readonly resourceOwner: string;
   readonly expiration: string;
 };
+
+/** Keyed by `${userId}:${keyId}`, indexed by `user`; a removed key's document is deleted. */
+export type MachineKeyView = {
+  readonly keyId: string;
+  readonly userId: string;
+  readonly type: 1;
+  /** RFC 3339. */
+  readonly expirationDate: string;
+  /** PEM (SPKI). */
+  readonly publicKey: string;
+  readonly details: ObjectDetails;
+};
+
+export const machineKeyId = (userId: string, keyId: string) => `${userId}:${keyId}`;
 
 /** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
 export type MemberView = {

@@ -4,7 +4,9 @@ import type { Projector } from "../projections/projector.js";
 import type { ReadModel } from "../projections/readModel.js";
 import {
   collections,
+  machineKeyId,
   memberKey,
+  type MachineKeyView,
   type MemberView,
   type OrgView,
   type PersonalAccessTokenView,
@@ -40,6 +42,23 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
     orgById: (orgId: string) => readModel.get<OrgView>(collections.orgs, orgId),
 
     personalAccessToken: (tokenHash: string) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, tokenHash),
+
+    /** A machine key of `userId` in `orgId` (GetMachineKeyByIDs); of another org it is not found. */
+    async machineKey(userId: string, keyId: string, orgId: string): Promise<MachineKeyView> {
+      const key = await readModel.get<MachineKeyView>(collections.machineKeys, machineKeyId(userId, keyId));
+      if (!key || key.details.resourceOwner !== orgId) return fail("machineKeyNotFoundQuery");
+      return key;
+    },
+
+    /** The keys of `userId` in `orgId`, oldest first, with the position the read model has reached. */
+    async machineKeys(userId: string, orgId: string): Promise<{ keys: MachineKeyView[]; processedPosition: bigint }> {
+      const ids = await readModel.find(collections.machineKeys, "user", userId);
+      const keys = (await Promise.all(ids.map((id) => readModel.get<MachineKeyView>(collections.machineKeys, id)))).filter(
+        (key): key is MachineKeyView => key !== undefined && key.details.resourceOwner === orgId,
+      );
+      keys.sort((a, b) => a.details.sequence - b.details.sequence);
+      return { keys, processedPosition: (await readModel.checkpoint()) ?? 0n };
+    },
 
     /** Roles of `userId` in `scope` ("instance" or an org id). */
     async roles(scope: string, userId: string): Promise<readonly string[]> {

@@ -1,13 +1,22 @@
 import type { Decider } from "../decider.js";
 import type { UserEvent } from "../../events/user.js";
 import { addHumanUser, type AddHumanUser } from "./addHumanUser.js";
+import { addMachineKey, type AddMachineKey } from "./addMachineKey.js";
 import { addMachineUser, type AddMachineUser } from "./addMachineUser.js";
 import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPersonalAccessToken.js";
 import { changeMachine, type ChangeMachine } from "./changeMachine.js";
+import { removeMachineKey, type RemoveMachineKey } from "./removeMachineKey.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
 import { evolveUser, initialUserState, type UserState } from "./state.js";
 
-export type UserCommand = AddMachineUser | ChangeMachine | SetMachineSecret | AddHumanUser | AddPersonalAccessToken;
+export type UserCommand =
+  | AddMachineUser
+  | ChangeMachine
+  | SetMachineSecret
+  | AddHumanUser
+  | AddPersonalAccessToken
+  | AddMachineKey
+  | RemoveMachineKey;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -24,6 +33,10 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return addHumanUser(command, state);
       case "AddPersonalAccessToken":
         return addPersonalAccessToken(command, state);
+      case "AddMachineKey":
+        return addMachineKey(command, state);
+      case "RemoveMachineKey":
+        return removeMachineKey(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

@@ -10,6 +10,8 @@ export type UserState =
       readonly name: string;
       readonly description: string;
       readonly accessTokenType: AccessTokenType;
+      /** Ids of the machine keys not removed. */
+      readonly keyIds: readonly string[];
     }
   | { readonly kind: "human"; readonly resourceOwner: string; readonly userName: string };
 
@@ -26,6 +28,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         name: event.data.name,
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
+        keyIds: [],
       };
     case "user.machine.changed":
       if (state.kind !== "machine") return state;
@@ -37,6 +40,10 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       };
     case "user.human.added":
       return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName };
+    case "user.machine.key.added":
+      return state.kind === "machine" ? { ...state, keyIds: [...state.keyIds, event.data.keyId] } : state;
+    case "user.machine.key.removed":
+      return state.kind === "machine" ? { ...state, keyIds: state.keyIds.filter((id) => id !== event.data.keyId) } : state;
     case "user.machine.secret.set":
     case "user.human.email.verified":
     case "user.human.phone.verified":

@@ -95,4 +95,6 @@ export const userReducers: ReducerTable = {
   // ZITADEL's user projection: a pending initialization code makes the user INITIAL.
   "user.human.initialization.code.added": onUser((user) => ({ ...user, state: "USER_STATE_INITIAL" })),
   "user.personal.access.token.added": onUser((user) => user),
+  "user.machine.key.added": onUser((user) => user),
+  "user.machine.key.removed": onUser((user) => user),
 };
