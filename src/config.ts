@@ -24,6 +24,10 @@ export interface Config {
   readonly projectorLeaseMs: number;
   /** With Redis and the shared SQLite log: the projector's fallback poll of the log between announced appends. */
   readonly sharedLogPollMs: number;
+  /** The OIDC issuer (`https://id.example.com`); unset: the origin each request came to. */
+  readonly externalUrl: string | undefined;
+  /** Lifetime of access and ID tokens issued at /oauth/v2/token (ZITADEL's default: 12 h). */
+  readonly accessTokenLifetimeSeconds: number;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
@@ -47,9 +51,22 @@ export function loadConfig(env: Env): Readonly<Config> {
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
+    externalUrl: externalUrl(env),
+    accessTokenLifetimeSeconds: integer(env, "ACCESS_TOKEN_LIFETIME_SECONDS", 43200, 60, 604800),
     tls: tlsFiles(env),
   };
   return Object.freeze(config);
+}
+
+/** An http(s) origin, optionally with a path, without a trailing slash, query or fragment. */
+function externalUrl(env: Env): string | undefined {
+  const raw = env.EXTERNAL_URL;
+  if (!raw) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new Error(`EXTERNAL_URL must be an http(s) URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, "");
 }
 
 function tlsFiles(env: Env): Config["tls"] {

@@ -64,6 +64,7 @@ export const catalogue = {
   authHeaderInvalid: entry("Unauthenticated", "AUTH-7fs1e", "invalid auth header"),
   orgNotAccessible: entry("PermissionDenied", "AUTH-Bs7Ds", "Organisation doesn't exist"),
   permissionDenied: entry("PermissionDenied", "AUTH-5mWD2", "No matching permissions found"),
+  accessTokenNotActive: entry("PreconditionFailed", "API-Rv0kd", "The access token is not active"),
   changesNotFound: entry("NotFound", "QUERY-FpQqK", "No history found"),
   webhookTargetInvalid: entry("InvalidArgument", "WEBHOOK-x9Tq2", "The webhook target is invalid"),
   webhookTargetExists: entry("AlreadyExists", "WEBHOOK-Ae7Lk", "The webhook target already exists"),

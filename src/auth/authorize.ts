@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Caller } from "../commands/commands.js";
 import { sha256Hash } from "../commands/user/secrets.js";
 import { DomainError, StatusError } from "../errors.js";
+import { apiAccessToken } from "../oauth/apiAccess.js";
 import type { Queries } from "../queries/queries.js";
 import { grants } from "./roles.js";
 
@@ -23,7 +24,7 @@ export async function authorize(queries: Queries, credentials: Credentials, perm
   const [scheme, token, ...rest] = credentials.authorization.split(" ");
   if (scheme !== "Bearer" || !token || rest.length > 0) throw new DomainError("authHeaderInvalid");
 
-  const pat = await queries.personalAccessToken(sha256Hash(token));
+  const pat = (await queries.personalAccessToken(sha256Hash(token))) ?? (await apiAccessToken(queries, token));
   if (!pat || Date.parse(pat.expiration) <= Date.now()) throw new DomainError("tokenInvalid");
 
   const orgId = credentials.orgId || pat.resourceOwner;

@@ -7,6 +7,8 @@ export const collections = {
   personalAccessTokens: "pats1",
   members: "members1",
   machineKeys: "machinekeys1",
+  machineSecrets: "machinesecrets1",
+  oidcSessions: "oidcsessions1",
 } as const;
 
 export type UserView = {
@@ -62,6 +64,29 @@ export type MachineKeyView = {
 };
 
 export const machineKeyId = (userId: string, keyId: string) => `${userId}:${keyId}`;
+
+/** Keyed by userId: the hash a client secret is checked against (client_credentials). */
+export type MachineSecretView = { readonly hashedSecret: string };
+
+/**
+ * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
+ * document is deleted. `accessToken` is absent until its event is projected.
+ */
+export type OidcSessionView = {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly resourceOwner: string;
+  readonly clientId: string;
+  readonly audience: readonly string[];
+  readonly accessToken?: {
+    readonly scope: readonly string[];
+    /** RFC 3339. */
+    readonly issuedAt: string;
+    readonly expiresAt: string;
+    /** `sha256:<hex>` of an opaque token. */
+    readonly tokenHash?: string;
+  };
+};
 
 /** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
 export type MemberView = {
