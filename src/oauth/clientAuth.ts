@@ -32,10 +32,12 @@ export async function authenticateSecret(queries: Queries, clientId: string, sec
  */
 export async function authenticateCaller(queries: Queries, issuer: string, credentials: ClientCredentials): Promise<UserView> {
   const refused = () => new OAuthError("unauthorized_client");
+  // What the client got wrong is not said; a backend failure stays one.
+  const asRefusal = (error: unknown) => Promise.reject(error instanceof OAuthError ? refused() : error);
   const user =
     credentials.kind === "assertion"
-      ? (await verifyAssertion(credentials.assertion, issuer, queries, refused).catch(() => Promise.reject(refused()))).user
-      : await authenticateSecret(queries, credentials.clientId, credentials.clientSecret).catch(() => Promise.reject(refused()));
+      ? (await verifyAssertion(credentials.assertion, issuer, queries, refused).catch(asRefusal)).user
+      : await authenticateSecret(queries, credentials.clientId, credentials.clientSecret).catch(asRefusal);
   if (user.state !== "USER_STATE_ACTIVE") throw refused();
   return user;
 }

@@ -9,7 +9,8 @@ const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5
  */
 export function issuerOf(req: Request, externalUrl: string | undefined): string {
   if (externalUrl) return externalUrl;
-  const host = req.get("host") ?? "";
+  // HTTP/2 requests name their host in `:authority`.
+  const host = req.get("host") ?? String(req.headers[":authority"] ?? "");
   if (!HOST.test(host)) throw invalidRequest("the Host header is not a host name");
   return `${req.protocol}://${host}`;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { connect } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { createAccessTokenInterceptor, createManagementClient } from "@zitadel/node/dist/api/index.js";
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from "jose";
@@ -52,6 +53,20 @@ describe("discovery", () => {
       assert.deepEqual(metadata.grant_types_supported, ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"]);
       assert.deepEqual(metadata.id_token_signing_alg_values_supported, ["RS256"]);
       assert.ok(metadata.scopes_supported?.includes(API_SCOPE));
+    }
+  });
+
+  it("answers discovery over HTTP/2 (h2c) too, with the :authority as issuer", async () => {
+    const session = connect(service.url);
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const request = session.request({ ":path": "/.well-known/openid-configuration" });
+        let text = "";
+        request.setEncoding("utf8").on("data", (chunk: string) => (text += chunk)).on("end", () => resolve(text)).on("error", reject);
+      });
+      assert.equal(JSON.parse(body).issuer, service.url);
+    } finally {
+      session.close();
     }
   });
 
