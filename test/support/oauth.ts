@@ -41,8 +41,8 @@ export interface KeyFile {
   readonly userId: string;
 }
 
-export async function addKey(call: Rest, machine: TestMachine, expirationDate?: string): Promise<KeyFile> {
-  const added = await call("POST", `/management/v1/users/${machine.userId}/keys`, { type: "KEY_TYPE_JSON", ...(expirationDate ? { expirationDate } : {}) });
+export async function addKey(call: Rest, machine: TestMachine): Promise<KeyFile> {
+  const added = await call("POST", `/management/v1/users/${machine.userId}/keys`, { type: "KEY_TYPE_JSON" });
   assert.equal(added.status, 200, JSON.stringify(added.body));
   return JSON.parse(Buffer.from(added.body.keyDetails, "base64").toString("utf8")) as KeyFile;
 }

@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { SignJWT } from "jose";
 import { sha256Hash } from "../../src/commands/user/secrets.js";
 import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "../../src/events/validatingStore.js";
 import { opaqueAccessToken, resolveAccessToken, type AccessTokenReads } from "../../src/oauth/accessTokens.js";
+import { verifyAssertion } from "../../src/oauth/assertion.js";
+import { OAuthError } from "../../src/oauth/errors.js";
 import { openKeyRing } from "../../src/oauth/keys/keyRing.js";
 import { appendSigningKey } from "../../src/oauth/keys/signingKeyEvents.js";
-import type { OidcSessionView, UserView } from "../../src/projections/views.js";
+import type { MachineKeyView, OidcSessionView, UserView } from "../../src/projections/views.js";
+import type { Queries } from "../../src/queries/queries.js";
 import { keyEncryption } from "../../src/subscribers/webhooks/signingKeys.js";
 
 const token = opaqueAccessToken("42", "A".repeat(43));
@@ -58,21 +63,48 @@ describe("signing key ring", () => {
     try {
       const encryption = keyEncryption(Buffer.alloc(32, 7));
       let id = 0;
-      const ring = await openKeyRing({ store, encryption, newId: () => String(++id), retentionMs: 1500, refreshMs: 0 });
+      let now = Date.parse("2026-06-01T00:00:00.000Z");
+      const clock = () => now;
+      const ring = await openKeyRing({ store, encryption, newId: () => String(++id), retentionMs: 60_000, refreshMs: 0, clock });
       const first = (await ring.signingKey()).kid;
-      const again = await openKeyRing({ store, encryption, newId: () => "never", retentionMs: 1500, refreshMs: 0 });
+      const again = await openKeyRing({ store, encryption, newId: () => "never", retentionMs: 60_000, refreshMs: 0, clock });
       assert.equal((await again.signingKey()).kid, first, "a second instance uses the key the first start added");
 
-      await appendSigningKey(store, encryption, { keyId: "second", now: new Date(), expectedRevision: "any" });
+      now += 1000;
+      await appendSigningKey(store, encryption, { keyId: "second", now: new Date(now), expectedRevision: "any" });
       assert.equal((await ring.signingKey()).kid, "second");
+      now += 59_000;
       assert.deepEqual((await ring.jwks()).keys.map((k) => k.kid), ["second", first]);
       assert.ok(await ring.verificationKey(first));
-      await new Promise((resolve) => setTimeout(resolve, 1600));
+      now += 1000;
       assert.deepEqual((await ring.jwks()).keys.map((k) => k.kid), ["second"]);
       assert.equal(await ring.verificationKey(first), undefined, "retired once its tokens can no longer be alive");
     } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("verifyAssertion", () => {
+  it("refuses an assertion signed with a key past its expiration date", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const key = (expirationDate: string): MachineKeyView => ({
+      keyId: "k1",
+      userId: "u1",
+      type: 1,
+      expirationDate,
+      publicKey: publicKey.export({ type: "spki", format: "pem" }).toString(),
+      details: { sequence: 1, creationDate: "", changeDate: "", resourceOwner: "o1" },
+    });
+    const queries = (expirationDate: string) => ({ user: async () => user("USER_STATE_ACTIVE"), machineKeyOf: async () => key(expirationDate) }) as unknown as Queries;
+    const now = Math.floor(Date.now() / 1000);
+    const signed = await new SignJWT({ iss: "u1", sub: "u1", aud: "https://issuer", iat: now, exp: now + 60 }).setProtectedHeader({ alg: "RS256", kid: "k1" }).sign(privateKey);
+    assert.equal((await verifyAssertion(signed, "https://issuer", queries(future))).keyId, "k1");
+    await assert.rejects(verifyAssertion(signed, "https://issuer", queries(new Date(Date.now() - 1000).toISOString())), (error: unknown) => {
+      assert.ok(error instanceof OAuthError);
+      assert.deepEqual([error.error, error.description], ["invalid_grant", "invalid signature (error fetching keys: Errors.AuthNKey.NotFound)"]);
+      return true;
+    });
   });
 });

@@ -33,6 +33,8 @@ export interface KeyRingOptions {
   readonly retentionMs: number;
   /** How often the log is looked at for keys other instances (or the CLI) added. */
   readonly refreshMs?: number;
+  /** Milliseconds since the epoch; what decides which keys are still published. */
+  readonly clock?: () => number;
 }
 
 interface RingKey {
@@ -48,7 +50,7 @@ interface RingKey {
  * and every instance sign and verify with the same keys. The first start adds one; `idledger
  * rotate-signing-key` adds the next, which every instance picks up within `refreshMs`.
  */
-export async function openKeyRing({ store, encryption, newId, retentionMs, refreshMs = 1000 }: KeyRingOptions): Promise<KeyRing> {
+export async function openKeyRing({ store, encryption, newId, retentionMs, refreshMs = 1000, clock = Date.now }: KeyRingOptions): Promise<KeyRing> {
   const keys: RingKey[] = [];
   let lastRevision = -1;
   let readAt = 0;
@@ -59,17 +61,17 @@ export async function openKeyRing({ store, encryption, newId, retentionMs, refre
     const events = await store.readStream(SIGNING_KEY_STREAM, { fromRevision: lastRevision + 1 });
     for (const event of events) keys.push(ringKey(event));
     lastRevision = events.at(-1)?.revision ?? lastRevision;
-    readAt = Date.now();
+    readAt = clock();
   };
   // One read at a time; callers in the meantime wait for the same one.
   const refresh = () => (reading ??= readNew().finally(() => (reading = undefined)));
   const fresh = async () => {
-    if (Date.now() - readAt >= refreshMs) await refresh();
+    if (clock() - readAt >= refreshMs) await refresh();
   };
 
   await readNew();
   if (keys.length === 0) {
-    await appendSigningKey(store, encryption, { keyId: newId(), now: new Date(), expectedRevision: "no_stream" }).catch((error: unknown) => {
+    await appendSigningKey(store, encryption, { keyId: newId(), now: new Date(clock()), expectedRevision: "no_stream" }).catch((error: unknown) => {
       // Another instance started at the same moment and won: its key is the one.
       if (!(error instanceof WrongExpectedRevision)) throw error;
     });
@@ -78,7 +80,7 @@ export async function openKeyRing({ store, encryption, newId, retentionMs, refre
 
   const newest = () => keys.at(-1)!;
   const published = () => {
-    const now = Date.now();
+    const now = clock();
     return keys.filter((key, i) => i === keys.length - 1 || keys[i + 1]!.addedAt + retentionMs > now);
   };
 
