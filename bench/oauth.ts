@@ -36,14 +36,14 @@ export async function benchOAuth({ dir, seconds = 4, rounds = 3 }: { dir: string
     const opaqueUser = await machine("bench-opaque", "ACCESS_TOKEN_TYPE_BEARER");
     const jwtUser = await machine("bench-jwt", "ACCESS_TOKEN_TYPE_JWT");
     const caller = await machine("bench-caller", "ACCESS_TOKEN_TYPE_BEARER");
-    const grant = (url: string, id: string, secret: string) => () =>
-      measure({ url, method: "POST", headers: { ...FORM, ...basic(id, secret) }, body: () => "grant_type=client_credentials", seconds });
+    const grant = (url: string, id: string, secret: string, cpuOf: number) => () =>
+      measure({ url, method: "POST", headers: { ...FORM, ...basic(id, secret) }, body: () => "grant_type=client_credentials", seconds, cpuOf });
     const idledgerToken = `${service.url}/oauth/v2/token`;
     const runs = {
-      opaque: grant(idledgerToken, opaqueUser.userName, opaqueUser.secret),
-      baselineOpaque: grant(`${providers.opaque.url}/token`, "bench", "bench-secret"),
-      jwt: grant(idledgerToken, jwtUser.userName, jwtUser.secret),
-      baselineJwt: grant(`${providers.jwt.url}/token`, "bench", "bench-secret"),
+      opaque: grant(idledgerToken, opaqueUser.userName, opaqueUser.secret, service.pid),
+      baselineOpaque: grant(`${providers.opaque.url}/token`, "bench", "bench-secret", providers.opaque.pid),
+      jwt: grant(idledgerToken, jwtUser.userName, jwtUser.secret, service.pid),
+      baselineJwt: grant(`${providers.jwt.url}/token`, "bench", "bench-secret", providers.jwt.pid),
     };
     const results: Record<keyof typeof runs, HttpFigures[]> = { opaque: [], baselineOpaque: [], jwt: [], baselineJwt: [] };
     for (let round = 0; round < rounds; round++) {
@@ -59,6 +59,7 @@ export async function benchOAuth({ dir, seconds = 4, rounds = 3 }: { dir: string
       headers: { ...FORM, ...basic(caller.userName, caller.secret) },
       body: () => `token=${token}`,
       seconds,
+      cpuOf: service.pid,
     });
     return {
       opaque: median(results.opaque),
@@ -93,7 +94,7 @@ async function startService(dataDir: string) {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   for (let waited = 0; ; waited += 100) {
     const started = (await readFile(logFile, "utf8")).split("\n").find((line) => line.includes('"idledger started"'));
-    if (started) return { url: `http://127.0.0.1:${(JSON.parse(started) as { port: number }).port}`, stop: () => (child.kill("SIGTERM"), exited) };
+    if (started) return { url: `http://127.0.0.1:${(JSON.parse(started) as { port: number }).port}`, pid: child.pid!, stop: () => (child.kill("SIGTERM"), exited) };
     if (waited > 30_000 || child.exitCode !== null) throw new Error(`the service did not start: ${await readFile(logFile, "utf8")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -102,7 +103,7 @@ async function startService(dataDir: string) {
 async function startProvider(format: "opaque" | "jwt") {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./oidcProvider.ts", import.meta.url)), format], { stdio: ["ignore", "pipe", "ignore"] });
   const port = await new Promise<number>((resolve) => child.stdout!.once("data", (line: Buffer) => resolve((JSON.parse(line.toString()) as { port: number }).port)));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -53,10 +53,11 @@ function reported(figure: string, measured: { requestsPerSecond: number; p99Ms: 
 /** A figure judged against another server doing the same job in the same run. */
 function against(figure: string, measured: HttpFigures, other: HttpFigures, otherName: string, minRatio: number) {
   const ratio = measured.requestsPerSecond / other.requestsPerSecond;
+  const cpu = (f: HttpFigures) => (f.cpuMsPerRequest === undefined ? "" : `, ${f.cpuMsPerRequest.toFixed(2)} ms CPU/req`);
   rows.push({
     figure,
-    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
-    baseline: `${otherName}: ${fmt(other.requestsPerSecond)} req/s, p99 ${other.p99Ms} ms`,
+    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${cpu(measured)}${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
+    baseline: `${otherName}: ${fmt(other.requestsPerSecond)} req/s, p99 ${other.p99Ms} ms${cpu(other)}`,
     ratio: `${ratio.toFixed(2)}×`,
     target: `≥ ${minRatio}× ${otherName}`,
     met: ratio >= minRatio && measured.non2xx === 0,
@@ -106,7 +107,8 @@ try {
   const oauth = await benchOAuth({ dir });
   against("client_credentials, opaque token (durable, 50 conns)", oauth.opaque, oauth.baseline.opaque, "oidc-provider", 1.0);
   against("client_credentials, JWT (durable, 50 conns)", oauth.jwt, oauth.baseline.jwt, "oidc-provider", 1.0);
-  absolute("introspection, opaque token (50 conns)", oauth.introspection.requestsPerSecond, "req/s", 5000, `, p99 ${oauth.introspection.p99Ms} ms`, oauth.introspection.non2xx === 0);
+  const introspectionCpu = oauth.introspection.cpuMsPerRequest?.toFixed(2) ?? "?";
+  absolute("introspection, opaque token (50 conns)", oauth.introspection.requestsPerSecond, "req/s", 5000, `, p99 ${oauth.introspection.p99Ms} ms, ${introspectionCpu} ms CPU/req`, oauth.introspection.non2xx === 0);
 
   // 3. The embedded log and read model.
   const append = await benchAppend({ dir, writers: 50, seconds: 3 });
