@@ -183,6 +183,12 @@ describe("what is recorded", () => {
     }
     assert.ok(!log.includes("PRIVATE KEY"), "a private key is in the log");
     assert.ok(all.some((e) => e.type === "key_pair.added"));
+    const audited = await call("POST", "/admin/v1/events/_search", { asc: true, eventTypes: ["key_pair.added", "oidc_session.access_token.added"] });
+    assert.equal(audited.status, 200);
+    const keyPair = audited.body.events.find((e: { type: { type: string } }) => e.type.type === "key_pair.added");
+    assert.equal(keyPair.payload.privateKey, "[redacted]", "the audit API never shows even the encrypted private key");
+    const opaqueGrant = audited.body.events.find((e: { payload: { tokenHash?: string } }) => e.payload.tokenHash);
+    assert.equal(opaqueGrant.payload.tokenHash, "[redacted]");
     assert.equal((await stat(join(dataDir, "oidc.key"))).mode & 0o777, 0o600);
   });
 });
