@@ -8,6 +8,7 @@ import { benchAppend } from "./append.js";
 import { measure, type HttpFigures } from "./http.js";
 import { benchExport } from "./export.js";
 import { benchGrpc } from "./grpc.js";
+import { benchOAuth } from "./oauth.js";
 import { benchRebuild } from "./rebuild.js";
 import { benchRedis } from "./redis.js";
 import { benchIdleSubscriptions } from "./subscriptions.js";
@@ -50,6 +51,20 @@ function reported(figure: string, measured: { requestsPerSecond: number; p99Ms: 
   });
 }
 
+/** A figure judged against another server doing the same job in the same run. */
+function against(figure: string, measured: HttpFigures, other: HttpFigures, otherName: string, minRatio: number) {
+  const ratio = measured.requestsPerSecond / other.requestsPerSecond;
+  const cpu = (f: HttpFigures) => (f.cpuMsPerRequest === undefined ? "" : `, ${f.cpuMsPerRequest.toFixed(2)} ms CPU/req`);
+  rows.push({
+    figure,
+    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${cpu(measured)}${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
+    baseline: `${otherName}: ${fmt(other.requestsPerSecond)} req/s, p99 ${other.p99Ms} ms${cpu(other)}`,
+    ratio: `${ratio.toFixed(2)}×`,
+    target: `≥ ${minRatio}× ${otherName}`,
+    met: ratio >= minRatio && measured.non2xx === 0,
+  });
+}
+
 function absolute(figure: string, value: number, unit: string, min: number, note = "", alsoRequired = true) {
   rows.push({ figure, value: `${fmt(value)} ${unit}${note}`, baseline: "–", ratio: "–", target: `≥ ${fmt(min)} ${unit}`, met: value >= min && alsoRequired });
 }
@@ -89,7 +104,14 @@ try {
   reported("gRPC AddMachineUser (@zitadel/node, 50 in flight)", grpc.addMachineUser, create);
   reported("gRPC GetUserByID (@zitadel/node, 50 in flight)", grpc.getUserByID, read);
 
-  // 2. The embedded log and read model.
+  // 2. OAuth for machine users, next to oidc-provider issuing the same grant in the same run.
+  const oauth = await benchOAuth({ dir });
+  against("client_credentials, opaque token (durable, 50 conns)", oauth.opaque, oauth.baseline.opaque, "oidc-provider", 1.0);
+  against("client_credentials, JWT (durable, 50 conns)", oauth.jwt, oauth.baseline.jwt, "oidc-provider", 1.0);
+  const introspectionCpu = oauth.introspection.cpuMsPerRequest?.toFixed(2) ?? "?";
+  absolute("introspection, opaque token (50 conns)", oauth.introspection.requestsPerSecond, "req/s", 5000, `, p99 ${oauth.introspection.p99Ms} ms, ${introspectionCpu} ms CPU/req`, oauth.introspection.non2xx === 0);
+
+  // 3. The embedded log and read model.
   const append = await benchAppend({ dir, writers: 50, seconds: 3 });
   const appendNote = `, ${append.busyErrors} SQLITE_BUSY, ${append.eventsPerTransaction.toFixed(0)} events/commit`;
   absolute("raw append, 50 writers (fsync'd)", append.eventsPerSecond, "events/s", 5000, appendNote, append.busyErrors === 0);
@@ -105,7 +127,7 @@ try {
   const rebuild = await benchRebuild({ dir, users: 20_000 });
   absolute(`read-model rebuild from the log (${fmt(rebuild.events)} events)`, rebuild.eventsPerSecond, "events/s", 100_000);
 
-  // 3. Redis read model (its own redis-server) and the replay CLI.
+  // 4. Redis read model (its own redis-server) and the replay CLI.
   if (await redisServerAvailable()) {
     const redis = await benchRedis({ dir, users: 20_000 });
     absolute(`rebuild into Redis (${fmt(redis.rebuild.events)} events)`, redis.rebuild.eventsPerSecond, "events/s", 30_000);

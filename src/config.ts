@@ -28,6 +28,10 @@ export interface Config {
   readonly sharedLogPollMs: number;
   /** The event stream: open streams in all and per credential, and how often an open one re-authorizes its caller. */
   readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly recheckMs: number };
+  /** The OIDC issuer (`https://id.example.com`); unset: the origin each request came to. */
+  readonly externalUrl: string | undefined;
+  /** Lifetime of access and ID tokens issued at /oauth/v2/token (ZITADEL's default: 12 h). */
+  readonly accessTokenLifetimeSeconds: number;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** The most events one ListEvents page reads, matching or not. */
@@ -60,11 +64,24 @@ export function loadConfig(env: Env): Readonly<Config> {
       maxStreamsPerToken: integer(env, "SSE_MAX_STREAMS_PER_TOKEN", 5, 1, 1000),
       recheckMs: integer(env, "SSE_RECHECK_MS", 5000, 10, 600_000),
     }),
+    externalUrl: externalUrl(env),
+    accessTokenLifetimeSeconds: integer(env, "ACCESS_TOKEN_LIFETIME_SECONDS", 43200, 60, 604800),
     tls: tlsFiles(env),
     listEventsMaxScan: integer(env, "LIST_EVENTS_MAX_SCAN", DEFAULT_MAX_SCANNED_EVENTS, 1, 10_000_000),
     connections: connectionLimits(env),
   };
   return Object.freeze(config);
+}
+
+/** An http(s) origin, optionally with a path, without a trailing slash, query or fragment. */
+function externalUrl(env: Env): string | undefined {
+  const raw = env.EXTERNAL_URL;
+  if (!raw) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+    throw new Error(`EXTERNAL_URL must be an http(s) URL without query, fragment or credentials, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, "");
 }
 
 function tlsFiles(env: Env): Config["tls"] {

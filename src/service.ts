@@ -19,6 +19,8 @@ import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
+import { OIDC_KEY_FILE, openKeyRing } from "./oauth/keys/keyRing.js";
+import { oauthRouter } from "./oauth/router.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
 import { countParked } from "./projections/failedEvents.js";
 import { parkedEventLog, startProjector, type Projector } from "./projections/projector.js";
@@ -27,6 +29,7 @@ import { reducers } from "./projections/reducers/index.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
 import { createQueries } from "./queries/queries.js";
 import { createEventStream } from "./subscribers/eventStream.js";
+import { keyEncryption, loadOrCreateKey } from "./subscribers/webhooks/signingKeys.js";
 import { startWebhooks } from "./subscribers/webhooks/webhooks.js";
 
 export interface RunningService {
@@ -38,6 +41,8 @@ export interface RunningService {
 }
 
 export const ADMIN_PAT_FILE = "admin.pat";
+/** Clock skew a token may meet at a verifier, added to how long a replaced signing key stays published. */
+const CLOCK_SKEW_MS = 300_000;
 const READ_SIDE_STOP_MS = 10_000;
 
 /** The composition root below `main`: picks the adapters the configuration names and wires them. */
@@ -45,10 +50,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   await mkdir(config.dataDir, { recursive: true });
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
   const { store, readModel } = readSide;
-  const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs });
   const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
+  const keyRing = await openKeyRing({
+    store,
+    encryption: keyEncryption(await loadOrCreateKey(join(config.dataDir, OIDC_KEY_FILE))),
+    newId: base.newId,
+    retentionMs: config.accessTokenLifetimeSeconds * 1000 + CLOCK_SKEW_MS,
+  });
+  const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs, signingKeys: keyRing });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store, queries, limits: config.sse });
@@ -63,9 +74,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const served = createManagementMethods({ commands, queries, audit });
   const admin = createAdminMethods({ commands, queries, audit });
+  const oauth = oauthRouter({
+    queries,
+    store,
+    instanceId: instance.instanceId,
+    keyRing,
+    lifetimeSeconds: config.accessTokenLifetimeSeconds,
+    newId: base.newId,
+    externalUrl: config.externalUrl,
+  });
   const app = createApp({
     admin,
-    routers: [eventStream.router, webhooks.router],
+    routers: [eventStream.router, webhooks.router, oauth],
     served,
     logger,
     ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),

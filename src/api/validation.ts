@@ -97,7 +97,7 @@ const TIMESTAMP_RANGE = "value must be a timestamp from 0001-01-01T00:00:00Z to 
  * within Number's exact integers. Every other 64-bit field is kept as a bigint by its handler
  * (test/unit/validation.test.ts checks that each field a served method reads is in one list).
  */
-export const numberFields: ReadonlySet<string> = new Set(["zitadel.change.v1.ChangeQuery.sequence"]);
+export const numberFields: ReadonlySet<string> = new Set(["zitadel.change.v1.ChangeQuery.sequence", "zitadel.v1.ListQuery.offset"]);
 export const bigintFields: ReadonlySet<string> = new Set(["zitadel.admin.v1.ListEventsRequest.sequence"]);
 const NUMBER_RANGE = `value must be between 0 and ${Number.MAX_SAFE_INTEGER}, inclusive`;
 

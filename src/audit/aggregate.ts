@@ -13,4 +13,4 @@ export function aggregateOf(event: RecordedEvent): Aggregate {
   return dash < 0 ? { type: event.stream, id: event.stream } : { type: event.stream.slice(0, dash), id: event.stream.slice(dash + 1) };
 }
 
-export const aggregateTypes = ["instance", "org", "user", "webhook"] as const;
+export const aggregateTypes = ["instance", "org", "user", "webhook", "oidc_session", "key_pair"] as const;

@@ -26,11 +26,24 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.unlocked": "User unlocked",
   "user.removed": "User removed",
   "user.username.changed": "Username changed",
+  "user.machine.key.added": "Key added",
+  "user.machine.key.removed": "Key removed",
+  "oidc_session.added": "OIDC session added",
+  "oidc_session.access_token.added": "Access token added",
+  "oidc_session.access_token.revoked": "Access token revoked",
+  "key_pair.added": "Key pair added",
   "webhook.target.added": "Webhook target added",
   "webhook.target.removed": "Webhook target removed",
 };
 
-const aggregateTexts: Readonly<Record<string, string>> = { instance: "Instance", org: "Organization", user: "User", webhook: "Webhook" };
+const aggregateTexts: Readonly<Record<string, string>> = {
+  instance: "Instance",
+  org: "Organization",
+  user: "User",
+  webhook: "Webhook",
+  oidc_session: "OIDC Session",
+  key_pair: "Key Pair",
+};
 
 export const localizedEventType = (type: string) => ({ key: `EventTypes.${type}`, localizedMessage: eventTexts[type] ?? type });
 

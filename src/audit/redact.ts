@@ -1,10 +1,10 @@
 /**
  * Payload fields that hold a hash of a secret (a client secret, a password, a token, a code) or
- * an encrypted one (a webhook signing key).
+ * an encrypted one (a webhook signing key, an OIDC signing key's private half).
  * Hashes are forever in the log, but they never leave it through the audit API or a subscriber,
  * since an offline guess against a leaked hash needs nothing from us.
  */
-const secretFields = new Set(["hashedSecret", "encodedHash", "tokenHash", "code", "signingKey"]);
+const secretFields = new Set(["hashedSecret", "encodedHash", "tokenHash", "code", "signingKey", "privateKey"]);
 
 export const REDACTED = "[redacted]";
 

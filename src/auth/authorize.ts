@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Caller } from "../commands/commands.js";
 import { sha256Hash } from "../commands/user/secrets.js";
 import { DomainError, StatusError } from "../errors.js";
+import { apiAccessToken } from "../oauth/apiAccess.js";
 import type { Queries } from "../queries/queries.js";
 import { grants } from "./roles.js";
 
@@ -35,7 +36,8 @@ export async function authorizeSession(queries: Queries, credentials: Credential
   if (scheme !== "Bearer" || !token || rest.length > 0) throw new DomainError("authHeaderInvalid");
 
   const tokenHash = sha256Hash(token);
-  const pat = await queries.personalAccessToken(tokenHash);
+  // A personal access token, or an OAuth access token issued at /oauth/v2/token (src/oauth/).
+  const pat = (await queries.personalAccessToken(tokenHash)) ?? (await apiAccessToken(queries, token));
   const expiresAt = pat ? Date.parse(pat.expiration) : NaN;
   if (!pat || !(expiresAt > Date.now())) throw new DomainError("tokenInvalid");
   if (!(await queries.isActiveUser(pat.userId))) throw new DomainError("tokenInvalid");

@@ -25,6 +25,7 @@ import { openStore, sqlitePath, type StoreLocation } from "./openStore.js";
 import { startProgress } from "./progress.js";
 import { rebuildProjections } from "./rebuild.js";
 import { stageVerified } from "./staging.js";
+import { rotateSigningKey } from "./rotateSigningKey.js";
 import { verifyLog, type VerifyReport } from "./verifyLog.js";
 
 const usage = `usage: idledger <command> [options]
@@ -41,6 +42,9 @@ const usage = `usage: idledger <command> [options]
                                                   a replay of the log parks, as the embedded service does
   migrate  [--to esdb://...]                      copy the log into EventStoreDB (--to or $EVENTSTORE_URL),
                                                   resuming where the target stands, then compare checksums
+  rotate-signing-key                              add a new OIDC signing key (the log is $EVENTSTORE_URL if set);
+                                                  instances sign with it within a second, the old one verifies
+                                                  until its tokens expire
 
   where the log is --db FILE, or events.sqlite in --data-dir DIR (default $DATA_DIR or ./.data).
   Stop the service before import.`;
@@ -164,6 +168,21 @@ async function main(argv: readonly string[]): Promise<number> {
           await target.close();
         }
       });
+    }
+    case "rotate-signing-key": {
+      const rotate = async (store: EventStore) => {
+        const keyId = await rotateSigningKey(withEventSchemas(store), location.dataDir);
+        process.stderr.write(`rotate-signing-key: key ${keyId} added; it signs from now on\n`);
+        return 0;
+      };
+      const esdbUrl = process.env.EVENTSTORE_URL;
+      if (!esdbUrl) return withStore(location, true, rotate);
+      const store = openEsdbEventStore(esdbUrl);
+      try {
+        return await rotate(store);
+      } finally {
+        await store.close();
+      }
     }
     default:
       throw new UsageError(`unknown command ${command}`);

@@ -1,15 +1,27 @@
-import type { Decider, DomainEvent } from "../commands/decider.js";
+import { foreignEvent, type Decider, type DomainEvent } from "../commands/decider.js";
 import { instanceDecider } from "../commands/instance/decider.js";
 import { orgDecider } from "../commands/org/decider.js";
 import { userDecider } from "../commands/user/decider.js";
 import type { RecordedEvent } from "../events/envelope.js";
 import { INSTANCE_STREAM } from "../events/instance.js";
+import { SIGNING_KEY_STREAM } from "../events/keyPair.js";
+import { oidcSessionStream } from "../events/oidcSession.js";
 import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
 import { describeRefusal } from "../projections/failedEvents.js";
 import { reducers } from "../projections/reducers/index.js";
+import { sessionDecider } from "../oauth/session.js";
 import { targetDecider } from "../subscribers/webhooks/targetDecider.js";
 
 type AnyDecider = Decider<unknown, unknown, DomainEvent>;
+
+/** A stream that no command folds (signing keys are appended as they are made): only these types belong in it. */
+const appendOnly = (...types: readonly string[]): AnyDecider => ({
+  initialState: () => undefined,
+  evolve: (state, event) => (types.includes(event.type) ? state : foreignEvent(event as never)),
+  decide: () => {
+    throw new Error("an append-only stream takes no commands");
+  },
+});
 
 // Which aggregate's decider folds a stream, by the stream's name.
 const aggregates: readonly { readonly owns: (stream: string) => boolean; readonly decider: AnyDecider }[] = [
@@ -17,6 +29,8 @@ const aggregates: readonly { readonly owns: (stream: string) => boolean; readonl
   { owns: (stream) => stream.startsWith("org-"), decider: orgDecider as unknown as AnyDecider },
   { owns: (stream) => stream === INSTANCE_STREAM, decider: instanceDecider as unknown as AnyDecider },
   { owns: (stream) => stream.startsWith("webhook-"), decider: targetDecider as unknown as AnyDecider },
+  { owns: (stream) => stream.startsWith(oidcSessionStream("")), decider: sessionDecider as unknown as AnyDecider },
+  { owns: (stream) => stream === SIGNING_KEY_STREAM, decider: appendOnly("key_pair.added") },
 ];
 
 export interface Replay {

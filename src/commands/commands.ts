@@ -13,6 +13,7 @@ import { orgDomainName } from "./org/orgDomainName.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
+import { machineKeyFile, newMachineKeyPair, rsaPublicKeyPem } from "./user/machineKeyPair.js";
 import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { UserState } from "./user/state.js";
@@ -40,6 +41,8 @@ export interface Caller {
 export const SYSTEM_USER_ID = "SYSTEM";
 
 const INIT_CODE_EXPIRY_NANOS = 72 * 3600 * 1e9;
+/** ZITADEL's default expiration of a key without one (domain.ValidateExpirationDate). */
+const MACHINE_KEY_DEFAULT_EXPIRATION = "9999-12-31T23:59:59.000Z";
 
 /** The write side, as ZITADEL's `command.Commands`: one method per use case. */
 export function createCommands(config: CommandsConfig) {
@@ -177,6 +180,39 @@ export function createCommands(config: CommandsConfig) {
           await handleCommand(store, orgDecider, orgStream(scope), { type: "CascadeRemoveOrgMember", userId }, () => scope, cascade);
         }
       }
+      return { details: details(result) };
+    },
+
+    /**
+     * ZITADEL's AddMachineKey: with `publicKey` that key is stored; without, an RSA-2048 pair is
+     * generated and its key file (private key included) returned this once. Only public keys are kept.
+     */
+    async addMachineKey(
+      caller: Caller,
+      userId: string,
+      input: { expirationDate?: Date; publicKey?: Uint8Array },
+    ): Promise<{ keyId: string; keyFile?: string; details: ObjectDetails }> {
+      const publicKeyPem = input.publicKey?.length ? rsaPublicKeyPem(input.publicKey) : undefined;
+      if (input.expirationDate && input.expirationDate.getTime() < config.now().getTime()) fail("machineKeyExpirationInPast");
+      const expirationDate = input.expirationDate?.toISOString() ?? MACHINE_KEY_DEFAULT_EXPIRATION;
+      const pair: { publicKeyPem: string; privateKeyPem?: string } = publicKeyPem ? { publicKeyPem } : await newMachineKeyPair();
+      const keyId = config.newId();
+      const result = await onUser(caller, userId, {
+        type: "AddMachineKey",
+        resourceOwner: caller.orgId,
+        keyId,
+        expirationDate,
+        publicKeyPem: pair.publicKeyPem,
+      });
+      return {
+        keyId,
+        ...(pair.privateKeyPem ? { keyFile: machineKeyFile(keyId, pair.privateKeyPem, expirationDate, userId) } : {}),
+        details: details(result),
+      };
+    },
+
+    async removeMachineKey(caller: Caller, userId: string, keyId: string): Promise<{ details: ObjectDetails }> {
+      const result = await onUser(caller, userId, { type: "RemoveMachineKey", resourceOwner: caller.orgId, keyId });
       return { details: details(result) };
     },
 

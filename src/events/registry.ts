@@ -3,6 +3,8 @@ import addFormats from "ajv-formats";
 import type { NewEvent, RecordedEvent } from "./envelope.js";
 import { InvalidEvent } from "./errors.js";
 import { instanceEvents } from "./instance.js";
+import { keyPairEvents } from "./keyPair.js";
+import { oidcSessionEvents } from "./oidcSession.js";
 import { orgEvents } from "./org.js";
 import type { EventDefinition } from "./schema.js";
 import { userEvents } from "./user.js";
@@ -17,7 +19,7 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 addFormats.default(ajv, ["date-time"]);
 
 const entries = new Map<string, Entry>(
-  ([...userEvents, ...orgEvents, ...instanceEvents, ...webhookEvents] as EventDefinition<unknown>[]).map((definition) => [
+  ([...userEvents, ...orgEvents, ...instanceEvents, ...webhookEvents, ...oidcSessionEvents, ...keyPairEvents] as EventDefinition<unknown>[]).map((definition) => [
     definition.type,
     { definition, validate: ajv.compile(definition.schema) },
   ]),

@@ -28,3 +28,16 @@ export const hashedValueSchema = {
   required: ["cryptoType", "algorithm", "crypted"],
   additionalProperties: false,
 } as const;
+
+/** ZITADEL's crypto.CryptoValue for an encrypted value (cryptoType 0): see EncryptedValue. */
+export const encryptedValueSchema = {
+  type: "object",
+  properties: {
+    cryptoType: { type: "integer", const: 0 },
+    algorithm: { type: "string", const: "aes-256-gcm" },
+    keyId: { type: "string", minLength: 1 },
+    crypted: { type: "string", minLength: 1 },
+  },
+  required: ["cryptoType", "algorithm", "keyId", "crypted"],
+  additionalProperties: false,
+} as const;

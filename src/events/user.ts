@@ -195,6 +195,50 @@ export const userNameChanged = defineEvent<UserNameChanged>({
   },
 });
 
+/** ZITADEL's domain.AuthNKeyType as its number; 1 (JSON) is the only type it issues. */
+export type AuthNKeyType = 1;
+
+/**
+ * ZITADEL's MachineKeyAddedEvent. Only the public key is ever recorded (base64 of its PEM, as Go
+ * serializes `[]byte`): a generated private key is returned once in the key file and then forgotten.
+ */
+export interface MachineKeyAdded {
+  readonly keyId: string;
+  readonly type: AuthNKeyType;
+  /** RFC 3339. */
+  readonly expirationDate: string;
+  readonly publicKey: string;
+}
+export const machineKeyAdded = defineEvent<MachineKeyAdded>({
+  type: "user.machine.key.added",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      keyId: { type: "string", minLength: 1 },
+      type: { type: "integer", const: 1 },
+      expirationDate: { type: "string", format: "date-time" },
+      publicKey: { type: "string", minLength: 1, maxLength: 16384, pattern: "^[A-Za-z0-9+/]+={0,2}$" },
+    },
+    required: ["keyId", "type", "expirationDate", "publicKey"],
+    additionalProperties: false,
+  } as never,
+});
+
+export interface MachineKeyRemoved {
+  readonly keyId: string;
+}
+export const machineKeyRemoved = defineEvent<MachineKeyRemoved>({
+  type: "user.machine.key.removed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { keyId: { type: "string", minLength: 1 } },
+    required: ["keyId"],
+    additionalProperties: false,
+  },
+});
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -209,7 +253,9 @@ export type UserEvent =
   | { readonly type: "user.locked"; readonly data: NoPayload }
   | { readonly type: "user.unlocked"; readonly data: NoPayload }
   | { readonly type: "user.removed"; readonly data: UserRemoved }
-  | { readonly type: "user.username.changed"; readonly data: UserNameChanged };
+  | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
+  | { readonly type: "user.machine.key.added"; readonly data: MachineKeyAdded }
+  | { readonly type: "user.machine.key.removed"; readonly data: MachineKeyRemoved };
 
 export const userEvents = [
   machineAdded,
@@ -226,4 +272,6 @@ export const userEvents = [
   userUnlocked,
   userRemoved,
   userNameChanged,
+  machineKeyAdded,
+  machineKeyRemoved,
 ];

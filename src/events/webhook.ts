@@ -1,4 +1,4 @@
-import { defineEvent } from "./schema.js";
+import { defineEvent, encryptedValueSchema } from "./schema.js";
 
 export const webhookStream = (targetId: string) => `webhook-${targetId}`;
 
@@ -32,17 +32,7 @@ export const webhookTargetAdded = defineEvent<WebhookTargetAdded>({
       name: { type: "string", minLength: 1 },
       endpoint: { type: "string", minLength: 1 },
       eventTypes: { type: "array", items: { type: "string", minLength: 1 } },
-      signingKey: {
-        type: "object",
-        properties: {
-          cryptoType: { type: "integer", const: 0 },
-          algorithm: { type: "string", const: "aes-256-gcm" },
-          keyId: { type: "string", minLength: 1 },
-          crypted: { type: "string", minLength: 1 },
-        },
-        required: ["cryptoType", "algorithm", "keyId", "crypted"],
-        additionalProperties: false,
-      },
+      signingKey: encryptedValueSchema,
     },
     required: ["name", "endpoint", "eventTypes", "signingKey"],
     additionalProperties: false,

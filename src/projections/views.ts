@@ -7,6 +7,9 @@ export const collections = {
   personalAccessTokens: "pats2",
   members: "members1",
   failedEvents: "failedevents1",
+  machineKeys: "machinekeys1",
+  machineSecrets: "machinesecrets1",
+  oidcSessions: "oidcsessions1",
 } as const;
 
 /** ZITADEL's user states, as the API names them. */
@@ -52,6 +55,43 @@ export type PersonalAccessTokenView = {
   readonly userId: string;
   readonly resourceOwner: string;
   readonly expiration: string;
+};
+
+/** Keyed by `${userId}:${keyId}`, indexed by `user`; a removed key's document is deleted. */
+export type MachineKeyView = {
+  readonly keyId: string;
+  readonly userId: string;
+  readonly type: 1;
+  /** RFC 3339. */
+  readonly expirationDate: string;
+  /** PEM (SPKI). */
+  readonly publicKey: string;
+  readonly details: ObjectDetails;
+};
+
+export const machineKeyId = (userId: string, keyId: string) => `${userId}:${keyId}`;
+
+/** Keyed by userId: the hash a client secret is checked against (client_credentials). */
+export type MachineSecretView = { readonly hashedSecret: string };
+
+/**
+ * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
+ * document is deleted. `accessToken` is absent until its event is projected.
+ */
+export type OidcSessionView = {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly resourceOwner: string;
+  readonly clientId: string;
+  readonly audience: readonly string[];
+  readonly accessToken?: {
+    readonly scope: readonly string[];
+    /** RFC 3339. */
+    readonly issuedAt: string;
+    readonly expiresAt: string;
+    /** `sha256:<hex>` of an opaque token. */
+    readonly tokenHash?: string;
+  };
 };
 
 /** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */

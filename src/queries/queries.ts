@@ -1,11 +1,17 @@
 import { fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
+import { resolveAccessToken, type AccessTokenHolder } from "../oauth/accessTokens.js";
+import type { VerificationKeys } from "../oauth/keys/keyRing.js";
 import type { Projector } from "../projections/projector.js";
 import type { ReadModel } from "../projections/readModel.js";
 import {
   collections,
+  machineKeyId,
   memberKey,
+  type MachineKeyView,
+  type MachineSecretView,
   type MemberView,
+  type OidcSessionView,
   type OrgView,
   type PersonalAccessTokenView,
   type UserView,
@@ -17,13 +23,19 @@ export interface QueriesConfig {
   readonly projector: Pick<Projector, "waitFor">;
   /** How long a request waits for the projection to reach the log's head before it reads what there is. */
   readonly consistencyTimeoutMs: number;
+  /** The OIDC signing keys, to verify JWT access tokens with. */
+  readonly signingKeys: VerificationKeys;
 }
 
 /** The read side, as ZITADEL's `query.Queries`. */
-export function createQueries({ store, readModel, projector, consistencyTimeoutMs }: QueriesConfig) {
+export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys }: QueriesConfig) {
   /** Roles of `userId` in `scope` ("instance" or an org id). */
   const roles = async (scope: string, userId: string): Promise<readonly string[]> =>
     (await readModel.get<MemberView>(collections.members, memberKey(scope, userId)))?.roles ?? [];
+  const tokenReads = {
+    oidcSession: (sessionId: string) => readModel.get<OidcSessionView>(collections.oidcSessions, sessionId),
+    user: (userId: string) => readModel.get<UserView>(collections.users, userId),
+  };
 
   return {
     /**
@@ -52,6 +64,43 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
     orgById: (orgId: string) => readModel.get<OrgView>(collections.orgs, orgId),
 
     personalAccessToken: (tokenHash: string) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, tokenHash),
+
+    /** A machine key of `userId` in `orgId` (GetMachineKeyByIDs); of another org it is not found. */
+    async machineKey(userId: string, keyId: string, orgId: string): Promise<MachineKeyView> {
+      const key = await readModel.get<MachineKeyView>(collections.machineKeys, machineKeyId(userId, keyId));
+      if (!key || key.details.resourceOwner !== orgId) return fail("machineKeyNotFoundQuery");
+      return key;
+    },
+
+    /** The keys of `userId` in `orgId`, oldest first, with the position the read model has reached. */
+    async machineKeys(userId: string, orgId: string): Promise<{ keys: MachineKeyView[]; processedPosition: bigint }> {
+      const ids = await readModel.find(collections.machineKeys, "user", userId);
+      const keys = (await Promise.all(ids.map((id) => readModel.get<MachineKeyView>(collections.machineKeys, id)))).filter(
+        (key): key is MachineKeyView => key !== undefined && key.details.resourceOwner === orgId,
+      );
+      keys.sort((a, b) => a.details.sequence - b.details.sequence);
+      return { keys, processedPosition: (await readModel.checkpoint()) ?? 0n };
+    },
+
+    /** Any user, whatever its org (the OAuth endpoints find users by their credentials, not by org). */
+    user: tokenReads.user,
+
+    /** A user by its userName (a machine's OAuth client_id), case-insensitive, whatever its org. */
+    async userByUserName(userName: string): Promise<UserView | undefined> {
+      const [userId] = await readModel.find(collections.users, "userName", userName.toLowerCase());
+      return userId === undefined ? undefined : readModel.get<UserView>(collections.users, userId);
+    },
+
+    /** The hash a machine user's client secret is checked against; none when no secret was generated. */
+    machineSecretHash: async (userId: string) => (await readModel.get<MachineSecretView>(collections.machineSecrets, userId))?.hashedSecret,
+
+    /** A machine key by user and key id, whatever its org (JWT-profile assertions name both). */
+    machineKeyOf: (userId: string, keyId: string) => readModel.get<MachineKeyView>(collections.machineKeys, machineKeyId(userId, keyId)),
+
+    oidcSession: tokenReads.oidcSession,
+
+    /** An OAuth access token's holder, or undefined (src/oauth/accessTokens.ts). */
+    accessToken: (token: string): Promise<AccessTokenHolder | undefined> => resolveAccessToken(token, tokenReads, signingKeys),
 
     roles,
 

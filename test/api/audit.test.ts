@@ -189,7 +189,7 @@ describe("ListEventTypes and ListAggregateTypes", () => {
     assert.deepEqual(machineAdded.localized, { key: "EventTypes.user.machine.added", localizedMessage: "Technical user added" });
     assert.ok(types.body.eventTypes.some((t: any) => t.type === "org.member.added"));
     const aggregates = await call("POST", "/admin/v1/aggregates/types/_search", {});
-    assert.deepEqual(aggregates.body.aggregateTypes.map((t: any) => t.type), ["instance", "org", "user", "webhook"]);
+    assert.deepEqual(aggregates.body.aggregateTypes.map((t: any) => t.type), ["instance", "org", "user", "webhook", "oidc_session", "key_pair"]);
   });
 
   it("an AdminService method idledger does not serve answers UNIMPLEMENTED", async () => {

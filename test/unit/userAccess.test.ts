@@ -32,7 +32,7 @@ describe("userAccess over the read model", () => {
       1n,
     );
     // The guard only reads the read model; the store is never asked.
-    const queries = createQueries({ store: {} as EventStore, readModel, projector: { waitFor: async () => true }, consistencyTimeoutMs: 0 });
+    const queries = createQueries({ store: {} as EventStore, readModel, projector: { waitFor: async () => true }, consistencyTimeoutMs: 0, signingKeys: {} as never });
     return userAccess(queries);
   };
   const caller = (userId: string, orgId: string) => ({ userId, orgId, correlationId: "c" });

@@ -199,3 +199,36 @@ describe("the user state machine (DeactivateUser, ReactivateUser, LockUser, Unlo
     assert.equal(given([machineAdded]).when({ type: "ChangeUserName", resourceOwner: "org-1", userName: "Robot" }).events.length, 1);
   });
 });
+
+describe("AddMachineKey / RemoveMachineKey", () => {
+  const pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n";
+  const addKey = (keyId: string, resourceOwner = "org-1"): UserCommand => ({
+    type: "AddMachineKey",
+    resourceOwner,
+    keyId,
+    expirationDate: "9999-12-31T23:59:59.000Z",
+    publicKeyPem: pem,
+  });
+  const removeKey = (keyId: string, resourceOwner = "org-1"): UserCommand => ({ type: "RemoveMachineKey", resourceOwner, keyId });
+  const keyAdded = (keyId: string): UserEvent => ({
+    type: "user.machine.key.added",
+    data: { keyId, type: 1, expirationDate: "9999-12-31T23:59:59.000Z", publicKey: Buffer.from(pem).toString("base64") },
+  });
+
+  it("records the public key, base64 of its PEM, as ZITADEL's []byte", () => {
+    assert.deepEqual(given([machineAdded]).when(addKey("k1")).events, [keyAdded("k1")]);
+  });
+
+  it("refuses keys for no one, a human, or a user of another org", () => {
+    assert.equal(given([]).rejects(addKey("k1")), "COMMAND-bnipwm1");
+    assert.equal(given([humanAdded]).rejects(addKey("k1")), "COMMAND-bnipwm1");
+    assert.equal(given([machineAdded]).rejects(addKey("k1", "org-2")), "COMMAND-bnipwm1");
+  });
+
+  it("removes a key once; an unknown or removed key is not found", () => {
+    assert.deepEqual(given([machineAdded, keyAdded("k1")]).when(removeKey("k1")).events, [{ type: "user.machine.key.removed", data: { keyId: "k1" } }]);
+    assert.equal(given([machineAdded, keyAdded("k1")]).rejects(removeKey("k2")), "COMMAND-4m77G");
+    assert.equal(given([machineAdded, keyAdded("k1"), { type: "user.machine.key.removed", data: { keyId: "k1" } }]).rejects(removeKey("k1")), "COMMAND-4m77G");
+    assert.equal(given([machineAdded, keyAdded("k1")]).rejects(removeKey("k1", "org-2")), "COMMAND-4m77G");
+  });
+});

@@ -1,12 +1,14 @@
 import type { Decider } from "../decider.js";
 import type { UserEvent } from "../../events/user.js";
 import { addHumanUser, type AddHumanUser } from "./addHumanUser.js";
+import { addMachineKey, type AddMachineKey } from "./addMachineKey.js";
 import { addMachineUser, type AddMachineUser } from "./addMachineUser.js";
 import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPersonalAccessToken.js";
 import { changeMachine, type ChangeMachine } from "./changeMachine.js";
 import { changeUserName, type ChangeUserName } from "./changeUserName.js";
 import { changeLifecycle, type LifecycleCommand } from "./lifecycle.js";
 import { removeUser, type RemoveUser } from "./removeUser.js";
+import { removeMachineKey, type RemoveMachineKey } from "./removeMachineKey.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
 import { evolveUser, initialUserState, type UserState } from "./state.js";
 
@@ -18,7 +20,9 @@ export type UserCommand =
   | AddPersonalAccessToken
   | LifecycleCommand
   | RemoveUser
-  | ChangeUserName;
+  | ChangeUserName
+  | AddMachineKey
+  | RemoveMachineKey;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -44,6 +48,10 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return removeUser(command, state);
       case "ChangeUserName":
         return changeUserName(command, state);
+      case "AddMachineKey":
+        return addMachineKey(command, state);
+      case "RemoveMachineKey":
+        return removeMachineKey(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

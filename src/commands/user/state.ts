@@ -24,6 +24,8 @@ export type UserState =
       readonly name: string;
       readonly description: string;
       readonly accessTokenType: AccessTokenType;
+      /** Ids of the machine keys not removed. */
+      readonly keyIds: readonly string[];
     })
   | (Existing & { readonly kind: "human"; readonly initialized: boolean });
 
@@ -56,6 +58,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         name: event.data.name,
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
+        keyIds: [],
       };
     case "user.machine.changed": {
       const machine = applicableTo(state, event, "machine");
@@ -83,6 +86,14 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
     case "user.removed":
       applicableTo(state, event, "machine", "human");
       return { kind: "removed", resourceOwner: event.metadata.resourceOwner };
+    case "user.machine.key.added": {
+      const machine = applicableTo(state, event, "machine");
+      return { ...machine, keyIds: [...machine.keyIds, event.data.keyId] };
+    }
+    case "user.machine.key.removed": {
+      const machine = applicableTo(state, event, "machine");
+      return { ...machine, keyIds: machine.keyIds.filter((id) => id !== event.data.keyId) };
+    }
     case "user.machine.secret.set":
     case "user.personal.access.token.added":
       return applicableTo(state, event, "machine");

@@ -1,9 +1,9 @@
 import type { RecordedEvent } from "../../events/envelope.js";
 import type { MemberAdded, MemberCascadeRemoved } from "../../events/org.js";
-import type { PersonalAccessTokenAdded } from "../../events/user.js";
+import type { MachineSecretSet, PersonalAccessTokenAdded } from "../../events/user.js";
 import type { ProjectionView, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
-import { collections, memberKey, type MemberView, type PersonalAccessTokenView } from "../views.js";
+import { collections, memberKey, type MachineSecretView, type MemberView, type PersonalAccessTokenView } from "../views.js";
 
 const member = (scope: string, data: MemberAdded): Write[] => {
   const doc: MemberView = { scope, userId: data.userId, roles: data.roles };
@@ -27,13 +27,17 @@ async function accessOfRemovedUser(event: RecordedEvent, view: ProjectionView): 
   ];
 }
 
-/** What authentication and authorization read: token hashes and memberships. */
+/** What authentication and authorization read: token and secret hashes, and memberships. */
 export const accessReducers: ReducerTable = {
   "user.personal.access.token.added": async (event) => {
     const data = event.data as PersonalAccessTokenAdded;
     const userId = event.stream.slice("user-".length);
     const doc: PersonalAccessTokenView = { tokenId: data.tokenId, userId, resourceOwner: event.metadata.resourceOwner, expiration: data.expiration };
     return [{ op: "put", collection: collections.personalAccessTokens, id: data.tokenHash, doc, indexes: { user: userId } }];
+  },
+  "user.machine.secret.set": async (event) => {
+    const doc: MachineSecretView = { hashedSecret: (event.data as MachineSecretSet).hashedSecret };
+    return [{ op: "put", collection: collections.machineSecrets, id: event.stream.slice("user-".length), doc }];
   },
   "user.removed": accessOfRemovedUser,
   "org.member.added": async (event) => member(orgOf(event), event.data as MemberAdded),

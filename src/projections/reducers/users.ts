@@ -111,6 +111,8 @@ export const userReducers: ReducerTable = {
     state: user.state === "USER_STATE_ACTIVE" ? "USER_STATE_INITIAL" : user.state,
   })),
   "user.personal.access.token.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
+  "user.machine.key.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
+  "user.machine.key.removed": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
   "user.deactivated": onUser((user) => ({ ...user, state: "USER_STATE_INACTIVE" })),
   "user.reactivated": onUser(activeAgain),
   "user.locked": onUser((user) => ({ ...user, state: "USER_STATE_LOCKED" })),

@@ -1,0 +1,95 @@
+import { createHash, randomBytes } from "node:crypto";
+import { SignJWT, type JWTPayload } from "jose";
+import { handleCommand } from "../commands/handleCommand.js";
+import { sha256Hash } from "../commands/user/secrets.js";
+import type { EventStore } from "../events/eventStore.js";
+import { oidcSessionStream, type OidcGrantType } from "../events/oidcSession.js";
+import type { OrgView, UserView } from "../projections/views.js";
+import { opaqueAccessToken } from "./accessTokens.js";
+import { zitadelClaims } from "./claims.js";
+import type { KeyRing } from "./keys/keyRing.js";
+import { audienceOf } from "./scopes.js";
+import { sessionDecider } from "./session.js";
+
+export interface IssueDeps {
+  readonly store: EventStore;
+  readonly instanceId: string;
+  readonly keyRing: KeyRing;
+  readonly lifetimeSeconds: number;
+  readonly newId: () => string;
+}
+
+export interface Grant {
+  readonly user: UserView;
+  readonly org: OrgView | undefined;
+  readonly clientId: string;
+  readonly scope: readonly string[];
+  readonly grantType: OidcGrantType;
+  /** The machine key a JWT-profile assertion was signed with. */
+  readonly keyId?: string;
+  readonly issuer: string;
+  readonly correlationId: string;
+}
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: "Bearer";
+  readonly expires_in: number;
+  readonly id_token?: string;
+}
+
+/**
+ * ZITADEL's CreateOIDCSession + accessTokenResponseFromSession: records the grant (its own
+ * `oidc_session-<id>` stream, so grants never wait for one another; the append is durable before
+ * the token leaves), then answers with the token in the user's `accessTokenType`: BEARER an opaque
+ * token of which only the SHA-256 is recorded, JWT an RS256 JWT whose `jti` is the session id.
+ */
+export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenResponse> {
+  const { user } = grant;
+  const now = new Date();
+  const sessionId = deps.newId();
+  const audience = audienceOf(grant.scope, grant.clientId, deps.instanceId);
+  const jwt = user.machine?.accessTokenType === 1;
+  const opaque = jwt ? undefined : opaqueAccessToken(sessionId, randomBytes(32).toString("base64url"));
+
+  await handleCommand(
+    deps.store,
+    sessionDecider,
+    oidcSessionStream(sessionId),
+    {
+      type: "AddSession",
+      userId: user.id,
+      resourceOwner: user.details.resourceOwner,
+      clientId: grant.clientId,
+      audience,
+      scope: grant.scope,
+      authTime: now.toISOString(),
+      grantType: grant.grantType,
+      ...(grant.keyId ? { keyId: grant.keyId } : {}),
+      tokenId: sessionId,
+      lifetimeNanos: deps.lifetimeSeconds * 1e9,
+      ...(opaque ? { tokenHash: sha256Hash(opaque) } : {}),
+    },
+    () => user.details.resourceOwner,
+    { instanceId: deps.instanceId, editorUser: user.id, correlationId: grant.correlationId, now: () => now },
+  );
+
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + deps.lifetimeSeconds;
+  const common = { iss: grant.issuer, sub: user.id, aud: audience, exp, iat, client_id: grant.clientId };
+  const sign = signer(deps.keyRing);
+  const accessToken =
+    opaque ?? (await sign({ ...common, nbf: iat, jti: sessionId, scope: grant.scope.join(" "), ...zitadelClaims(grant.scope, user, grant.org) }));
+  const idToken = grant.scope.includes("openid")
+    ? await sign({ ...common, auth_time: iat, azp: grant.clientId, at_hash: atHash(accessToken), ...zitadelClaims(grant.scope, user, grant.org) })
+    : undefined;
+  return { access_token: accessToken, token_type: "Bearer", expires_in: deps.lifetimeSeconds, ...(idToken ? { id_token: idToken } : {}) };
+}
+
+const signer = (keyRing: KeyRing) => async (claims: JWTPayload) => {
+  const { kid, privateKey } = await keyRing.signingKey();
+  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(privateKey);
+};
+
+/** OIDC Core §3.1.3.6: the left half of the access token's SHA-256, base64url. */
+const atHash = (accessToken: string) => createHash("sha256").update(accessToken).digest().subarray(0, 16).toString("base64url");

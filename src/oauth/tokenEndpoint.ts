@@ -1,0 +1,66 @@
+import type { Request, Response } from "express";
+import type { OidcGrantType } from "../events/oidcSession.js";
+import type { UserView } from "../projections/views.js";
+import type { Queries } from "../queries/queries.js";
+import { verifyAssertion } from "./assertion.js";
+import { authenticateSecret, userNotActive } from "./clientAuth.js";
+import { OAuthError, invalidRequest } from "./errors.js";
+import { assertionParam, clientCredentials, param } from "./form.js";
+import { issueTokens, type IssueDeps } from "./issue.js";
+import { issuerOf } from "./issuer.js";
+import { MAX_SCOPE_LENGTH, grantedScopes, requestedScopes } from "./scopes.js";
+
+export const JWT_BEARER: OidcGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+export const GRANT_TYPES: readonly OidcGrantType[] = ["client_credentials", JWT_BEARER];
+
+export interface TokenEndpointDeps extends IssueDeps {
+  readonly queries: Queries;
+  readonly externalUrl: string | undefined;
+}
+
+/** POST /oauth/v2/token: client_credentials and the JWT-profile grant, for machine users. */
+export const tokenEndpoint = (deps: TokenEndpointDeps) => async (req: Request, res: Response) => {
+  // 1. the grant type, as zitadel/oidc's tokensHandler checks it
+  const grantType = param(req, "grant_type");
+  if (!grantType) throw invalidRequest("grant_type missing");
+  if (!GRANT_TYPES.includes(grantType as OidcGrantType)) throw new OAuthError("unsupported_grant_type", `${grantType} not supported`);
+  const requested = requestedScopes(param(req, "scope", MAX_SCOPE_LENGTH));
+  const issuer = issuerOf(req, deps.externalUrl);
+
+  // 2. read-your-writes: a secret or key created a moment ago, on any instance, counts
+  await deps.queries.catchUp();
+
+  // 3. who is asking
+  const { user, clientId, keyId } = grantType === "client_credentials" ? await bySecret(req, deps.queries) : await byAssertion(req, issuer, deps.queries);
+
+  // 4. what for, then 5. record the grant and answer
+  const org = await deps.queries.orgById(user.details.resourceOwner);
+  const tokens = await issueTokens(deps, {
+    user,
+    org,
+    clientId,
+    scope: grantedScopes(requested, user, org),
+    grantType: grantType as OidcGrantType,
+    ...(keyId ? { keyId } : {}),
+    issuer,
+    correlationId: res.locals.requestId as string,
+  });
+  res.set({ "cache-control": "no-store", pragma: "no-cache" }).json(tokens);
+};
+
+async function bySecret(req: Request, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
+  const credentials = clientCredentials(req);
+  // ZITADEL authenticates a client_credentials client by userName and secret only.
+  if (credentials.kind !== "secret") throw new OAuthError("invalid_client", "client not found");
+  const user = await authenticateSecret(queries, credentials.clientId, credentials.clientSecret);
+  return { user, clientId: credentials.clientId };
+}
+
+async function byAssertion(req: Request, issuer: string, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
+  const assertion = assertionParam(req, "assertion");
+  if (!assertion) throw invalidRequest("assertion missing");
+  const { user, keyId } = await verifyAssertion(assertion, issuer, queries);
+  if (user.state !== "USER_STATE_ACTIVE") throw userNotActive();
+  // ZITADEL's JWT-profile client is the subject: the user's id.
+  return { user, clientId: user.id, keyId };
+}
