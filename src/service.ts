@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AddressInfo, Server } from "node:net";
 import { createApp } from "./api/app.js";
@@ -18,6 +18,7 @@ import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
+import { securePrivateDirectory, writePrivateFile } from "./privateFiles.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
 import { startProjector, type Projector } from "./projections/projector.js";
 import type { ReadModel } from "./projections/readModel.js";
@@ -40,13 +41,13 @@ const READ_SIDE_STOP_MS = 10_000;
 
 /** The composition root below `main`: picks the adapters the configuration names and wires them. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  await mkdir(config.dataDir, { recursive: true });
+  await securePrivateDirectory(config.dataDir, logger);
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
   const { store, readModel } = readSide;
   const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs });
   const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
 
-  const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
+  const instance = await setupInstance({ ...base, savePersonalAccessToken: async (token) => void (await writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token + "\n")) });
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
   const audit = createAuditLog({ store, readModel });
   const eventStream = createEventStream({ store, queries });
@@ -138,19 +139,6 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       await readModel.close();
     },
   };
-}
-
-/** Writes a secret file atomically with mode 0600: the token is on disk whole or not at all. */
-async function writePrivateFile(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, "w", 0o600);
-  try {
-    await file.writeFile(content + "\n");
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
 }
 
 const listen = (server: Server, port: number, host: string) =>

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -12,6 +12,7 @@ import type { EventStore } from "../events/eventStore.js";
 import { openEsdbEventStore } from "../events/esdb/esdbEventStore.js";
 import { withEventSchemas } from "../events/validatingStore.js";
 import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js";
+import { privateWriteStream } from "../privateFiles.js";
 import { exportLog } from "./exportLog.js";
 import { importLog } from "./importLog.js";
 import { readJsonLines } from "./jsonLines.js";
@@ -67,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const to = position(values.to, "--to");
         const head = await store.headPosition();
         const progress = startProgress("export", Number((to !== undefined && to < head ? to : head) - from));
-        const out: Writable = values.out ? createWriteStream(values.out) : process.stdout;
+        const out: Writable = values.out ? await privateWriteStream(values.out) : process.stdout;
         await exportLog(store, out, { from, ...(to !== undefined ? { to } : {}) }, (n) => progress.add(n));
         if (values.out) {
           out.end();

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { preparePrivateDatabaseFile } from "../../privateFiles.js";
 
 /** An event a target did not accept after every attempt. */
 export interface DeadLetter {
@@ -46,6 +47,7 @@ interface DeadLetterRow {
  * the log in its own SQLite file rather than in it.
  */
 export function openDeliveryState(path: string) {
+  preparePrivateDatabaseFile(path);
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");

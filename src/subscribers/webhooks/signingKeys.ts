@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
-import { open, readFile, rename } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { EncryptedValue } from "../../events/webhook.js";
+import { writePrivateFile } from "../../privateFiles.js";
 
 /**
  * Signing keys must be usable to sign, so the log holds them encrypted (AES-256-GCM) under a
@@ -33,22 +34,8 @@ export function keyEncryption(key: Buffer): KeyEncryption {
 
 /** Reads the key-encryption key, creating it (32 random bytes, mode 0600) at first start. */
 export async function loadOrCreateKey(path: string): Promise<Buffer> {
-  const existing = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return undefined;
-    throw error;
-  });
-  if (existing !== undefined) return Buffer.from(existing.trim(), "base64");
-  const key = randomBytes(32);
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, "w", 0o600);
-  try {
-    await file.writeFile(key.toString("base64") + "\n");
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
-  return key;
+  await writePrivateFile(path, randomBytes(32).toString("base64") + "\n", { replace: false });
+  return Buffer.from((await readFile(path, "utf8")).trim(), "base64");
 }
 
 export const newSigningKey = (): string => randomBytes(32).toString("base64url");
