@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 
 export interface Config {
   readonly port: number;
@@ -24,6 +24,10 @@ export interface Config {
   readonly projectorLeaseMs: number;
   /** With Redis and the shared SQLite log: the projector's fallback poll of the log between announced appends. */
   readonly sharedLogPollMs: number;
+  /** Encrypts one-time codes (initialization...) in the log; every instance of a deployment needs the same file. */
+  readonly codesKeyFile: string;
+  /** Encrypts webhook signing keys in the log; likewise shared by every instance. */
+  readonly webhooksKeyFile: string;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
 }
@@ -32,10 +36,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and checks the environment once; only the composition root calls this. */
 export function loadConfig(env: Env): Readonly<Config> {
+  const dataDir = resolve(env.DATA_DIR || ".data");
   const config: Config = {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
-    dataDir: resolve(env.DATA_DIR || ".data"),
+    dataDir,
     eventStoreUrl: env.EVENTSTORE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     externalDomain: env.EXTERNAL_DOMAIN || "localhost",
@@ -47,6 +52,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
+    codesKeyFile: resolve(env.CODES_KEY_FILE || join(dataDir, "codes.key")),
+    webhooksKeyFile: resolve(env.WEBHOOKS_KEY_FILE || join(dataDir, "webhooks.key")),
     tls: tlsFiles(env),
   };
   return Object.freeze(config);

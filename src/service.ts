@@ -11,7 +11,11 @@ import { createMethods } from "./api/methods.js";
 import { createAuditLog } from "./audit/auditLog.js";
 import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
+import { initializationCodes } from "./commands/user/secrets.js";
 import type { Config } from "./config.js";
+import { codeGenerator } from "./crypto/codes.js";
+import { aesGcmEncryption } from "./crypto/encryption.js";
+import { loadOrCreateKeyFile } from "./crypto/keyFile.js";
 import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
@@ -45,7 +49,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
   const { store, readModel } = readSide;
   const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs });
-  const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
+  const base = {
+    store,
+    externalDomain: config.externalDomain,
+    newId: createIdGenerator(),
+    now: () => new Date(),
+    passwordHashing: { logN: config.passwordScryptLogN },
+    initializationCodes: codeGenerator(initializationCodes, aesGcmEncryption(await loadOrCreateKeyFile(config.codesKeyFile, logger))),
+  };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: async (token) => void (await writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token + "\n")) });
   const commands = createCommands({ ...base, instanceId: instance.instanceId });
@@ -55,6 +66,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     store,
     queries,
     dataDir: config.dataDir,
+    encryption: aesGcmEncryption(await loadOrCreateKeyFile(config.webhooksKeyFile, logger)),
     instanceId: instance.instanceId,
     newId: base.newId,
     logger,

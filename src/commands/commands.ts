@@ -1,3 +1,4 @@
+import type { CodeGenerator } from "../crypto/codes.js";
 import { fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { orgStream } from "../events/org.js";
@@ -10,7 +11,7 @@ import { orgDomainName } from "./org/orgDomainName.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
-import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import { hashPassword, newClientSecret, sha256Hash, type PasswordHashing } from "./user/secrets.js";
 import type { UserState } from "./user/state.js";
 
 export interface CommandsConfig {
@@ -21,6 +22,7 @@ export interface CommandsConfig {
   readonly newId: () => string;
   readonly now: () => Date;
   readonly passwordHashing: PasswordHashing;
+  readonly initializationCodes: CodeGenerator;
 }
 
 /** Who is acting and in which organization. */
@@ -29,8 +31,6 @@ export interface Caller {
   readonly orgId: string;
   readonly correlationId: string;
 }
-
-const INIT_CODE_EXPIRY_NANOS = 72 * 3600 * 1e9;
 
 /** The write side, as ZITADEL's `command.Commands`: one method per use case. */
 export function createCommands(config: CommandsConfig) {
@@ -101,6 +101,7 @@ export function createCommands(config: CommandsConfig) {
       if (initialPassword) checkPasswordComplexity(initialPassword);
       const encodedHash = initialPassword ? await hashPassword(initialPassword, config.passwordHashing) : undefined;
       const userId = config.newId();
+      const initCode = config.initializationCodes.newCode();
       const result = await onUser(caller, userId, {
         type: "AddHumanUser",
         userName,
@@ -108,8 +109,8 @@ export function createCommands(config: CommandsConfig) {
         email,
         phone,
         ...(encodedHash ? { encodedHash } : {}),
-        initCode: { cryptoType: 1, algorithm: "sha256", crypted: sha256Hash(newInitializationCode()) },
-        initCodeExpiryNanos: INIT_CODE_EXPIRY_NANOS,
+        initCode: initCode.value,
+        initCodeExpiryNanos: initCode.expiryNanos,
       });
       return { userId, details: details(result) };
     },

@@ -202,7 +202,7 @@ describe("webhooks", () => {
     for await (const event of service.store.readAll()) if (event.stream === `webhook-${id}`) raw.push(event);
     assert.equal(raw[0]!.type, "webhook.target.added");
     assert.doesNotMatch(JSON.stringify(raw.map((e) => [e.data, e.metadata])), new RegExp(signingKey));
-    assert.equal((raw[0]!.data as any).signingKey.algorithm, "aes-256-gcm");
+    assert.equal((raw[0]!.data as any).signingKey.Algorithm, "aes-256-gcm");
     const listed = await call("POST", "/admin/v1/events/_search", { aggregateId: id });
     assert.equal(listed.body.events[0].payload.signingKey, "[redacted]");
 

@@ -35,7 +35,7 @@ describe("files at rest", () => {
       assert.match(exported.stderr, /export: \d+ events/);
 
       const found = await modes(dataDir);
-      for (const name of ["events.sqlite", "events.sqlite-wal", "events.sqlite-shm", "webhooks.sqlite", "webhooks.key", "admin.pat", "backup.jsonl"]) {
+      for (const name of ["events.sqlite", "events.sqlite-wal", "events.sqlite-shm", "webhooks.sqlite", "webhooks.key", "codes.key", "admin.pat", "backup.jsonl"]) {
         assert.ok(name in found, `${name} is there to be checked`);
       }
       assert.deepEqual(found, onlyPrivate(found));

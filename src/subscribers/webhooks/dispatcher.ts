@@ -6,7 +6,7 @@ import type { Logger } from "../../logger.js";
 import { typeMatcher } from "../wireEvent.js";
 import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
-import type { KeyEncryption } from "./signingKeys.js";
+import type { Encryption } from "../../crypto/encryption.js";
 
 export interface WebhookTarget {
   readonly id: string;
@@ -29,7 +29,7 @@ export interface RetryPolicy {
 export interface DispatcherOptions {
   readonly store: EventStore;
   readonly state: DeliveryState;
-  readonly encryption: KeyEncryption;
+  readonly encryption: Encryption;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
 }

@@ -12,7 +12,8 @@ import type { Queries } from "../../queries/queries.js";
 import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
 import type { Dispatcher, RetryPolicy } from "./dispatcher.js";
-import { newSigningKey, type KeyEncryption } from "./signingKeys.js";
+import type { Encryption } from "../../crypto/encryption.js";
+import { newSigningKey } from "./signingKeys.js";
 import { targetDecider, type TargetCommand } from "./targetDecider.js";
 
 export const WEBHOOKS_PREFIX = "/webhooks/v1";
@@ -22,7 +23,7 @@ export interface WebhookRoutesOptions {
   readonly queries: Queries;
   readonly dispatcher: Dispatcher;
   readonly state: DeliveryState;
-  readonly encryption: KeyEncryption;
+  readonly encryption: Encryption;
   readonly retry: RetryPolicy;
   readonly instanceId: string;
   readonly newId: () => string;

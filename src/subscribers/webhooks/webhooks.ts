@@ -5,16 +5,17 @@ import type { Queries } from "../../queries/queries.js";
 import { openDeliveryState } from "./deliveryState.js";
 import { startDispatcher, type RetryPolicy } from "./dispatcher.js";
 import { webhookRouter } from "./routes.js";
-import { keyEncryption, loadOrCreateKey } from "./signingKeys.js";
+import type { Encryption } from "../../crypto/encryption.js";
 
-export const WEBHOOK_KEY_FILE = "webhooks.key";
 export const DELIVERY_STATE_FILE = "webhooks.sqlite";
 
 export interface WebhooksOptions {
   readonly store: EventStore;
   readonly queries: Queries;
-  /** Holds the key-encryption key and the delivery state. */
+  /** Holds the delivery state. */
   readonly dataDir: string;
+  /** Encrypts the signing keys in the log. */
+  readonly encryption: Encryption;
   readonly instanceId: string;
   readonly newId: () => string;
   readonly logger: Logger;
@@ -22,8 +23,7 @@ export interface WebhooksOptions {
 }
 
 /** Webhook delivery and its API, started with the service. */
-export async function startWebhooks({ store, queries, dataDir, instanceId, newId, logger, retry: configured }: WebhooksOptions) {
-  const encryption = keyEncryption(await loadOrCreateKey(join(dataDir, WEBHOOK_KEY_FILE)));
+export async function startWebhooks({ store, queries, dataDir, encryption, instanceId, newId, logger, retry: configured }: WebhooksOptions) {
   const state = openDeliveryState(join(dataDir, DELIVERY_STATE_FILE));
   const retry: RetryPolicy = { ...configured, maxBackoffMs: 60_000, timeoutMs: 10_000 };
   const dispatcher = startDispatcher({ store, state, encryption, retry, logger });
