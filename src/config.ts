@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
+import type { AllowedNetwork } from "./subscribers/webhooks/egress.js";
 
 export interface Config {
   readonly port: number;
@@ -18,6 +20,8 @@ export interface Config {
   /** Webhook delivery: attempts per event before it becomes a dead letter, and the first retry's delay. */
   readonly webhookMaxAttempts: number;
   readonly webhookBackoffMs: number;
+  /** Non-public networks webhook targets may point at; by default only public addresses. */
+  readonly webhookAllowedNetworks: readonly AllowedNetwork[];
   /** With Redis: whether this instance competes to run the projector (false: `npm run projector` does). */
   readonly runProjector: boolean;
   /** With Redis: how long the projector's lease lasts unrenewed; a dead holder is replaced after about this long. */
@@ -49,6 +53,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     consistencyTimeoutMs: integer(env, "CONSISTENCY_TIMEOUT_MS", 2000, 0, 60000),
     webhookMaxAttempts: integer(env, "WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
     webhookBackoffMs: integer(env, "WEBHOOK_BACKOFF_MS", 500, 1, 60000),
+    webhookAllowedNetworks: networks(env, "WEBHOOK_ALLOWED_NETWORKS"),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
@@ -65,6 +70,27 @@ function tlsFiles(env: Env): Config["tls"] {
   if (!certFile && !keyFile) return undefined;
   if (!certFile || !keyFile) throw new Error("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
   return Object.freeze({ certFile: resolve(certFile), keyFile: resolve(keyFile) });
+}
+
+/** `127.0.0.0/8,::1`: addresses or CIDR blocks, IPv4 or IPv6. */
+function networks(env: Env, name: string): readonly AllowedNetwork[] {
+  const raw = env[name] ?? "";
+  return Object.freeze(
+    raw
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry): AllowedNetwork => {
+        const [address = "", prefixText, ...rest] = entry.split("/");
+        const version = isIP(address);
+        const max = version === 6 ? 128 : 32;
+        const prefix = prefixText === undefined ? max : Number(prefixText);
+        if (!version || rest.length > 0 || !/^\d{1,3}$/.test(prefixText ?? String(max)) || prefix > max) {
+          throw new Error(`${name} must be a comma-separated list of addresses or CIDR blocks (127.0.0.0/8,::1), got "${entry}"`);
+        }
+        return Object.freeze({ address, prefix, family: version === 6 ? "ipv6" : "ipv4" });
+      }),
+  );
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -71,6 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     newId: base.newId,
     logger,
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
+    allowedNetworks: config.webhookAllowedNetworks,
   });
   const served = createMethods(commands, queries, audit);
   const admin = createAdminMethods(queries, audit);

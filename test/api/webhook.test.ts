@@ -62,7 +62,7 @@ after(async () => {
 });
 
 async function start(env: Record<string, string>, dataDir?: string) {
-  const service = await startTestService({ WEBHOOK_BACKOFF_MS: "20", ...env }, dataDir);
+  const service = await startTestService({ WEBHOOK_BACKOFF_MS: "20", WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8", ...env }, dataDir);
   services.push(service);
   return { service, call: restClient(service) };
 }

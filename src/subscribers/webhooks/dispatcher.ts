@@ -6,6 +6,7 @@ import type { Logger } from "../../logger.js";
 import { typeMatcher } from "../wireEvent.js";
 import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
+import type { EgressPolicy } from "./egress.js";
 import type { Encryption } from "../../crypto/encryption.js";
 
 export interface WebhookTarget {
@@ -30,6 +31,7 @@ export interface DispatcherOptions {
   readonly store: EventStore;
   readonly state: DeliveryState;
   readonly encryption: Encryption;
+  readonly egress: EgressPolicy;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
 }
@@ -43,7 +45,7 @@ const targetIdOf = (event: RecordedEvent) => event.stream.slice("webhook-".lengt
  * `maxAttempts`, recorded as a dead letter. The checkpoint moves only after an event is settled,
  * so a restart re-sends at most the event in flight: at-least-once, no gaps.
  */
-export function startDispatcher({ store, state, encryption, retry, logger }: DispatcherOptions) {
+export function startDispatcher({ store, state, encryption, egress, retry, logger }: DispatcherOptions) {
   const targets = new Map<string, { target: WebhookTarget; signingKey: string; stop: () => Promise<void> }>();
   const stopping = new AbortController();
   let seen = 0n;
@@ -53,10 +55,11 @@ export function startDispatcher({ store, state, encryption, retry, logger }: Dis
 
   async function deliverWithRetry(target: WebhookTarget, signingKey: string, event: RecordedEvent, signal: AbortSignal): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const failure = await deliverOnce({ endpoint: target.endpoint, signingKey, event, timeoutMs: retry.timeoutMs, signal });
-      if (failure === undefined) return;
+      const failed = await deliverOnce({ endpoint: target.endpoint, signingKey, event, timeoutMs: retry.timeoutMs, egress, signal });
+      if (failed === undefined) return;
       if (attempt >= retry.maxAttempts) {
-        logger.warn("webhook dead letter", { targetId: target.id, position: event.position.toString(), eventType: event.type, attempts: attempt, error: failure });
+        const { failure, cause } = failed;
+        logger.warn("webhook dead letter", { targetId: target.id, position: event.position.toString(), eventType: event.type, attempts: attempt, error: failure, cause });
         state.deadLetter({ targetId: target.id, position: event.position, eventId: event.id, eventType: event.type, attempts: attempt, lastError: failure, failedAt: new Date().toISOString() });
         return;
       }

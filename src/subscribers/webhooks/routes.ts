@@ -11,6 +11,7 @@ import { webhookStream } from "../../events/webhook.js";
 import type { Queries } from "../../queries/queries.js";
 import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
+import { AddressNotAllowed, type EgressPolicy } from "./egress.js";
 import type { Dispatcher, RetryPolicy } from "./dispatcher.js";
 import type { Encryption } from "../../crypto/encryption.js";
 import { newSigningKey } from "./signingKeys.js";
@@ -24,13 +25,17 @@ export interface WebhookRoutesOptions {
   readonly dispatcher: Dispatcher;
   readonly state: DeliveryState;
   readonly encryption: Encryption;
+  readonly egress: EgressPolicy;
   readonly retry: RetryPolicy;
   readonly instanceId: string;
   readonly newId: () => string;
 }
 
-/** A target as `webhook.target.added` wants it, checked before anything is appended. */
-function targetInput(body: unknown) {
+/**
+ * A target as `webhook.target.added` wants it, checked before anything is appended: its endpoint
+ * must resolve to addresses webhooks may reach (delivery checks again, on the address it dials).
+ */
+async function targetInput(body: unknown, egress: EgressPolicy) {
   const { name, endpoint, eventTypes = [] } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   if (typeof name !== "string" || !name.trim()) return fail("webhookTargetInvalid", "name must be a non-empty string");
   if (typeof endpoint !== "string" || !/^https?:$/.test(URL.canParse(endpoint) ? new URL(endpoint).protocol : "")) {
@@ -39,6 +44,12 @@ function targetInput(body: unknown) {
   if (!Array.isArray(eventTypes) || eventTypes.length > 30 || !eventTypes.every((t) => typeof t === "string" && t.trim())) {
     return fail("webhookTargetInvalid", "eventTypes must be a list of at most 30 event type patterns");
   }
+  try {
+    await egress.check(new URL(endpoint).hostname);
+  } catch (error) {
+    if (error instanceof AddressNotAllowed) return fail("webhookTargetInvalid", "endpoint must be a public address (or in WEBHOOK_ALLOWED_NETWORKS)");
+    return fail("webhookTargetInvalid", "endpoint host does not resolve");
+  }
   return { name: name.trim(), endpoint, eventTypes: eventTypes.map((t: string) => t.trim()) };
 }
 
@@ -46,7 +57,7 @@ function targetInput(body: unknown) {
  * idledger's own small API for webhooks, for instance admins: targets (events in the log, signing
  * keys encrypted) and dead letters (delivery state beside the log), which can be re-driven.
  */
-export function webhookRouter({ store, queries, dispatcher, state, encryption, retry, instanceId, newId }: WebhookRoutesOptions): express.Router {
+export function webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId }: WebhookRoutesOptions): express.Router {
   const onTarget = (caller: Caller, targetId: string, command: TargetCommand) =>
     handleCommand(store, targetDecider, webhookStream(targetId), command, () => "", {
       instanceId,
@@ -81,7 +92,7 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, r
     .post(
       `${WEBHOOKS_PREFIX}/targets`,
       route(async (req, caller) => {
-        const input = targetInput(req.body);
+        const input = await targetInput(req.body, egress);
         const signingKey = newSigningKey();
         const id = newId();
         const result = await onTarget(caller, id, { type: "AddTarget", target: { ...input, signingKey: encryption.encrypt(signingKey) } });
@@ -128,10 +139,10 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, r
         let event;
         for await (const recorded of store.readAll({ from: letter.position - 1n, maxCount: 1 })) event = recorded;
         if (!event || event.id !== letter.eventId) throw new DomainError("internal");
-        const failure = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs });
-        if (failure !== undefined) {
-          state.failedAgain(letter.id, failure, new Date().toISOString());
-          return fail("redriveFailed", `The target did not accept the event: ${failure}`);
+        const failed = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs, egress });
+        if (failed !== undefined) {
+          state.failedAgain(letter.id, failed.failure, new Date().toISOString());
+          return fail("redriveFailed", `The target did not accept the event: ${failed.failure}`);
         }
         state.removeDeadLetter(letter.id);
         return {};
