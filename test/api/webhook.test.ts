@@ -3,6 +3,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
+import { eventually } from "../support/eventually.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 
 /** What a receiver does with `ZITADEL-Signature: t=<unix seconds>,v1=<hex>` (the README's example). */
@@ -67,15 +68,6 @@ async function start(env: Record<string, string>, dataDir?: string) {
   return { service, call: restClient(service) };
 }
 
-async function eventually<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** Positions of the events the target wants, after it was added, as the log holds them. */
 async function wanted(service: TestService, targetId: string, type: RegExp) {

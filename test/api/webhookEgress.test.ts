@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server } from "node:net";
 import { after, describe, it } from "node:test";
+import { eventually } from "../support/eventually.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 
 const services: TestService[] = [];
@@ -30,15 +31,6 @@ async function receiver() {
   return { port, received };
 }
 
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const addUser = (call: ReturnType<typeof restClient>, userName: string) => call("POST", "/management/v1/users/machine", { userName, name: "N" });
 
