@@ -22,6 +22,8 @@ export interface Config {
   readonly webhookBackoffMs: number;
   /** Non-public networks webhook targets may point at; by default only public addresses. */
   readonly webhookAllowedNetworks: readonly AllowedNetwork[];
+  /** With Redis: how long an instance's lease on delivering to one target lasts unrenewed. */
+  readonly webhookLeaseMs: number;
   /** With Redis: whether this instance competes to run the projector (false: `npm run projector` does). */
   readonly runProjector: boolean;
   /** With Redis: how long the projector's lease lasts unrenewed; a dead holder is replaced after about this long. */
@@ -54,6 +56,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     webhookMaxAttempts: integer(env, "WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
     webhookBackoffMs: integer(env, "WEBHOOK_BACKOFF_MS", 500, 1, 60000),
     webhookAllowedNetworks: networks(env, "WEBHOOK_ALLOWED_NETWORKS"),
+    webhookLeaseMs: integer(env, "WEBHOOK_LEASE_MS", 5000, 100, 60000),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),

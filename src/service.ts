@@ -72,6 +72,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger,
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
     allowedNetworks: config.webhookAllowedNetworks,
+    redis: config.redisUrl
+      ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs, sharedLog: config.eventStoreUrl === undefined, sharedLogPollMs: config.sharedLogPollMs }
+      : undefined,
   });
   const served = createMethods(commands, queries, audit);
   const admin = createAdminMethods(queries, audit);

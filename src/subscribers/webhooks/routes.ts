@@ -9,10 +9,12 @@ import { DomainError, fail } from "../../errors.js";
 import type { EventStore } from "../../events/eventStore.js";
 import { webhookStream } from "../../events/webhook.js";
 import type { Queries } from "../../queries/queries.js";
+import { typeMatcher } from "../wireEvent.js";
 import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
 import { AddressNotAllowed, type EgressPolicy } from "./egress.js";
-import type { Dispatcher, RetryPolicy } from "./dispatcher.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { RetryPolicy } from "./worker.js";
 import type { Encryption } from "../../crypto/encryption.js";
 import { newSigningKey } from "./signingKeys.js";
 import { targetDecider, type TargetCommand } from "./targetDecider.js";
@@ -44,6 +46,8 @@ async function targetInput(body: unknown, egress: EgressPolicy) {
   if (!Array.isArray(eventTypes) || eventTypes.length > 30 || !eventTypes.every((t) => typeof t === "string" && t.trim())) {
     return fail("webhookTargetInvalid", "eventTypes must be a list of at most 30 event type patterns");
   }
+  // The dispatcher compiles them the same way: a pattern it would refuse is refused here, before it is stored.
+  typeMatcher(eventTypes as string[]);
   try {
     await egress.check(new URL(endpoint).hostname);
   } catch (error) {
@@ -79,11 +83,13 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
     }
   };
 
-  const targetView = (id: string) => {
+  const targetView = async (id: string) => {
     const entry = dispatcher.target(id);
     if (!entry) return fail("webhookTargetNotFound");
     const { target } = entry;
-    return { id, name: target.name, endpoint: target.endpoint, eventTypes: target.eventTypes, checkpoint: (state.checkpoint(id) ?? target.addedAt).toString() };
+    const checkpoint = ((await state.checkpoint(id)) ?? target.addedAt).toString();
+    const health = entry.state === "failing" ? { state: entry.state, failure: entry.failure } : { state: entry.state };
+    return { id, name: target.name, endpoint: target.endpoint, eventTypes: target.eventTypes, checkpoint, ...health };
   };
 
   return express
@@ -105,7 +111,7 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
       `${WEBHOOKS_PREFIX}/targets`,
       route(async () => {
         await dispatcher.caughtUp(await store.headPosition());
-        return { result: dispatcher.targets().map((target) => targetView(target.id)) };
+        return { result: await Promise.all(dispatcher.targets().map(({ target }) => targetView(target.id))) };
       }),
     )
     .get(
@@ -126,25 +132,26 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
     .get(
       `${WEBHOOKS_PREFIX}/deadletters`,
       route(async () => ({
-        result: state.deadLetters().map((letter) => ({ ...letter, position: letter.position.toString() })),
+        result: (await state.deadLetters()).map((letter) => ({ ...letter, position: letter.position.toString() })),
       })),
     )
     .post(
       `${WEBHOOKS_PREFIX}/deadletters/:id/_redrive`,
       route(async (req) => {
-        const letter = state.deadLetterById(Number(req.params.id));
+        const letter = await state.deadLetterById(Number(req.params.id));
         if (!letter) return fail("deadLetterNotFound");
         const entry = dispatcher.target(letter.targetId);
         if (!entry) return fail("webhookTargetNotFound");
+        if (entry.state === "failing") return fail("redriveFailed", `The target is failing: ${entry.failure}`);
         let event;
         for await (const recorded of store.readAll({ from: letter.position - 1n, maxCount: 1 })) event = recorded;
         if (!event || event.id !== letter.eventId) throw new DomainError("internal");
         const failed = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs, egress });
         if (failed !== undefined) {
-          state.failedAgain(letter.id, failed.failure, new Date().toISOString());
+          await state.failedAgain(letter.id, failed.failure, new Date().toISOString());
           return fail("redriveFailed", `The target did not accept the event: ${failed.failure}`);
         }
-        state.removeDeadLetter(letter.id);
+        await state.removeDeadLetter(letter.id);
         return {};
       }),
     );
