@@ -70,18 +70,28 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
       now: () => new Date(),
     });
 
-  // Every route: an instance admin (events.read on the instance), then the handler's JSON.
-  const route = (handler: (req: Request, caller: Caller) => Promise<unknown>) => async (req: Request, res: Response) => {
-    res.locals.route = req.route?.path as string | undefined;
-    try {
-      await queries.catchUp();
-      const caller = await authorize(queries, { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string }, "");
-      if ((await eventScope(queries, caller)).kind !== "instance") fail("permissionDenied");
-      res.json(await handler(req, caller));
-    } catch (error) {
-      sendError(res, error);
-    }
-  };
+  /**
+   * Every route: an instance admin (events.read on the instance), then the handler's JSON. A
+   * handler that waited (a DNS lookup, a delivery) calls `authorized()` again right before it acts,
+   * so that a token removed or expired during the wait cannot finish the action.
+   */
+  const route =
+    (handler: (req: Request, caller: Caller, authorized: () => Promise<void>) => Promise<unknown>) => async (req: Request, res: Response) => {
+      res.locals.route = req.route?.path as string | undefined;
+      const credentials = { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string };
+      const instanceAdmin = async () => {
+        const caller = await authorize(queries, credentials, "");
+        if ((await eventScope(queries, caller)).kind !== "instance") fail("permissionDenied");
+        return caller;
+      };
+      try {
+        await queries.catchUp();
+        const caller = await instanceAdmin();
+        res.json(await handler(req, caller, async () => void (await instanceAdmin())));
+      } catch (error) {
+        sendError(res, error);
+      }
+    };
 
   const targetView = async (id: string) => {
     const entry = dispatcher.target(id);
@@ -97,8 +107,9 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
     .use(WEBHOOKS_PREFIX, express.json({ limit: "64kb" }))
     .post(
       `${WEBHOOKS_PREFIX}/targets`,
-      route(async (req, caller) => {
+      route(async (req, caller, authorized) => {
         const input = await targetInput(req.body, egress);
+        await authorized();
         const signingKey = newSigningKey();
         const id = newId();
         const result = await onTarget(caller, id, { type: "AddTarget", target: { ...input, signingKey: encryption.encrypt(signingKey) } });
@@ -137,7 +148,7 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
     )
     .post(
       `${WEBHOOKS_PREFIX}/deadletters/:id/_redrive`,
-      route(async (req) => {
+      route(async (req, _caller, authorized) => {
         const letter = await state.deadLetterById(Number(req.params.id));
         if (!letter) return fail("deadLetterNotFound");
         const entry = dispatcher.target(letter.targetId);
@@ -147,6 +158,8 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
         for await (const recorded of store.readAll({ from: letter.position - 1n, maxCount: 1 })) event = recorded;
         if (!event || event.id !== letter.eventId) throw new DomainError("internal");
         const failed = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs, egress });
+        // The delivery took up to its timeout: the letter is settled only for a caller still allowed to.
+        await authorized();
         if (failed !== undefined) {
           await state.failedAgain(letter.id, failed.failure, new Date().toISOString());
           return fail("redriveFailed", `The target did not accept the event: ${failed.failure}`);
