@@ -23,6 +23,7 @@ import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { securePrivateDirectory, writePrivateFile } from "./privateFiles.js";
+import { exposedBackends } from "./trustBoundary.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
 import { startProjector, type Projector } from "./projections/projector.js";
 import type { ReadModel } from "./projections/readModel.js";
@@ -46,6 +47,7 @@ const READ_SIDE_STOP_MS = 10_000;
 /** The composition root below `main`: picks the adapters the configuration names and wires them. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   await securePrivateDirectory(config.dataDir, logger);
+  for (const warning of exposedBackends(config)) logger.warn(warning, { see: "docs/security.md" });
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
   const { store, readModel } = readSide;
   const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs });
