@@ -106,7 +106,7 @@ describe("Redis with credentials", { skip: skipReason }, () => {
 });
 
 describe("Redis over TLS", { skip: noTls }, () => {
-  it("rediss:// verifies the server's certificate against the trusted CAs; an untrusted CA gets nothing", { timeout: 90_000 }, async () => {
+  it("rediss:// verifies the server's certificate against the trusted CAs; an untrusted CA gets nothing", { timeout: 150_000 }, async () => {
     const pki = join(dir, "pki");
     const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
     await writeFile(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");

@@ -39,7 +39,7 @@ after(async () => {
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
 describe("webhook delivery across instances", { skip: skipReason }, () => {
-  it("two instances on one log and one Redis deliver each event once; when the holder dies the other takes over", { timeout: 90_000 }, async () => {
+  it("two instances on one log and one Redis deliver each event once; when the holder dies the other takes over", { timeout: 180_000 }, async () => {
     const env = {
       DATA_DIR: dataDir,
       REDIS_URL: server!.url,

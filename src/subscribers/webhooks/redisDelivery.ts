@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
+import { translated } from "../../projections/redis/connection.js";
 import { releaseLease, renewLease } from "../../projections/redis/scripts.js";
 import type { DeadLetter, DeliveryState } from "./deliveryState.js";
 
@@ -54,34 +55,37 @@ export function redisDelivery(redis: Redis, leaseMs: number, prefix = WEBHOOK_KE
     return { ...stored, position: BigInt(stored.position) };
   };
 
+  // Redis out of reach is the catalogue's `unavailable` (503) for the API, and a retry for a worker.
   const state: DeliveryState = {
     async checkpoint(targetId) {
-      const position = await redis.hget(keys.checkpoints, targetId);
+      const position = await translated(() => redis.hget(keys.checkpoints, targetId));
       return position === null ? undefined : BigInt(position);
     },
     async saveCheckpoint(targetId, position, holder = "") {
-      return (await redis.eval(fencedCheckpoint, 2, keys.lease(targetId), keys.checkpoints, holder, targetId, position.toString())) === 1;
+      return (await translated(() => redis.eval(fencedCheckpoint, 2, keys.lease(targetId), keys.checkpoints, holder, targetId, position.toString()))) === 1;
     },
     async deadLetter(letter, holder = "") {
       const json = JSON.stringify({ ...letter, position: letter.position.toString() });
-      const written = await redis.eval(fencedDeadLetter, 4, keys.lease(letter.targetId), keys.checkpoints, keys.letters, keys.letterIds, holder, letter.targetId, letter.position.toString(), json);
+      const written = await translated(() =>
+        redis.eval(fencedDeadLetter, 4, keys.lease(letter.targetId), keys.checkpoints, keys.letters, keys.letterIds, holder, letter.targetId, letter.position.toString(), json),
+      );
       return written === 1;
     },
     async deadLetters() {
-      return Object.values(await redis.hgetall(keys.letters)).map(toDeadLetter).sort((a, b) => a.id - b.id);
+      return Object.values(await translated(() => redis.hgetall(keys.letters))).map(toDeadLetter).sort((a, b) => a.id - b.id);
     },
     async deadLetterById(id) {
-      const json = await redis.hget(keys.letters, String(id));
+      const json = await translated(() => redis.hget(keys.letters, String(id)));
       return json === null ? undefined : toDeadLetter(json);
     },
     async removeDeadLetter(id) {
-      await redis.hdel(keys.letters, String(id));
+      await translated(() => redis.hdel(keys.letters, String(id)));
     },
     async failedAgain(id, error, at) {
       const letter = await state.deadLetterById(id);
       if (!letter) return;
       const again = { ...letter, position: letter.position.toString(), attempts: letter.attempts + 1, lastError: error, failedAt: at };
-      await redis.hset(keys.letters, String(id), JSON.stringify(again));
+      await translated(() => redis.hset(keys.letters, String(id), JSON.stringify(again)));
     },
     async close() {},
   };
