@@ -54,6 +54,8 @@ export function startDispatcher({ store, state, encryption, egress, retry, logge
   function add(event: RecordedEvent) {
     const data = event.data as WebhookTargetAdded;
     const id = targetIdOf(event);
+    // Applied once, even should the registry see the event again after a failure.
+    if (targets.has(id)) return;
     const target: WebhookTarget = { id, name: data.name, endpoint: data.endpoint, eventTypes: data.eventTypes, addedAt: event.position };
     try {
       const wanted = typeMatcher(target.eventTypes);
