@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import { connectRedis } from "../../src/projections/redis/connection.js";
 import { eventually } from "../support/eventually.js";
 import { spawnService, type ServiceProcess } from "../support/process.js";
 import { REDIS_SERVER_BINARY, redisSkipReason, startRedisServer, type RedisServer } from "../support/redisServer.js";
@@ -106,26 +107,49 @@ describe("Redis with credentials", { skip: skipReason }, () => {
 });
 
 describe("Redis over TLS", { skip: noTls }, () => {
-  it("rediss:// verifies the server's certificate against the trusted CAs; an untrusted CA gets nothing", { timeout: 150_000 }, async () => {
+  let server: RedisServer;
+  let caFile: string;
+  before(async () => {
     const pki = join(dir, "pki");
     const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-    await writeFile(join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
-    execFileSync("mkdir", ["-p", pki]);
+    await mkdir(pki);
+    await writeFile(join(pki, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(pki, "ca.key"), "-out", join(pki, "ca.crt"), "-days", "1", "-subj", "/CN=idledger test CA");
     openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", join(pki, "redis.key"), "-out", join(pki, "redis.csr"), "-subj", "/CN=127.0.0.1");
-    openssl("x509", "-req", "-in", join(pki, "redis.csr"), "-CA", join(pki, "ca.crt"), "-CAkey", join(pki, "ca.key"), "-CAcreateserial", "-out", join(pki, "redis.crt"), "-days", "1", "-extfile", join(dir, "san.ext"));
-    const tls = { certFile: join(pki, "redis.crt"), keyFile: join(pki, "redis.key"), caFile: join(pki, "ca.crt") };
-    const server = await startRedisServer({ tls, password: "tls-secret" });
+    openssl("x509", "-req", "-in", join(pki, "redis.csr"), "-CA", join(pki, "ca.crt"), "-CAkey", join(pki, "ca.key"), "-CAcreateserial", "-out", join(pki, "redis.crt"), "-days", "1", "-extfile", join(pki, "san.ext"));
+    caFile = join(pki, "ca.crt");
+    server = await startRedisServer({ tls: { certFile: join(pki, "redis.crt"), keyFile: join(pki, "redis.key"), caFile }, password: "tls-secret" });
     servers.push(server);
-    assert.match(server.url, /^rediss:\/\//);
+  });
 
+  it("rediss:// verifies the server's certificate against the trusted CAs; an untrusted CA gets nothing", { timeout: 150_000 }, async () => {
+    assert.match(server.url, /^rediss:\/\//);
     // A process that trusts the throwaway CA (Node's own setting for private CAs).
     const dataDir = join(dir, "tls-data");
-    const trusting = await spawnService({ DATA_DIR: dataDir, REDIS_URL: server.url, NODE_EXTRA_CA_CERTS: tls.caFile, PROJECTOR_LEASE_MS: "300" });
+    const trusting = await spawnService({ DATA_DIR: dataDir, REDIS_URL: server.url, NODE_EXTRA_CA_CERTS: caFile, PROJECTOR_LEASE_MS: "300" });
     processes.push(trusting);
     await writesAndReads({ url: trusting.url, adminToken: (await readFile(join(dataDir, "admin.pat"), "utf8")).trim() });
 
     // This test's own process does not trust that CA: the certificate is refused.
     await refusedByRedis(await start({ REDIS_URL: server.url }));
+  });
+
+  it("a TLS connection cut short (certificate refused, closed mid-handshake) never throws out of the process", async () => {
+    let uncaught = 0;
+    const count = () => void uncaught++;
+    process.on("uncaughtException", count);
+    try {
+      // This process does not trust the CA; ioredis listens for one error per socket, the server's alert is a second.
+      const connections = Array.from({ length: 100 }, (_, i) => {
+        const redis = connectRedis(server.url);
+        setTimeout(() => redis.disconnect(), i % 50);
+        return redis;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      for (const redis of connections) redis.disconnect();
+      assert.equal(uncaught, 0);
+    } finally {
+      process.off("uncaughtException", count);
+    }
   });
 });
