@@ -24,8 +24,9 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
-# DATA_DIR holds admin.pat (and the SQLite log when no EVENTSTORE_URL is set).
-RUN mkdir -p /data && chown node:node /data
+# DATA_DIR holds admin.pat, the key files (and the SQLite log when no EVENTSTORE_URL is set): the
+# node user's alone (idledger would tighten it at start anyway; a new volume copies this mode).
+RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=3s --start-period=20s --retries=5 \

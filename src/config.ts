@@ -1,6 +1,9 @@
-import { resolve } from "node:path";
+import { isIP } from "node:net";
+import { join, resolve } from "node:path";
 import { defaultConnectionLimits as limits, type ConnectionLimits } from "./api/listener.js";
 import { DEFAULT_MAX_SCANNED_EVENTS } from "./audit/auditLog.js";
+import { KEY_FILES } from "./crypto/keyFile.js";
+import type { AllowedNetwork } from "./subscribers/webhooks/egress.js";
 
 export interface Config {
   readonly port: number;
@@ -20,6 +23,10 @@ export interface Config {
   /** Webhook delivery: attempts per event before it becomes a dead letter, and the first retry's delay. */
   readonly webhookMaxAttempts: number;
   readonly webhookBackoffMs: number;
+  /** Non-public networks webhook targets may point at; by default only public addresses. */
+  readonly webhookAllowedNetworks: readonly AllowedNetwork[];
+  /** With Redis: how long an instance's lease on delivering to one target lasts unrenewed. */
+  readonly webhookLeaseMs: number;
   /** With Redis: whether this instance competes to run the projector (false: `npm run projector` does). */
   readonly runProjector: boolean;
   /** With Redis: how long the projector's lease lasts unrenewed; a dead holder is replaced after about this long. */
@@ -32,6 +39,12 @@ export interface Config {
   readonly externalUrl: string | undefined;
   /** Lifetime of access and ID tokens issued at /oauth/v2/token (ZITADEL's default: 12 h). */
   readonly accessTokenLifetimeSeconds: number;
+  /** Encrypts one-time codes (initialization...) in the log; every instance of a deployment needs the same file. */
+  readonly codesKeyFile: string;
+  /** Encrypts webhook signing keys in the log; likewise shared by every instance. */
+  readonly webhooksKeyFile: string;
+  /** Encrypts the OIDC signing keys' private halves in the log; likewise shared by every instance. */
+  readonly oidcKeyFile: string;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** The most events one ListEvents page reads, matching or not. */
@@ -44,10 +57,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and checks the environment once; only the composition root calls this. */
 export function loadConfig(env: Env): Readonly<Config> {
+  const dataDir = resolve(env.DATA_DIR || ".data");
   const config: Config = {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
-    dataDir: resolve(env.DATA_DIR || ".data"),
+    dataDir,
     eventStoreUrl: env.EVENTSTORE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     externalDomain: env.EXTERNAL_DOMAIN || "localhost",
@@ -56,6 +70,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     consistencyTimeoutMs: integer(env, "CONSISTENCY_TIMEOUT_MS", 2000, 0, 60000),
     webhookMaxAttempts: integer(env, "WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
     webhookBackoffMs: integer(env, "WEBHOOK_BACKOFF_MS", 500, 1, 60000),
+    webhookAllowedNetworks: networks(env, "WEBHOOK_ALLOWED_NETWORKS"),
+    webhookLeaseMs: integer(env, "WEBHOOK_LEASE_MS", 5000, 100, 60000),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
@@ -66,6 +82,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     }),
     externalUrl: externalUrl(env),
     accessTokenLifetimeSeconds: integer(env, "ACCESS_TOKEN_LIFETIME_SECONDS", 43200, 60, 604800),
+    codesKeyFile: resolve(env.CODES_KEY_FILE || join(dataDir, KEY_FILES.codes)),
+    webhooksKeyFile: resolve(env.WEBHOOKS_KEY_FILE || join(dataDir, KEY_FILES.webhooks)),
+    oidcKeyFile: resolve(env.OIDC_KEY_FILE || join(dataDir, KEY_FILES.oidc)),
     tls: tlsFiles(env),
     listEventsMaxScan: integer(env, "LIST_EVENTS_MAX_SCAN", DEFAULT_MAX_SCANNED_EVENTS, 1, 10_000_000),
     connections: connectionLimits(env),
@@ -104,6 +123,27 @@ function connectionLimits(env: Env): ConnectionLimits {
     maxConnections: integer(env, "MAX_CONNECTIONS", limits.maxConnections, 1, 1_000_000),
     maxConcurrentStreams: integer(env, "HTTP2_MAX_CONCURRENT_STREAMS", limits.maxConcurrentStreams, 1, 10_000),
   });
+}
+
+/** `127.0.0.0/8,::1`: addresses or CIDR blocks, IPv4 or IPv6. */
+function networks(env: Env, name: string): readonly AllowedNetwork[] {
+  const raw = env[name] ?? "";
+  return Object.freeze(
+    raw
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry): AllowedNetwork => {
+        const [address = "", prefixText, ...rest] = entry.split("/");
+        const version = isIP(address);
+        const max = version === 6 ? 128 : 32;
+        const prefix = prefixText === undefined ? max : Number(prefixText);
+        if (!version || rest.length > 0 || !/^\d{1,3}$/.test(prefixText ?? String(max)) || prefix > max) {
+          throw new Error(`${name} must be a comma-separated list of addresses or CIDR blocks (127.0.0.0/8,::1), got "${entry}"`);
+        }
+        return Object.freeze({ address, prefix, family: version === 6 ? "ipv6" : "ipv4" });
+      }),
+  );
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
 import { loadConfig } from "./config.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createLogger } from "./logger.js";
+import { securePrivateDirectory } from "./privateFiles.js";
 import { reducers } from "./projections/reducers/index.js";
 import { connectRedis, whenReady } from "./projections/redis/connection.js";
 import { requestRebuild } from "./projections/redis/generations.js";
@@ -31,7 +31,7 @@ if (process.argv.includes("--rebuild")) {
   process.exit(0);
 }
 
-await mkdir(config.dataDir, { recursive: true });
+await securePrivateDirectory(config.dataDir, logger);
 const store = withEventSchemas(await openEventStore(config, logger));
 const readSide = await startRedisReadSide({
   url: config.redisUrl,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AddressInfo, Server } from "node:net";
 import { createApp } from "./api/app.js";
@@ -12,15 +12,21 @@ import { createAuditLog } from "./audit/auditLog.js";
 import { userAccess } from "./auth/userAccess.js";
 import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
+import { initializationCodes } from "./commands/user/secrets.js";
 import type { Config } from "./config.js";
+import { codeGenerator } from "./crypto/codes.js";
+import { aesGcmEncryption } from "./crypto/encryption.js";
+import { loadOrCreateKeyFile } from "./crypto/keyFile.js";
 import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
-import { OIDC_KEY_FILE, openKeyRing } from "./oauth/keys/keyRing.js";
+import { openKeyRing } from "./oauth/keys/keyRing.js";
 import { oauthRouter } from "./oauth/router.js";
+import { securePrivateDirectory, writePrivateFile } from "./privateFiles.js";
+import { exposedBackends } from "./trustBoundary.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
 import { countParked } from "./projections/failedEvents.js";
 import { parkedEventLog, startProjector, type Projector } from "./projections/projector.js";
@@ -29,7 +35,6 @@ import { reducers } from "./projections/reducers/index.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
 import { createQueries } from "./queries/queries.js";
 import { createEventStream } from "./subscribers/eventStream.js";
-import { keyEncryption, loadOrCreateKey } from "./subscribers/webhooks/signingKeys.js";
 import { startWebhooks } from "./subscribers/webhooks/webhooks.js";
 
 export interface RunningService {
@@ -47,15 +52,23 @@ const READ_SIDE_STOP_MS = 10_000;
 
 /** The composition root below `main`: picks the adapters the configuration names and wires them. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  await mkdir(config.dataDir, { recursive: true });
+  await securePrivateDirectory(config.dataDir, logger);
+  for (const warning of exposedBackends(config)) logger.warn(warning, { see: "docs/security.md" });
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
   const { store, readModel } = readSide;
-  const base = { store, externalDomain: config.externalDomain, newId: createIdGenerator(), now: () => new Date(), passwordHashing: { logN: config.passwordScryptLogN } };
+  const base = {
+    store,
+    externalDomain: config.externalDomain,
+    newId: createIdGenerator(),
+    now: () => new Date(),
+    passwordHashing: { logN: config.passwordScryptLogN },
+    initializationCodes: codeGenerator(initializationCodes, aesGcmEncryption(await loadOrCreateKeyFile(config.codesKeyFile, logger))),
+  };
 
-  const instance = await setupInstance({ ...base, savePersonalAccessToken: (token) => writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token) });
+  const instance = await setupInstance({ ...base, savePersonalAccessToken: async (token) => void (await writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token + "\n")) });
   const keyRing = await openKeyRing({
     store,
-    encryption: keyEncryption(await loadOrCreateKey(join(config.dataDir, OIDC_KEY_FILE))),
+    encryption: aesGcmEncryption(await loadOrCreateKeyFile(config.oidcKeyFile, logger)),
     newId: base.newId,
     retentionMs: config.accessTokenLifetimeSeconds * 1000 + CLOCK_SKEW_MS,
   });
@@ -67,10 +80,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     store,
     queries,
     dataDir: config.dataDir,
+    encryption: aesGcmEncryption(await loadOrCreateKeyFile(config.webhooksKeyFile, logger)),
     instanceId: instance.instanceId,
     newId: base.newId,
     logger,
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
+    allowedNetworks: config.webhookAllowedNetworks,
+    redis: config.redisUrl
+      ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs, sharedLog: config.eventStoreUrl === undefined, sharedLogPollMs: config.sharedLogPollMs }
+      : undefined,
   });
   const served = createManagementMethods({ commands, queries, audit });
   const admin = createAdminMethods({ commands, queries, audit });
@@ -166,19 +184,6 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       await readModel.close();
     },
   };
-}
-
-/** Writes a secret file atomically with mode 0600: the token is on disk whole or not at all. */
-async function writePrivateFile(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, "w", 0o600);
-  try {
-    await file.writeFile(content + "\n");
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, path);
 }
 
 const listen = (server: Server, port: number, host: string) =>

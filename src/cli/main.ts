@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Writable } from "node:stream";
@@ -17,6 +17,7 @@ import { createMemoryReadModel } from "../projections/memory/memoryReadModel.js"
 import { createRedisReadModel } from "../projections/redis/redisReadModel.js";
 import type { FailedEventView } from "../projections/views.js";
 import { boundedLines } from "./boundedLines.js";
+import { privateWriteStream } from "../privateFiles.js";
 import { exportLog } from "./exportLog.js";
 import { assertEmpty, importLog } from "./importLog.js";
 import { MAX_LINE_BYTES, readJsonLines } from "./jsonLines.js";
@@ -82,7 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
         const to = position(values.to, "--to");
         const head = await store.headPosition();
         const progress = startProgress("export", Number((to !== undefined && to < head ? to : head) - from));
-        const out: Writable = values.out ? createWriteStream(values.out) : process.stdout;
+        const out: Writable = values.out ? await privateWriteStream(values.out) : process.stdout;
         await exportLog(store, out, { from, ...(to !== undefined ? { to } : {}) }, (n) => progress.add(n));
         if (values.out) {
           out.end();

@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { EventStore } from "../events/eventStore.js";
 import { createIdGenerator } from "../ids.js";
-import { OIDC_KEY_FILE } from "../oauth/keys/keyRing.js";
+import { aesGcmEncryption } from "../crypto/encryption.js";
+import { KEY_FILES, readKeyFile } from "../crypto/keyFile.js";
 import { appendSigningKey } from "../oauth/keys/signingKeyEvents.js";
-import { keyEncryption, loadOrCreateKey } from "../subscribers/webhooks/signingKeys.js";
 
 /**
  * Adds a new OIDC signing key to the log, encrypted under the instances' key-encryption key
@@ -13,9 +13,9 @@ import { keyEncryption, loadOrCreateKey } from "../subscribers/webhooks/signingK
  * tokens it signed have expired.
  */
 export async function rotateSigningKey(store: EventStore, dataDir: string): Promise<string> {
-  const kekFile = join(dataDir, OIDC_KEY_FILE);
-  if (!existsSync(kekFile)) throw new Error(`no ${OIDC_KEY_FILE} in ${dataDir}: start the service there once, or copy the instances' key file there`);
+  const kekFile = join(dataDir, KEY_FILES.oidc);
+  if (!existsSync(kekFile)) throw new Error(`no ${KEY_FILES.oidc} in ${dataDir}: start the service there once, or copy the instances' key file there`);
   const keyId = createIdGenerator()();
-  await appendSigningKey(store, keyEncryption(await loadOrCreateKey(kekFile)), { keyId, now: new Date(), expectedRevision: "any" });
+  await appendSigningKey(store, aesGcmEncryption(await readKeyFile(kekFile)), { keyId, now: new Date(), expectedRevision: "any" });
   return keyId;
 }

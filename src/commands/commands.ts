@@ -1,4 +1,5 @@
 import type { UserAccess } from "../auth/userAccess.js";
+import type { CodeGenerator } from "../crypto/codes.js";
 import { fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { INSTANCE_STREAM } from "../events/instance.js";
@@ -14,7 +15,7 @@ import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
 import { machineKeyFile, newMachineKeyPair, rsaPublicKeyPem } from "./user/machineKeyPair.js";
-import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import { hashPassword, newClientSecret, sha256Hash, type PasswordHashing } from "./user/secrets.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { UserState } from "./user/state.js";
 
@@ -28,6 +29,7 @@ export interface CommandsConfig {
   readonly passwordHashing: PasswordHashing;
   /** Who may act on whom (no escalation); the first-instance setup acts as the system. */
   readonly access: UserAccess;
+  readonly initializationCodes: CodeGenerator;
 }
 
 /** Who is acting and in which organization. */
@@ -40,7 +42,6 @@ export interface Caller {
 /** The editor of what the instance does by itself (first-instance setup). */
 export const SYSTEM_USER_ID = "SYSTEM";
 
-const INIT_CODE_EXPIRY_NANOS = 72 * 3600 * 1e9;
 /** ZITADEL's default expiration of a key without one (domain.ValidateExpirationDate). */
 const MACHINE_KEY_DEFAULT_EXPIRATION = "9999-12-31T23:59:59.000Z";
 
@@ -120,6 +121,7 @@ export function createCommands(config: CommandsConfig) {
       if (initialPassword) checkPasswordComplexity(initialPassword);
       const encodedHash = initialPassword ? await hashPassword(initialPassword, config.passwordHashing) : undefined;
       const userId = config.newId();
+      const initCode = config.initializationCodes.newCode();
       const result = await onUser(caller, userId, {
         type: "AddHumanUser",
         userName,
@@ -127,8 +129,8 @@ export function createCommands(config: CommandsConfig) {
         email,
         phone,
         ...(encodedHash ? { encodedHash } : {}),
-        initCode: { cryptoType: 1, algorithm: "sha256", crypted: sha256Hash(newInitializationCode()) },
-        initCodeExpiryNanos: INIT_CODE_EXPIRY_NANOS,
+        initCode: initCode.value,
+        initCodeExpiryNanos: initCode.expiryNanos,
       });
       return { userId, details: details(result) };
     },

@@ -1,5 +1,5 @@
-import { defineEvent, encryptedValueSchema } from "./schema.js";
-import type { EncryptedValue } from "./webhook.js";
+import { encryptedValueSchema, type CryptoValue } from "../crypto/cryptoValue.js";
+import { defineEvent } from "./schema.js";
 
 /** Every OIDC signing key pair of the instance, in the order they were added: the newest signs. */
 export const SIGNING_KEY_STREAM = "key_pair-oidc";
@@ -16,7 +16,7 @@ export interface KeyPairAdded {
   /** PEM (SPKI). */
   readonly publicKey: string;
   /** The PKCS#8 PEM, encrypted. */
-  readonly privateKey: EncryptedValue;
+  readonly privateKey: CryptoValue;
 }
 export const keyPairAdded = defineEvent<KeyPairAdded>({
   type: "key_pair.added",

@@ -1,4 +1,5 @@
-import { defineEvent, hashedValueSchema, type HashedValue } from "./schema.js";
+import { cryptoValueSchema, type CryptoValue } from "../crypto/cryptoValue.js";
+import { defineEvent } from "./schema.js";
 
 /** zitadel.user.v1.AccessTokenType, stored as its number like ZITADEL's domain.OIDCTokenType. */
 export type AccessTokenType = 0 | 1;
@@ -118,19 +119,26 @@ export const humanPhoneVerified = defineEvent<HumanPhoneVerified>({
 });
 
 export interface HumanInitialCodeAdded {
-  readonly code: HashedValue;
+  /** Encrypted (CryptoType 0) since version 2; version 1 held an unkeyed SHA-256 (CryptoType 1). */
+  readonly code: CryptoValue;
   /** Nanoseconds, as ZITADEL serializes a Go time.Duration. */
   readonly expiry: number;
 }
 export const humanInitialCodeAdded = defineEvent<HumanInitialCodeAdded>({
   type: "user.human.initialization.code.added",
-  schemaVersion: 1,
+  schemaVersion: 2,
   schema: {
     type: "object",
-    properties: { code: hashedValueSchema, expiry: { type: "integer", minimum: 0 } },
+    properties: { code: cryptoValueSchema, expiry: { type: "integer", minimum: 0 } },
     required: ["code", "expiry"],
     additionalProperties: false,
   } as never,
+  // Version 1: `{cryptoType: 1, algorithm: "sha256", crypted: "sha256:<hex>"}`, kept as the hash it
+  // was (such a code can never be verified; it expired 72 hours after it was issued anyway).
+  upcast: (data) => {
+    const { code, expiry } = data as { code: { algorithm: string; crypted: string }; expiry: number };
+    return { code: { CryptoType: 1, Algorithm: code.algorithm, KeyID: "", Crypted: Buffer.from(code.crypted).toString("base64") }, expiry };
+  },
 });
 
 export interface PersonalAccessTokenAdded {

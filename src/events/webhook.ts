@@ -1,31 +1,22 @@
-import { defineEvent, encryptedValueSchema } from "./schema.js";
+import { encryptedValueSchema, type CryptoValue } from "../crypto/cryptoValue.js";
+import { defineEvent } from "./schema.js";
 
 export const webhookStream = (targetId: string) => `webhook-${targetId}`;
-
-/**
- * ZITADEL's crypto.CryptoValue for an encrypted value (cryptoType 0): the webhook signing key,
- * AES-256-GCM under a key that lives outside the log (`$DATA_DIR/webhooks.key`), because the
- * key must be usable to sign, so a hash will not do, and events are forever.
- */
-export interface EncryptedValue {
-  readonly cryptoType: 0;
-  readonly algorithm: "aes-256-gcm";
-  /** Which key-encryption key; the first 8 hex digits of its SHA-256. */
-  readonly keyId: string;
-  /** base64 of iv (12 bytes) + ciphertext + tag (16 bytes). */
-  readonly crypted: string;
-}
 
 export interface WebhookTargetAdded {
   readonly name: string;
   readonly endpoint: string;
   /** Event type patterns (`user.*`); empty: every event. */
   readonly eventTypes: string[];
-  readonly signingKey: EncryptedValue;
+  /**
+   * Encrypted (AES-256-GCM, src/crypto) under a key that lives outside the log (`WEBHOOKS_KEY_FILE`):
+   * the key must be usable to sign, so a hash will not do, and events are forever.
+   */
+  readonly signingKey: CryptoValue;
 }
 export const webhookTargetAdded = defineEvent<WebhookTargetAdded>({
   type: "webhook.target.added",
-  schemaVersion: 1,
+  schemaVersion: 2,
   schema: {
     type: "object",
     properties: {
@@ -37,6 +28,11 @@ export const webhookTargetAdded = defineEvent<WebhookTargetAdded>({
     required: ["name", "endpoint", "eventTypes", "signingKey"],
     additionalProperties: false,
   } as never,
+  // Version 1 spelled ZITADEL's CryptoValue in camelCase: `{cryptoType, algorithm, keyId, crypted}`.
+  upcast: (data) => {
+    const { signingKey: key, ...target } = data as { signingKey: { cryptoType: 0; algorithm: string; keyId: string; crypted: string } };
+    return { ...target, signingKey: { CryptoType: key.cryptoType, Algorithm: key.algorithm, KeyID: key.keyId, Crypted: key.crypted } };
+  },
 });
 
 export interface WebhookTargetRemoved {}

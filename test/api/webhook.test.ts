@@ -3,6 +3,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
+import { eventually } from "../support/eventually.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 
 /** What a receiver does with `ZITADEL-Signature: t=<unix seconds>,v1=<hex>` (the README's example). */
@@ -62,20 +63,11 @@ after(async () => {
 });
 
 async function start(env: Record<string, string>, dataDir?: string) {
-  const service = await startTestService({ WEBHOOK_BACKOFF_MS: "20", ...env }, dataDir);
+  const service = await startTestService({ WEBHOOK_BACKOFF_MS: "20", WEBHOOK_ALLOWED_NETWORKS: "127.0.0.0/8", ...env }, dataDir);
   services.push(service);
   return { service, call: restClient(service) };
 }
 
-async function eventually<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** Positions of the events the target wants, after it was added, as the log holds them. */
 async function wanted(service: TestService, targetId: string, type: RegExp) {
@@ -202,7 +194,7 @@ describe("webhooks", () => {
     for await (const event of service.store.readAll()) if (event.stream === `webhook-${id}`) raw.push(event);
     assert.equal(raw[0]!.type, "webhook.target.added");
     assert.doesNotMatch(JSON.stringify(raw.map((e) => [e.data, e.metadata])), new RegExp(signingKey));
-    assert.equal((raw[0]!.data as any).signingKey.algorithm, "aes-256-gcm");
+    assert.equal((raw[0]!.data as any).signingKey.Algorithm, "aes-256-gcm");
     const listed = await call("POST", "/admin/v1/events/_search", { aggregateId: id });
     assert.equal(listed.body.events[0].payload.signingKey, "[redacted]");
 

@@ -143,7 +143,7 @@ describe("idledger export / import / verify / rebuild", () => {
     const events = await linesOf(join(dir, "all.jsonl"));
     const humanEvents = events.filter((e) => e.stream === `user-${humanId}`);
     const last = humanEvents.at(-1);
-    const wrong = { ...last, id: randomUUID(), type: "user.machine.changed", revision: last.revision + 1, data: { name: "no machine" } };
+    const wrong = { ...last, id: randomUUID(), type: "user.machine.changed", revision: last.revision + 1, data: { name: "no machine" }, metadata: { ...last.metadata, schemaVersion: 1 } };
     const at = events.indexOf(last) + 1;
     const withWrong = [...events.slice(0, at), wrong, ...events.slice(at)].map((event, i) => ({ ...event, position: String(i + 1) }));
     const file = join(dir, "semantically-wrong.jsonl");
@@ -170,10 +170,10 @@ describe("idledger export / import / verify / rebuild", () => {
     for (const file of ["events.sqlite", ADMIN_PAT_FILE]) await copyFile(join(source, file), join(parkedDir, file));
     const log = withEventSchemas(createSqliteEventStore({ path: join(parkedDir, "events.sqlite") }));
     const [lastOfHuman] = (await log.readStream(`user-${humanId}`)).slice(-1);
-    const { events: [wrong] } = await log.append(`user-${humanId}`, [{ id: randomUUID(), type: "user.machine.changed", data: { name: "no machine" }, metadata: lastOfHuman!.metadata }], {
+    const { events: [wrong] } = await log.append(`user-${humanId}`, [{ id: randomUUID(), type: "user.machine.changed", data: { name: "no machine" }, metadata: { ...lastOfHuman!.metadata, schemaVersion: 1 } }], {
       expectedRevision: lastOfHuman!.revision,
     });
-    await log.append(`user-${userId}`, [{ id: randomUUID(), type: "user.machine.changed", data: { description: "after the wrong one" }, metadata: lastOfHuman!.metadata }], {
+    await log.append(`user-${userId}`, [{ id: randomUUID(), type: "user.machine.changed", data: { description: "after the wrong one" }, metadata: { ...lastOfHuman!.metadata, schemaVersion: 1 } }], {
       expectedRevision: 1,
     });
     await log.close();

@@ -208,7 +208,7 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     const log = withEventSchemas(createSqliteEventStore({ path: join(dataDir, "events.sqlite") }));
     const [last] = (await log.readStream(`user-${human.body.userId}`)).slice(-1);
     const wrongId = randomUUID();
-    await log.append(`user-${human.body.userId}`, [{ id: wrongId, type: "user.machine.changed", data: { name: "no machine" }, metadata: last!.metadata }], { expectedRevision: last!.revision });
+    await log.append(`user-${human.body.userId}`, [{ id: wrongId, type: "user.machine.changed", data: { name: "no machine" }, metadata: { ...last!.metadata, schemaVersion: 1 } }], { expectedRevision: last!.revision });
     await log.close();
 
     const api = track(await startTestService(redisEnv(), dataDir));

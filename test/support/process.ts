@@ -25,7 +25,9 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
+    // A loaded machine (several suites on two cores) may take long to compile and start. A process that
+    // never started is killed, or its open pipes would keep the test's process alive.
+    const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`service did not start:\n${output}`))), 60_000);
     const look = () => {
       const started = output.split("\n").find((line) => line.includes('"idledger started"'));
       if (started) {

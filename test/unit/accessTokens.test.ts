@@ -15,7 +15,7 @@ import { openKeyRing } from "../../src/oauth/keys/keyRing.js";
 import { appendSigningKey } from "../../src/oauth/keys/signingKeyEvents.js";
 import type { MachineKeyView, OidcSessionView, UserView } from "../../src/projections/views.js";
 import type { Queries } from "../../src/queries/queries.js";
-import { keyEncryption } from "../../src/subscribers/webhooks/signingKeys.js";
+import { aesGcmEncryption } from "../../src/crypto/encryption.js";
 
 const token = opaqueAccessToken("42", "A".repeat(43));
 const session = (expiresAt: string, tokenHash = sha256Hash(token)): OidcSessionView => ({
@@ -61,7 +61,7 @@ describe("signing key ring", () => {
     const dir = await mkdtemp(join(tmpdir(), "idledger-keyring-"));
     const store = withEventSchemas(createSqliteEventStore({ path: join(dir, "events.sqlite") }));
     try {
-      const encryption = keyEncryption(Buffer.alloc(32, 7));
+      const encryption = aesGcmEncryption(Buffer.alloc(32, 7));
       let id = 0;
       let now = Date.parse("2026-06-01T00:00:00.000Z");
       const clock = () => now;

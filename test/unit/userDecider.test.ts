@@ -115,7 +115,7 @@ describe("AddHumanUser", () => {
     email: { email: "alice@example.com", ...email },
     phone: { phone, isPhoneVerified: phone !== "" },
     ...(encodedHash ? { encodedHash } : {}),
-    initCode: { cryptoType: 1, algorithm: "sha256", crypted: "sha256:x" },
+    initCode: { CryptoType: 0, Algorithm: "aes-256-gcm", KeyID: "k", Crypted: "eA==" },
     initCodeExpiryNanos: 1,
   });
   const types = (command: UserCommand) => given([]).when(command).events.map((e) => e.type);
@@ -150,7 +150,7 @@ describe("AddHumanUser", () => {
 describe("the user state machine (DeactivateUser, ReactivateUser, LockUser, UnlockUser, RemoveUser)", () => {
   const initCode: UserEvent = {
     type: "user.human.initialization.code.added",
-    data: { code: { cryptoType: 1, algorithm: "sha256", crypted: "x" }, expiry: 1 },
+    data: { code: { CryptoType: 0, Algorithm: "aes-256-gcm", KeyID: "k", Crypted: "eA==" }, expiry: 1 },
   };
   const histories: Record<string, UserEvent[]> = {
     absent: [],

@@ -1,6 +1,6 @@
 import type { Decision } from "../decider.js";
 import { fail } from "../../errors.js";
-import type { HashedValue } from "../../events/schema.js";
+import type { CryptoValue } from "../../crypto/cryptoValue.js";
 import type { Gender, HumanAdded, UserEvent } from "../../events/user.js";
 import { uniqueConstraint } from "../uniqueConstraints.js";
 import type { UserState } from "./state.js";
@@ -20,8 +20,8 @@ export interface AddHumanUser {
   readonly phone: { readonly phone: string; readonly isPhoneVerified: boolean };
   /** scrypt hash of the initial password, checked against the complexity policy before hashing. */
   readonly encodedHash?: string;
-  /** Hash of a fresh initialization code; used when the user must still initialize. */
-  readonly initCode: HashedValue;
+  /** A fresh initialization code, encrypted; used when the user must still initialize. */
+  readonly initCode: CryptoValue;
   readonly initCodeExpiryNanos: number;
 }
 

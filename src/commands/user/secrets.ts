@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { customAlphabet } from "nanoid";
 import * as scryptModule from "scrypt-kdf";
+import type { CodeGeneratorConfig } from "../../crypto/codes.js";
 
 // scrypt-kdf 4 ships `export default Scrypt` while its typings declare named exports.
 const scryptKdf = (scryptModule as unknown as { default?: typeof scryptModule }).default ?? scryptModule;
 
 const alphanumeric = customAlphabet("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 64);
-const initCodeAlphabet = customAlphabet("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 6);
 
 /**
  * A fast hash is right for values we generate ourselves: 64 random alphanumeric characters carry
@@ -21,8 +21,12 @@ export const newClientSecret = (): string => alphanumeric();
 /** A personal access token: returned once, only its hash is kept. */
 export const newPersonalAccessToken = (): string => alphanumeric();
 
-/** ZITADEL's default InitializeUserCode generator: 6 characters, upper-case letters and digits. */
-export const newInitializationCode = (): string => initCodeAlphabet();
+/**
+ * ZITADEL's default InitializeUserCode generator: 6 characters valid for 72 hours, upper-case
+ * letters and digits (here without the look-alikes I, O, 0 and 1). Only ~2^30 codes, so the event
+ * holds it encrypted (src/crypto/codes.ts), never hashed.
+ */
+export const initializationCodes: CodeGeneratorConfig = { length: 6, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", expiryMs: 72 * 3600_000 };
 
 export interface PasswordHashing {
   /** scrypt cost parameter (log2 N); 15 is scrypt-kdf's recommendation for interactive logins. */

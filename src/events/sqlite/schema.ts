@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { preparePrivateDatabaseFile } from "../../privateFiles.js";
 
 // position is AUTOINCREMENT so a position is never handed out twice, even after a rollback.
 const schema = `
@@ -22,6 +23,7 @@ CREATE TABLE IF NOT EXISTS unique_constraints (
 `;
 
 export function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+  preparePrivateDatabaseFile(path);
   const db = new Database(path);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("journal_mode = WAL");

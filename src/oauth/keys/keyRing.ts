@@ -3,11 +3,9 @@ import type { RecordedEvent } from "../../events/envelope.js";
 import { WrongExpectedRevision } from "../../events/errors.js";
 import type { EventStore } from "../../events/eventStore.js";
 import { SIGNING_KEY_STREAM, type KeyPairAdded } from "../../events/keyPair.js";
-import type { KeyEncryption } from "../../subscribers/webhooks/signingKeys.js";
+import type { Encryption } from "../../crypto/encryption.js";
 import { appendSigningKey } from "./signingKeyEvents.js";
 
-/** The key-encryption key of the signing keys' private halves (which the log holds encrypted), in DATA_DIR. */
-export const OIDC_KEY_FILE = "oidc.key";
 
 /** Verification keys by `kid`: what resolving a JWT access token needs. */
 export interface VerificationKeys {
@@ -24,7 +22,7 @@ export interface KeyRing extends VerificationKeys {
 
 export interface KeyRingOptions {
   readonly store: EventStore;
-  readonly encryption: KeyEncryption;
+  readonly encryption: Encryption;
   readonly newId: () => string;
   /**
    * How long a key stays published after a newer one replaced it: the longest a token it signed

@@ -5,7 +5,7 @@ import type { ExpectedRevision, EventStore } from "../../events/eventStore.js";
 import { INSTANCE_STREAM, type InstanceAdded } from "../../events/instance.js";
 import { SIGNING_KEY_STREAM, type KeyPairAdded } from "../../events/keyPair.js";
 import { currentSchemaVersion } from "../../events/registry.js";
-import type { KeyEncryption } from "../../subscribers/webhooks/signingKeys.js";
+import type { Encryption } from "../../crypto/encryption.js";
 
 const generateRsa = promisify(generateKeyPair);
 const SIGNING_KEY_BITS = 2048;
@@ -16,7 +16,7 @@ const SIGNING_KEY_BITS = 2048;
  */
 export async function appendSigningKey(
   store: EventStore,
-  encryption: KeyEncryption,
+  encryption: Encryption,
   options: { readonly keyId: string; readonly now: Date; readonly expectedRevision: ExpectedRevision },
 ): Promise<void> {
   const { privateKey, publicKey } = await generateRsa("rsa", {

@@ -1,5 +1,28 @@
 import { Redis } from "ioredis";
+import * as standalone from "ioredis/built/connectors/StandaloneConnector.js";
 import { DomainError } from "../../errors.js";
+
+// CommonJS with `exports.default`: seen from ESM, the class is one level further down.
+const StandaloneConnector = standalone.default.default;
+
+/**
+ * ioredis listens for one error per socket, but a TLS socket whose handshake is cut short (a
+ * certificate refused, a disconnect mid-handshake) can emit a second one, the server's alert, and
+ * an error without a listener ends the process. The connection's own failure still reaches
+ * ioredis; the sockets just never throw.
+ */
+class GuardedConnector extends StandaloneConnector {
+  // ioredis hands a connector its options untyped.
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof StandaloneConnector>[0]);
+  }
+
+  override async connect(...args: Parameters<InstanceType<typeof StandaloneConnector>["connect"]>) {
+    const stream = await super.connect(...args);
+    stream.on("error", () => {});
+    return stream;
+  }
+}
 
 /**
  * A connection that fails fast while Redis is away (so a request answers 503 at once instead of
@@ -8,6 +31,7 @@ import { DomainError } from "../../errors.js";
  */
 export function connectRedis(url: string, { subscriber = false }: { subscriber?: boolean } = {}): Redis {
   const redis = new Redis(url, {
+    Connector: GuardedConnector,
     enableOfflineQueue: subscriber,
     maxRetriesPerRequest: subscriber ? null : 0,
     connectTimeout: 2000,

@@ -1,5 +1,3 @@
-import Database from "better-sqlite3";
-
 /** An event a target did not accept after every attempt. */
 export interface DeadLetter {
   readonly id: number;
@@ -12,81 +10,21 @@ export interface DeadLetter {
   readonly failedAt: string;
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS checkpoints (
-  target_id TEXT PRIMARY KEY,
-  position  INTEGER NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS dead_letters (
-  id         INTEGER PRIMARY KEY AUTOINCREMENT,
-  target_id  TEXT    NOT NULL,
-  position   INTEGER NOT NULL,
-  event_id   TEXT    NOT NULL,
-  event_type TEXT    NOT NULL,
-  attempts   INTEGER NOT NULL,
-  last_error TEXT    NOT NULL,
-  failed_at  TEXT    NOT NULL
-) STRICT;
-`;
-
-interface DeadLetterRow {
-  readonly id: bigint;
-  readonly target_id: string;
-  readonly position: bigint;
-  readonly event_id: string;
-  readonly event_type: string;
-  readonly attempts: bigint;
-  readonly last_error: string;
-  readonly failed_at: string;
-}
-
 /**
  * Where delivery stands, per target: the position of the last event it got (or that was
- * dead-lettered), and the dead letters. Delivery state, not domain history, so it sits beside
- * the log in its own SQLite file rather than in it.
+ * dead-lettered), and the dead letters. Delivery state, not domain history, so it sits beside the
+ * log rather than in it: in `webhooks.sqlite` when one process delivers, in Redis when instances
+ * share the work. `holder` is the delivering instance's lease token: a write from an instance that
+ * lost the target's lease changes nothing and answers false.
  */
-export function openDeliveryState(path: string) {
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.exec(schema);
-  const getCheckpoint = db.prepare("SELECT position FROM checkpoints WHERE target_id = ?").pluck().safeIntegers();
-  const setCheckpoint = db.prepare("INSERT INTO checkpoints (target_id, position) VALUES (?, ?) ON CONFLICT (target_id) DO UPDATE SET position = excluded.position");
-  const addDeadLetter = db.prepare(
-    "INSERT INTO dead_letters (target_id, position, event_id, event_type, attempts, last_error, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  const listDeadLetters = db.prepare("SELECT * FROM dead_letters ORDER BY id").safeIntegers();
-  const getDeadLetter = db.prepare("SELECT * FROM dead_letters WHERE id = ?").safeIntegers();
-  const removeDeadLetter = db.prepare("DELETE FROM dead_letters WHERE id = ?");
-  const failedAgain = db.prepare("UPDATE dead_letters SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?");
-  const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
-    id: Number(row.id),
-    targetId: row.target_id,
-    position: row.position,
-    eventId: row.event_id,
-    eventType: row.event_type,
-    attempts: Number(row.attempts),
-    lastError: row.last_error,
-    failedAt: row.failed_at,
-  });
-
-  return {
-    checkpoint: (targetId: string) => (getCheckpoint.get(targetId) as bigint | undefined) ?? undefined,
-    saveCheckpoint: (targetId: string, position: bigint) => void setCheckpoint.run(targetId, position),
-    /** Records the dead letter and moves the checkpoint past it, in one transaction. */
-    deadLetter: db.transaction((letter: Omit<DeadLetter, "id">) => {
-      addDeadLetter.run(letter.targetId, letter.position, letter.eventId, letter.eventType, letter.attempts, letter.lastError, letter.failedAt);
-      setCheckpoint.run(letter.targetId, letter.position);
-    }),
-    deadLetters: () => (listDeadLetters.all() as DeadLetterRow[]).map(toDeadLetter),
-    deadLetterById: (id: number) => {
-      const row = getDeadLetter.get(id) as DeadLetterRow | undefined;
-      return row && toDeadLetter(row);
-    },
-    removeDeadLetter: (id: number) => void removeDeadLetter.run(id),
-    failedAgain: (id: number, error: string, at: string) => void failedAgain.run(error, at, id),
-    close: () => db.close(),
-  };
+export interface DeliveryState {
+  checkpoint(targetId: string): Promise<bigint | undefined>;
+  saveCheckpoint(targetId: string, position: bigint, holder?: string): Promise<boolean>;
+  /** Records the dead letter and moves the checkpoint past it, in one step. */
+  deadLetter(letter: Omit<DeadLetter, "id">, holder?: string): Promise<boolean>;
+  deadLetters(): Promise<DeadLetter[]>;
+  deadLetterById(id: number): Promise<DeadLetter | undefined>;
+  removeDeadLetter(id: number): Promise<void>;
+  failedAgain(id: number, error: string, at: string): Promise<void>;
+  close(): Promise<void>;
 }
-
-export type DeliveryState = ReturnType<typeof openDeliveryState>;

@@ -1,130 +1,109 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { DecryptionFailed, type Encryption } from "../../crypto/encryption.js";
 import type { RecordedEvent } from "../../events/envelope.js";
-import type { EventStore } from "../../events/eventStore.js";
+import type { EventStore, Subscription } from "../../events/eventStore.js";
 import type { WebhookTargetAdded } from "../../events/webhook.js";
 import type { Logger } from "../../logger.js";
 import { typeMatcher } from "../wireEvent.js";
-import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
-import type { KeyEncryption } from "./signingKeys.js";
-
-export interface WebhookTarget {
-  readonly id: string;
-  readonly name: string;
-  readonly endpoint: string;
-  readonly eventTypes: readonly string[];
-  /** Position of the target's `webhook.target.added`: it receives the events after it. */
-  readonly addedAt: bigint;
-}
-
-export interface RetryPolicy {
-  /** Attempts per event before it becomes a dead letter. */
-  readonly maxAttempts: number;
-  /** The first retry's delay; each next one doubles, up to `maxBackoffMs`, jittered by up to -50%. */
-  readonly backoffMs: number;
-  readonly maxBackoffMs: number;
-  readonly timeoutMs: number;
-}
+import type { EgressPolicy } from "./egress.js";
+import type { TargetLease } from "./redisDelivery.js";
+import { startTargetWorker, type RetryPolicy, type WebhookTarget } from "./worker.js";
 
 export interface DispatcherOptions {
+  /** The log as delivery follows it: its subscriptions must see every process's appends. */
   readonly store: EventStore;
   readonly state: DeliveryState;
-  readonly encryption: KeyEncryption;
+  readonly encryption: Encryption;
+  readonly egress: EgressPolicy;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
+  /** With instances sharing the work: a lease per target, so that one of them delivers to it. */
+  readonly leases: { lease(targetId: string): TargetLease; readonly leaseMs: number } | undefined;
 }
+
+/** Delivering: this process posts to it. Standby: another instance holds its lease. Failing: this process cannot deliver to it. */
+export type TargetStatus =
+  | { readonly target: WebhookTarget; readonly state: "delivering" | "standby"; readonly signingKey: string }
+  | { readonly target: WebhookTarget; readonly state: "failing"; readonly failure: string };
+
+type Entry =
+  | { readonly target: WebhookTarget; readonly signingKey: string; readonly worker: ReturnType<typeof startTargetWorker> }
+  | { readonly target: WebhookTarget; readonly failure: string };
 
 const targetIdOf = (event: RecordedEvent) => event.stream.slice("webhook-".length);
 
+// What an admin reads about a target nobody here can deliver to; never a key or a stack.
+function whyFailing(error: unknown): string {
+  if (error instanceof DecryptionFailed) return `its signing key does not decrypt with this instance's WEBHOOKS_KEY_FILE (${error.message})`;
+  return `its stored definition is refused: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 /**
- * Delivers events to webhook targets: one worker per target follows the log from the target's
- * checkpoint and posts the events it wants one at a time, in log order (so in order per
- * aggregate), retrying each with exponential backoff until it is accepted or, after
- * `maxAttempts`, recorded as a dead letter. The checkpoint moves only after an event is settled,
- * so a restart re-sends at most the event in flight: at-least-once, no gaps.
+ * Webhook targets are events in the log: the dispatcher follows it for them and runs one worker
+ * per target. A target that cannot be delivered to (its key does not decrypt here, its stored
+ * patterns are refused by this version) is reported as failing and left alone; the others go
+ * on, and the registry follows the log again from where it was when its subscription fails.
  */
-export function startDispatcher({ store, state, encryption, retry, logger }: DispatcherOptions) {
-  const targets = new Map<string, { target: WebhookTarget; signingKey: string; stop: () => Promise<void> }>();
+export function startDispatcher({ store, state, encryption, egress, retry, logger, leases }: DispatcherOptions) {
+  const targets = new Map<string, Entry>();
   const stopping = new AbortController();
   let seen = 0n;
   const waiters = new Set<{ position: bigint; resolve: () => void }>();
 
-  const backoff = (attempt: number) => Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-
-  async function deliverWithRetry(target: WebhookTarget, signingKey: string, event: RecordedEvent, signal: AbortSignal): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const failure = await deliverOnce({ endpoint: target.endpoint, signingKey, event, timeoutMs: retry.timeoutMs, signal });
-      if (failure === undefined) return;
-      if (attempt >= retry.maxAttempts) {
-        logger.warn("webhook dead letter", { targetId: target.id, position: event.position.toString(), eventType: event.type, attempts: attempt, error: failure });
-        state.deadLetter({ targetId: target.id, position: event.position, eventId: event.id, eventType: event.type, attempts: attempt, lastError: failure, failedAt: new Date().toISOString() });
-        return;
-      }
-      await sleep(backoff(attempt), undefined, { signal });
+  function add(event: RecordedEvent) {
+    const data = event.data as WebhookTargetAdded;
+    const id = targetIdOf(event);
+    // Applied once, even should the registry see the event again after a failure.
+    if (targets.has(id)) return;
+    const target: WebhookTarget = { id, name: data.name, endpoint: data.endpoint, eventTypes: data.eventTypes, addedAt: event.position };
+    try {
+      const wanted = typeMatcher(target.eventTypes);
+      const signingKey = encryption.decrypt(data.signingKey);
+      const lease = leases && { lease: leases.lease(id), leaseMs: leases.leaseMs };
+      targets.set(id, { target, signingKey, worker: startTargetWorker({ target, signingKey, wanted, store, state, egress, retry, logger, lease }) });
+    } catch (error) {
+      const failure = whyFailing(error);
+      logger.error("webhook target cannot be delivered to; the other targets go on", { targetId: id, failure });
+      targets.set(id, { target, failure });
     }
-  }
-
-  function startWorker(target: WebhookTarget, signingKey: string): () => Promise<void> {
-    const worker = new AbortController();
-    const signal = AbortSignal.any([worker.signal, stopping.signal]);
-    const wanted = typeMatcher(target.eventTypes);
-    let subscription: ReturnType<EventStore["subscribe"]> | undefined;
-    const run = async () => {
-      for (let failures = 0; !signal.aborted; failures++) {
-        try {
-          subscription = store.subscribe({ from: state.checkpoint(target.id) ?? target.addedAt });
-          let savedAt = Date.now();
-          for await (const event of subscription) {
-            if (wanted(event.type)) await deliverWithRetry(target, signingKey, event, signal);
-            else if (Date.now() - savedAt < 1000) continue;
-            state.saveCheckpoint(target.id, event.position);
-            savedAt = Date.now();
-            failures = 0;
-          }
-        } catch (error) {
-          if (signal.aborted) return;
-          logger.error("webhook worker failed; restarting from its checkpoint", { targetId: target.id, error: String(error) });
-          await sleep(Math.min(5000, 100 * 2 ** failures), undefined, { signal }).catch(() => undefined);
-        } finally {
-          await subscription?.close();
-        }
-      }
-    };
-    const done = run();
-    return async () => {
-      worker.abort();
-      await subscription?.close();
-      await done;
-    };
   }
 
   async function apply(event: RecordedEvent) {
-    const id = targetIdOf(event);
-    if (event.type === "webhook.target.added") {
-      const data = event.data as WebhookTargetAdded;
-      const target: WebhookTarget = { id, name: data.name, endpoint: data.endpoint, eventTypes: data.eventTypes, addedAt: event.position };
-      const signingKey = encryption.decrypt(data.signingKey);
-      targets.set(id, { target, signingKey, stop: startWorker(target, signingKey) });
-    } else if (event.type === "webhook.target.removed") {
+    if (event.type === "webhook.target.added") add(event);
+    else if (event.type === "webhook.target.removed") {
+      const id = targetIdOf(event);
       const entry = targets.get(id);
       targets.delete(id);
-      await entry?.stop();
+      if (entry && "worker" in entry) await entry.worker.stop();
     }
   }
 
-  // Targets are events in the log: follow it for them.
-  const registry = store.subscribe({ from: 0n });
+  let registry: Subscription | undefined;
   const following = (async () => {
-    try {
-      for await (const event of registry) {
-        if (event.type.startsWith("webhook.target.")) await apply(event);
-        seen = event.position;
-        for (const waiter of waiters) if (waiter.position <= seen) (waiters.delete(waiter), waiter.resolve());
+    for (let failures = 0; !stopping.signal.aborted; failures++) {
+      try {
+        registry = store.subscribe({ from: seen });
+        for await (const event of registry) {
+          if (event.type.startsWith("webhook.target.")) await apply(event);
+          seen = event.position;
+          failures = 0;
+          for (const waiter of waiters) if (waiter.position <= seen) (waiters.delete(waiter), waiter.resolve());
+        }
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        logger.error("webhook registry lost the log; following it again from where it was", { position: seen.toString(), error: String(error) });
+        await sleep(Math.min(5000, 100 * 2 ** failures), undefined, { signal: stopping.signal }).catch(() => {});
+      } finally {
+        await registry?.close();
       }
-    } catch (error) {
-      if (!stopping.signal.aborted) logger.error("webhook registry stopped following the log", { error: String(error) });
     }
   })();
+
+  const status = (entry: Entry): TargetStatus =>
+    "worker" in entry
+      ? { target: entry.target, state: entry.worker.delivering() ? "delivering" : "standby", signingKey: entry.signingKey }
+      : { target: entry.target, state: "failing", failure: entry.failure };
 
   return {
     /** Resolves once every target added up to `position` is known (read-your-writes for the API). */
@@ -136,13 +115,16 @@ export function startDispatcher({ store, state, encryption, retry, logger }: Dis
         setTimeout(() => waiters.delete(waiter) && resolve(), timeoutMs).unref();
       });
     },
-    targets: () => [...targets.values()].map(({ target }) => target),
-    target: (id: string) => targets.get(id),
+    targets: () => [...targets.values()].map(status),
+    target: (id: string): TargetStatus | undefined => {
+      const entry = targets.get(id);
+      return entry && status(entry);
+    },
     async stop(): Promise<void> {
       stopping.abort();
-      await registry.close();
+      await registry?.close();
       await following;
-      await Promise.all([...targets.values()].map(({ stop }) => stop()));
+      await Promise.all([...targets.values()].map((entry) => ("worker" in entry ? entry.worker.stop() : undefined)));
       targets.clear();
       for (const waiter of waiters) waiter.resolve();
     },

@@ -9,10 +9,14 @@ import { DomainError, fail } from "../../errors.js";
 import type { EventStore } from "../../events/eventStore.js";
 import { webhookStream } from "../../events/webhook.js";
 import type { Queries } from "../../queries/queries.js";
+import { typeMatcher } from "../wireEvent.js";
 import { deliverOnce } from "./deliver.js";
 import type { DeliveryState } from "./deliveryState.js";
-import type { Dispatcher, RetryPolicy } from "./dispatcher.js";
-import { newSigningKey, type KeyEncryption } from "./signingKeys.js";
+import { AddressNotAllowed, type EgressPolicy } from "./egress.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { RetryPolicy } from "./worker.js";
+import type { Encryption } from "../../crypto/encryption.js";
+import { newSigningKey } from "./signingKeys.js";
 import { targetDecider, type TargetCommand } from "./targetDecider.js";
 
 export const WEBHOOKS_PREFIX = "/webhooks/v1";
@@ -22,14 +26,18 @@ export interface WebhookRoutesOptions {
   readonly queries: Queries;
   readonly dispatcher: Dispatcher;
   readonly state: DeliveryState;
-  readonly encryption: KeyEncryption;
+  readonly encryption: Encryption;
+  readonly egress: EgressPolicy;
   readonly retry: RetryPolicy;
   readonly instanceId: string;
   readonly newId: () => string;
 }
 
-/** A target as `webhook.target.added` wants it, checked before anything is appended. */
-function targetInput(body: unknown) {
+/**
+ * A target as `webhook.target.added` wants it, checked before anything is appended: its endpoint
+ * must resolve to addresses webhooks may reach (delivery checks again, on the address it dials).
+ */
+async function targetInput(body: unknown, egress: EgressPolicy) {
   const { name, endpoint, eventTypes = [] } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   if (typeof name !== "string" || !name.trim()) return fail("webhookTargetInvalid", "name must be a non-empty string");
   if (typeof endpoint !== "string" || !/^https?:$/.test(URL.canParse(endpoint) ? new URL(endpoint).protocol : "")) {
@@ -38,6 +46,14 @@ function targetInput(body: unknown) {
   if (!Array.isArray(eventTypes) || eventTypes.length > 30 || !eventTypes.every((t) => typeof t === "string" && t.trim())) {
     return fail("webhookTargetInvalid", "eventTypes must be a list of at most 30 event type patterns");
   }
+  // The dispatcher compiles them the same way: a pattern it would refuse is refused here, before it is stored.
+  typeMatcher(eventTypes as string[]);
+  try {
+    await egress.check(new URL(endpoint).hostname);
+  } catch (error) {
+    if (error instanceof AddressNotAllowed) return fail("webhookTargetInvalid", "endpoint must be a public address (or in WEBHOOK_ALLOWED_NETWORKS)");
+    return fail("webhookTargetInvalid", "endpoint host does not resolve");
+  }
   return { name: name.trim(), endpoint, eventTypes: eventTypes.map((t: string) => t.trim()) };
 }
 
@@ -45,7 +61,7 @@ function targetInput(body: unknown) {
  * idledger's own small API for webhooks, for instance admins: targets (events in the log, signing
  * keys encrypted) and dead letters (delivery state beside the log), which can be re-driven.
  */
-export function webhookRouter({ store, queries, dispatcher, state, encryption, retry, instanceId, newId }: WebhookRoutesOptions): express.Router {
+export function webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId }: WebhookRoutesOptions): express.Router {
   const onTarget = (caller: Caller, targetId: string, command: TargetCommand) =>
     handleCommand(store, targetDecider, webhookStream(targetId), command, () => "", {
       instanceId,
@@ -54,24 +70,36 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, r
       now: () => new Date(),
     });
 
-  // Every route: an instance admin (events.read on the instance), then the handler's JSON.
-  const route = (handler: (req: Request, caller: Caller) => Promise<unknown>) => async (req: Request, res: Response) => {
-    res.locals.route = req.route?.path as string | undefined;
-    try {
-      await queries.catchUp();
-      const caller = await authorize(queries, { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string }, "");
-      if ((await eventScope(queries, caller)).kind !== "instance") fail("permissionDenied");
-      res.json(await handler(req, caller));
-    } catch (error) {
-      sendError(res, error);
-    }
-  };
+  /**
+   * Every route: an instance admin (events.read on the instance), then the handler's JSON. A
+   * handler that waited (a DNS lookup, a delivery) calls `authorized()` again right before it acts,
+   * so that a token removed or expired during the wait cannot finish the action.
+   */
+  const route =
+    (handler: (req: Request, caller: Caller, authorized: () => Promise<void>) => Promise<unknown>) => async (req: Request, res: Response) => {
+      res.locals.route = req.route?.path as string | undefined;
+      const credentials = { authorization: req.get("authorization"), orgId: req.get("x-zitadel-orgid"), requestId: res.locals.requestId as string };
+      const instanceAdmin = async () => {
+        const caller = await authorize(queries, credentials, "");
+        if ((await eventScope(queries, caller)).kind !== "instance") fail("permissionDenied");
+        return caller;
+      };
+      try {
+        await queries.catchUp();
+        const caller = await instanceAdmin();
+        res.json(await handler(req, caller, async () => void (await instanceAdmin())));
+      } catch (error) {
+        sendError(res, error);
+      }
+    };
 
-  const targetView = (id: string) => {
+  const targetView = async (id: string) => {
     const entry = dispatcher.target(id);
     if (!entry) return fail("webhookTargetNotFound");
     const { target } = entry;
-    return { id, name: target.name, endpoint: target.endpoint, eventTypes: target.eventTypes, checkpoint: (state.checkpoint(id) ?? target.addedAt).toString() };
+    const checkpoint = ((await state.checkpoint(id)) ?? target.addedAt).toString();
+    const health = entry.state === "failing" ? { state: entry.state, failure: entry.failure } : { state: entry.state };
+    return { id, name: target.name, endpoint: target.endpoint, eventTypes: target.eventTypes, checkpoint, ...health };
   };
 
   return express
@@ -79,8 +107,9 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, r
     .use(WEBHOOKS_PREFIX, express.json({ limit: "64kb" }))
     .post(
       `${WEBHOOKS_PREFIX}/targets`,
-      route(async (req, caller) => {
-        const input = targetInput(req.body);
+      route(async (req, caller, authorized) => {
+        const input = await targetInput(req.body, egress);
+        await authorized();
         const signingKey = newSigningKey();
         const id = newId();
         const result = await onTarget(caller, id, { type: "AddTarget", target: { ...input, signingKey: encryption.encrypt(signingKey) } });
@@ -93,7 +122,7 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, r
       `${WEBHOOKS_PREFIX}/targets`,
       route(async () => {
         await dispatcher.caughtUp(await store.headPosition());
-        return { result: dispatcher.targets().map((target) => targetView(target.id)) };
+        return { result: await Promise.all(dispatcher.targets().map(({ target }) => targetView(target.id))) };
       }),
     )
     .get(
@@ -114,25 +143,28 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, r
     .get(
       `${WEBHOOKS_PREFIX}/deadletters`,
       route(async () => ({
-        result: state.deadLetters().map((letter) => ({ ...letter, position: letter.position.toString() })),
+        result: (await state.deadLetters()).map((letter) => ({ ...letter, position: letter.position.toString() })),
       })),
     )
     .post(
       `${WEBHOOKS_PREFIX}/deadletters/:id/_redrive`,
-      route(async (req) => {
-        const letter = state.deadLetterById(Number(req.params.id));
+      route(async (req, _caller, authorized) => {
+        const letter = await state.deadLetterById(Number(req.params.id));
         if (!letter) return fail("deadLetterNotFound");
         const entry = dispatcher.target(letter.targetId);
         if (!entry) return fail("webhookTargetNotFound");
+        if (entry.state === "failing") return fail("redriveFailed", `The target is failing: ${entry.failure}`);
         let event;
         for await (const recorded of store.readAll({ from: letter.position - 1n, maxCount: 1 })) event = recorded;
         if (!event || event.id !== letter.eventId) throw new DomainError("internal");
-        const failure = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs });
-        if (failure !== undefined) {
-          state.failedAgain(letter.id, failure, new Date().toISOString());
-          return fail("redriveFailed", `The target did not accept the event: ${failure}`);
+        const failed = await deliverOnce({ endpoint: entry.target.endpoint, signingKey: entry.signingKey, event, timeoutMs: retry.timeoutMs, egress });
+        // The delivery took up to its timeout: the letter is settled only for a caller still allowed to.
+        await authorized();
+        if (failed !== undefined) {
+          await state.failedAgain(letter.id, failed.failure, new Date().toISOString());
+          return fail("redriveFailed", `The target did not accept the event: ${failed.failure}`);
         }
-        state.removeDeadLetter(letter.id);
+        await state.removeDeadLetter(letter.id);
         return {};
       }),
     );

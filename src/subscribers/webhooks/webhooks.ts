@@ -1,37 +1,71 @@
 import { join } from "node:path";
+import type { Encryption } from "../../crypto/encryption.js";
 import type { EventStore } from "../../events/eventStore.js";
 import type { Logger } from "../../logger.js";
+import { createAppendSignal } from "../../projections/redis/appendSignal.js";
+import { connectRedis } from "../../projections/redis/connection.js";
+import { DEFAULT_KEY_PREFIX, redisKeys } from "../../projections/redis/keys.js";
 import type { Queries } from "../../queries/queries.js";
-import { openDeliveryState } from "./deliveryState.js";
-import { startDispatcher, type RetryPolicy } from "./dispatcher.js";
+import { startDispatcher } from "./dispatcher.js";
+import { egressPolicy, type AllowedNetwork } from "./egress.js";
+import { redisDelivery } from "./redisDelivery.js";
 import { webhookRouter } from "./routes.js";
-import { keyEncryption, loadOrCreateKey } from "./signingKeys.js";
+import { openSqliteDeliveryState } from "./sqliteDeliveryState.js";
+import type { RetryPolicy } from "./worker.js";
 
-export const WEBHOOK_KEY_FILE = "webhooks.key";
 export const DELIVERY_STATE_FILE = "webhooks.sqlite";
 
 export interface WebhooksOptions {
+  /** The log as commands append to it. */
   readonly store: EventStore;
   readonly queries: Queries;
-  /** Holds the key-encryption key and the delivery state. */
+  /** Holds the delivery state when there is no Redis. */
   readonly dataDir: string;
+  /** Encrypts the signing keys in the log. */
+  readonly encryption: Encryption;
   readonly instanceId: string;
   readonly newId: () => string;
   readonly logger: Logger;
   readonly retry: Pick<RetryPolicy, "maxAttempts" | "backoffMs">;
+  /** Networks webhooks may reach although they are not public (loopback, private ranges...). */
+  readonly allowedNetworks: readonly AllowedNetwork[];
+  /**
+   * With Redis, instances share the work: a lease per target, and the delivery state in Redis.
+   * `sharedLog`: the log is the embedded SQLite file of several processes, whose subscriptions see
+   * only their own appends, so delivery follows the appends they announce through Redis.
+   */
+  readonly redis: { readonly url: string; readonly leaseMs: number; readonly sharedLog: boolean; readonly sharedLogPollMs: number } | undefined;
 }
 
 /** Webhook delivery and its API, started with the service. */
-export async function startWebhooks({ store, queries, dataDir, instanceId, newId, logger, retry: configured }: WebhooksOptions) {
-  const encryption = keyEncryption(await loadOrCreateKey(join(dataDir, WEBHOOK_KEY_FILE)));
-  const state = openDeliveryState(join(dataDir, DELIVERY_STATE_FILE));
+export async function startWebhooks({ store, queries, dataDir, encryption, instanceId, newId, logger, retry: configured, allowedNetworks, redis }: WebhooksOptions) {
+  const egress = egressPolicy(allowedNetworks);
   const retry: RetryPolicy = { ...configured, maxBackoffMs: 60_000, timeoutMs: 10_000 };
-  const dispatcher = startDispatcher({ store, state, encryption, retry, logger });
+  const shared = redis && sharedDelivery(store, redis);
+  const state = shared?.coordination.state ?? openSqliteDeliveryState(join(dataDir, DELIVERY_STATE_FILE));
+  const leases = shared && { lease: shared.coordination.lease, leaseMs: redis.leaseMs };
+  const dispatcher = startDispatcher({ store: shared?.follower ?? store, state, encryption, egress, retry, logger, leases });
   return {
-    router: webhookRouter({ store, queries, dispatcher, state, encryption, retry, instanceId, newId }),
+    router: webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId }),
     async close(): Promise<void> {
       await dispatcher.stop();
-      state.close();
+      await state.close();
+      shared?.close();
+    },
+  };
+}
+
+function sharedDelivery(store: EventStore, { url, leaseMs, sharedLog, sharedLogPollMs }: NonNullable<WebhooksOptions["redis"]>) {
+  const connection = connectRedis(url);
+  const subscriber = sharedLog ? connectRedis(url, { subscriber: true }) : undefined;
+  const signal = subscriber && createAppendSignal({ redis: connection, subscriber, channel: redisKeys(DEFAULT_KEY_PREFIX).appendedChannel, pollMs: sharedLogPollMs });
+  return {
+    coordination: redisDelivery(connection, leaseMs),
+    follower: signal ? signal.following(store) : store,
+    close() {
+      signal?.close();
+      subscriber?.disconnect();
+      connection.disconnect();
     },
   };
 }
