@@ -49,6 +49,8 @@ export const catalogue = {
   userNameNotChanged: entry("PreconditionFailed", "COMMAND-6m9gs", "Username is not changed"),
   userNameMissing: entry("InvalidArgument", "COMMAND-2N9fs", "The username is empty"),
   machineNotExisting: entry("PreconditionFailed", "COMMAND-x8910n", "User does not exist or is not a machine user"),
+  removeSecretUserNotFound: entry("PreconditionFailed", "COMMAND-x7s802", "User does not exist or is not a machine user"),
+  machineSecretNotExisting: entry("PreconditionFailed", "COMMAND-coi82n", "The machine user has no client secret"),
   userInvalid: entry("InvalidArgument", "COMMAND-bm9Ds", "Userdata is invalid"),
   machineNameEmpty: entry("InvalidArgument", "COMMAND-bs9Ds", "Userdata is invalid"),
   userNameEmpty: entry("InvalidArgument", "V2-zzad3", "The username is empty"),

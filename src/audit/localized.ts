@@ -15,6 +15,7 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.machine.added": "Technical user added",
   "user.machine.changed": "Technical user changed",
   "user.machine.secret.set": "Client secret set",
+  "user.machine.secret.removed": "Secret removed",
   "user.human.added": "Person added",
   "user.human.email.verified": "Email verified",
   "user.human.phone.verified": "Phone verified",

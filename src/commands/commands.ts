@@ -96,6 +96,11 @@ export function createCommands(config: CommandsConfig) {
       return { clientId, clientSecret, details: details(result) };
     },
 
+    /** ZITADEL's RemoveMachineSecret: the secret stops working at once (the read model forgets its hash). */
+    async removeMachineSecret(caller: Caller, userId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type: "RemoveMachineSecret", resourceOwner: caller.orgId })) };
+    },
+
     async addHumanUser(
       caller: Caller,
       input: {

@@ -195,6 +195,9 @@ export const userNameChanged = defineEvent<UserNameChanged>({
   },
 });
 
+/** ZITADEL's MachineSecretRemovedEvent carries nothing: the hash it replaces is simply gone. */
+export const machineSecretRemoved = defineEvent<NoPayload>({ type: "user.machine.secret.removed", schemaVersion: 1, schema: noPayload });
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -209,7 +212,8 @@ export type UserEvent =
   | { readonly type: "user.locked"; readonly data: NoPayload }
   | { readonly type: "user.unlocked"; readonly data: NoPayload }
   | { readonly type: "user.removed"; readonly data: UserRemoved }
-  | { readonly type: "user.username.changed"; readonly data: UserNameChanged };
+  | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
+  | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload };
 
 export const userEvents = [
   machineAdded,
@@ -226,4 +230,5 @@ export const userEvents = [
   userUnlocked,
   userRemoved,
   userNameChanged,
+  machineSecretRemoved,
 ];

@@ -6,6 +6,7 @@ export const collections = {
   orgs: "orgs1",
   personalAccessTokens: "pats2",
   members: "members1",
+  machineSecrets: "machinesecrets1",
 } as const;
 
 /** ZITADEL's user states, as the API names them. */
@@ -52,6 +53,12 @@ export type PersonalAccessTokenView = {
   readonly resourceOwner: string;
   readonly expiration: string;
 };
+
+/**
+ * Keyed by userId: the hash a machine's client secret is checked against (client_credentials).
+ * Never part of an API answer; deleted when the secret or the user is removed.
+ */
+export type MachineSecretView = { readonly hashedSecret: string };
 
 /** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
 export type MemberView = {

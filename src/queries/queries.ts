@@ -5,6 +5,7 @@ import type { ReadModel } from "../projections/readModel.js";
 import {
   collections,
   memberKey,
+  type MachineSecretView,
   type MemberView,
   type OrgView,
   type PersonalAccessTokenView,
@@ -52,6 +53,9 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
     orgById: (orgId: string) => readModel.get<OrgView>(collections.orgs, orgId),
 
     personalAccessToken: (tokenHash: string) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, tokenHash),
+
+    /** The hash a machine's client secret is checked against; undefined when it has none (or was removed). */
+    machineSecretHash: async (userId: string) => (await readModel.get<MachineSecretView>(collections.machineSecrets, userId))?.hashedSecret,
 
     roles,
 

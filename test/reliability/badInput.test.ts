@@ -74,6 +74,9 @@ const badRequests = (): BadRequest[] => [
   { name: "rename without a name", method: "PUT", path: `${users}/${userId}/username`, body: {}, status: 400, code: 3, says: "UpdateUserNameRequest.UserName" },
   { name: "lock of unknown user", method: "POST", path: `${users}/nobody/_lock`, body: {}, status: 404, code: 5, says: "COMMAND-5M9fs" },
   { name: "unimplemented method", method: "GET", path: "/management/v1/iam", status: 501, code: 12, says: "GetIAM" },
+  { name: "remove the secret of an unknown user", method: "DELETE", path: `${users}/nobody/secret`, status: 400, code: 9, says: "COMMAND-x7s802" },
+  { name: "remove a secret that is not set", method: "DELETE", path: `${users}/${userId}/secret`, status: 400, code: 9, says: "COMMAND-coi82n" },
+  { name: "remove the secret of a userId too long", method: "DELETE", path: `${users}/${"1".repeat(201)}/secret`, status: 400, code: 3, says: "RemoveMachineSecretRequest.UserId" },
 ];
 
 it("refuses bad input with a clear ZITADEL-shaped error, never a 500 or a stack trace, and appends nothing", async () => {

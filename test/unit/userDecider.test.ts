@@ -199,3 +199,24 @@ describe("the user state machine (DeactivateUser, ReactivateUser, LockUser, Unlo
     assert.equal(given([machineAdded]).when({ type: "ChangeUserName", resourceOwner: "org-1", userName: "Robot" }).events.length, 1);
   });
 });
+
+describe("RemoveMachineSecret", () => {
+  const remove: UserCommand = { type: "RemoveMachineSecret", resourceOwner: "org-1" };
+  const secretSet: UserEvent = { type: "user.machine.secret.set", data: { hashedSecret: `sha256:${"a".repeat(64)}` } };
+
+  it("removes a secret that is set, once", () => {
+    assert.deepEqual(given([machineAdded, secretSet]).when(remove).events, [{ type: "user.machine.secret.removed", data: {} }]);
+    assert.equal(given([machineAdded, secretSet, { type: "user.machine.secret.removed", data: {} }]).rejects(remove), "COMMAND-coi82n");
+  });
+
+  it("refuses a machine without a secret (COMMAND-coi82n)", () => {
+    assert.equal(given([machineAdded]).rejects(remove), "COMMAND-coi82n");
+  });
+
+  it("refuses unknown and removed users, humans and users of another org (COMMAND-x7s802)", () => {
+    assert.equal(given([]).rejects(remove), "COMMAND-x7s802");
+    assert.equal(given([humanAdded]).rejects(remove), "COMMAND-x7s802");
+    assert.equal(given([machineAdded, secretSet, { type: "user.removed", data: { userName: "robot" } }]).rejects(remove), "COMMAND-x7s802");
+    assert.equal(given([machineAdded, secretSet]).rejects({ ...remove, resourceOwner: "org-2" }), "COMMAND-x7s802");
+  });
+});

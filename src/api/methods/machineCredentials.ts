@@ -11,6 +11,7 @@ export const machineCredentialMethods = ({ commands }: MethodDeps): MethodEntry[
     const { clientId, clientSecret, details } = await commands.generateMachineSecret(caller, request.userId);
     return { clientId, clientSecret, details: detailsPb(details) };
   }),
+  handle(method.removeMachineSecret, async (request, caller) => ({ details: detailsPb((await commands.removeMachineSecret(caller, request.userId)).details) })),
   handle(method.addPersonalAccessToken, async (request, caller) => {
     const token = newPersonalAccessToken();
     const expiration = request.expirationDate

@@ -6,6 +6,7 @@ import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPerson
 import { changeMachine, type ChangeMachine } from "./changeMachine.js";
 import { changeUserName, type ChangeUserName } from "./changeUserName.js";
 import { changeLifecycle, type LifecycleCommand } from "./lifecycle.js";
+import { removeMachineSecret, type RemoveMachineSecret } from "./removeMachineSecret.js";
 import { removeUser, type RemoveUser } from "./removeUser.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
 import { evolveUser, initialUserState, type UserState } from "./state.js";
@@ -18,7 +19,8 @@ export type UserCommand =
   | AddPersonalAccessToken
   | LifecycleCommand
   | RemoveUser
-  | ChangeUserName;
+  | ChangeUserName
+  | RemoveMachineSecret;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -44,6 +46,8 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return removeUser(command, state);
       case "ChangeUserName":
         return changeUserName(command, state);
+      case "RemoveMachineSecret":
+        return removeMachineSecret(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

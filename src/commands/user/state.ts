@@ -24,6 +24,8 @@ export type UserState =
       readonly name: string;
       readonly description: string;
       readonly accessTokenType: AccessTokenType;
+      /** Whether a client secret is set (its hash is in the event, never in the state). */
+      readonly hasSecret: boolean;
     })
   | (Existing & { readonly kind: "human"; readonly initialized: boolean });
 
@@ -52,6 +54,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         name: event.data.name,
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
+        hasSecret: false,
       };
     case "user.machine.changed":
       if (state.kind !== "machine") return state;
@@ -77,6 +80,9 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
     case "user.removed":
       return { kind: "removed", resourceOwner: event.metadata.resourceOwner };
     case "user.machine.secret.set":
+      return state.kind === "machine" ? { ...state, hasSecret: true } : state;
+    case "user.machine.secret.removed":
+      return state.kind === "machine" ? { ...state, hasSecret: false } : state;
     case "user.human.email.verified":
     case "user.human.phone.verified":
     case "user.personal.access.token.added":

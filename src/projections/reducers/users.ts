@@ -74,6 +74,7 @@ export const userReducers: ReducerTable = {
     };
   }),
   "user.machine.secret.set": onUser((user) => ({ ...user, machine: { ...user.machine!, hasSecret: true } })),
+  "user.machine.secret.removed": onUser((user) => ({ ...user, machine: { ...user.machine!, hasSecret: false } })),
   "user.human.added": async (event) => {
     const data = event.data as HumanAdded;
     return [
