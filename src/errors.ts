@@ -70,6 +70,8 @@ export const catalogue = {
   memberInvalid: entry("InvalidArgument", "Org-W8m4l", "Member is invalid: it needs at least one role"),
   memberRolesInvalid: entry("InvalidArgument", "Org-4N8es", "Member is invalid: unknown org role"),
   expirationInPast: entry("InvalidArgument", "API-Pe3xp", "The expiration date is in the past"),
+  personalAccessTokenNotFound: entry("NotFound", "COMMAND-4m77G", "Personal access token not found"),
+  personalAccessTokenNotFoundQuery: entry("NotFound", "QUERY-fRunu", "Personal access token not found"),
   memberAlreadyExists: entry("AlreadyExists", "V3-DKcYh", "Member already exists"),
   tokenInvalid: entry("Unauthenticated", "AUTH-7fs1e", "Token is invalid"),
   authHeaderInvalid: entry("Unauthenticated", "AUTH-7fs1e", "invalid auth header"),

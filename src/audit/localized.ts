@@ -21,6 +21,7 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.human.phone.verified": "Phone verified",
   "user.human.initialization.code.added": "Initialization code generated",
   "user.personal.access.token.added": "Personal access token added",
+  "user.pat.removed": "Personal Access Token removed",
   "user.deactivated": "User deactivated",
   "user.reactivated": "User reactivated",
   "user.locked": "User locked",

@@ -153,6 +153,11 @@ export function createCommands(config: CommandsConfig) {
       return { tokenId, details: details(result) };
     },
 
+    /** ZITADEL's RemovePersonalAccessToken: the token is refused from the next request on. */
+    async removePersonalAccessToken(caller: Caller, userId: string, tokenId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type: "RemovePersonalAccessToken", resourceOwner: caller.orgId, tokenId })) };
+    },
+
     /** DeactivateUser, ReactivateUser, LockUser, UnlockUser: ZITADEL's state changes. */
     async changeUserState(caller: Caller, userId: string, type: LifecycleCommandType): Promise<{ details: ObjectDetails }> {
       return { details: details(await onUser(caller, userId, { type, resourceOwner: caller.orgId })) };

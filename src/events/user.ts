@@ -198,6 +198,21 @@ export const userNameChanged = defineEvent<UserNameChanged>({
 /** ZITADEL's MachineSecretRemovedEvent carries nothing: the hash it replaces is simply gone. */
 export const machineSecretRemoved = defineEvent<NoPayload>({ type: "user.machine.secret.removed", schemaVersion: 1, schema: noPayload });
 
+/** ZITADEL's PersonalAccessTokenRemovedEvent, type `user.pat.removed` (internal/repository/user/personal_access_token.go). */
+export interface PersonalAccessTokenRemoved {
+  readonly tokenId: string;
+}
+export const personalAccessTokenRemoved = defineEvent<PersonalAccessTokenRemoved>({
+  type: "user.pat.removed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { tokenId: { type: "string", minLength: 1 } },
+    required: ["tokenId"],
+    additionalProperties: false,
+  },
+});
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -213,7 +228,8 @@ export type UserEvent =
   | { readonly type: "user.unlocked"; readonly data: NoPayload }
   | { readonly type: "user.removed"; readonly data: UserRemoved }
   | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
-  | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload };
+  | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload }
+  | { readonly type: "user.pat.removed"; readonly data: PersonalAccessTokenRemoved };
 
 export const userEvents = [
   machineAdded,
@@ -231,4 +247,5 @@ export const userEvents = [
   userRemoved,
   userNameChanged,
   machineSecretRemoved,
+  personalAccessTokenRemoved,
 ];

@@ -4,7 +4,7 @@ import type { ObjectDetails } from "../commands/details.js";
 export const collections = {
   users: "users2",
   orgs: "orgs1",
-  personalAccessTokens: "pats2",
+  personalAccessTokens: "pats3",
   members: "members1",
   machineSecrets: "machinesecrets1",
 } as const;
@@ -46,12 +46,17 @@ export type OrgView = {
   readonly details: ObjectDetails;
 };
 
-/** Keyed by the token's hash (the token itself is never stored); indexed by `user`. */
+/**
+ * Keyed by the token's hash (the token itself is never stored, the hash is in no answer); indexed
+ * by `user` and by `token` (its tokenId). `details` are those of its added event, as ZITADEL's.
+ */
 export type PersonalAccessTokenView = {
   readonly tokenId: string;
   readonly userId: string;
   readonly resourceOwner: string;
   readonly expiration: string;
+  readonly scopes: readonly string[];
+  readonly details: ObjectDetails;
 };
 
 /**

@@ -54,6 +54,25 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
 
     personalAccessToken: (tokenHash: string) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, tokenHash),
 
+    /** The tokens of `userId` in `orgId`, oldest first, and the position the read model has reached. */
+    async personalAccessTokensOf(userId: string, orgId: string): Promise<{ tokens: PersonalAccessTokenView[]; processedPosition: bigint }> {
+      const hashes = await readModel.find(collections.personalAccessTokens, "user", userId);
+      const tokens = (await Promise.all(hashes.map((hash) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, hash)))).filter(
+        (token): token is PersonalAccessTokenView => token?.resourceOwner === orgId,
+      );
+      return { tokens: tokens.sort((a, b) => a.details.sequence - b.details.sequence), processedPosition: (await readModel.checkpoint()) ?? 0n };
+    },
+
+    /** A token of `userId` in `orgId` (GetPersonalAccessTokenByIDs); of another user or org it is not found. */
+    async personalAccessTokenById(userId: string, tokenId: string, orgId: string): Promise<PersonalAccessTokenView> {
+      const hashes = await readModel.find(collections.personalAccessTokens, "token", tokenId);
+      for (const hash of hashes) {
+        const token = await readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, hash);
+        if (token?.userId === userId && token.resourceOwner === orgId) return token;
+      }
+      return fail("personalAccessTokenNotFoundQuery");
+    },
+
     /** The hash a machine's client secret is checked against; undefined when it has none (or was removed). */
     machineSecretHash: async (userId: string) => (await readModel.get<MachineSecretView>(collections.machineSecrets, userId))?.hashedSecret,
 

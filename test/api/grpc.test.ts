@@ -164,6 +164,30 @@ for (const [name, makeCaller] of clients) {
       assert.ok("error" in gone && gone.error.code === 5);
     });
 
+    it("removes a machine's secret and a token, lists and reads its tokens, as REST answers them", async () => {
+      const { userId } = ok(await call("addMachineUser", { userName: `creds-${unique}`, name: "Creds" }));
+      ok(await call("generateMachineSecret", { userId }));
+      ok(await call("removeMachineSecret", { userId }));
+      const noSecret = await call("removeMachineSecret", { userId });
+      assert.ok("error" in noSecret && noSecret.error.code === 9 && noSecret.error.ids[0] === "COMMAND-coi82n");
+
+      const kept = ok(await call("addPersonalAccessToken", { userId }));
+      const doomed = ok(await call("addPersonalAccessToken", { userId }));
+      const removed = ok(await call("removePersonalAccessToken", { userId, tokenId: doomed.tokenId }));
+      assert.equal(removed.details.sequence, "6");
+      const listed = ok(await call("listPersonalAccessTokens", { userId }));
+      assert.deepEqual(listed.result.map((token: { id: string }) => token.id), [kept.tokenId]);
+      // ts-proto writes a whole second as ".000Z", protojson without: compare the instants.
+      const instants = (tokens: { expirationDate: string }[]) => tokens.map((token) => ({ ...token, expirationDate: Date.parse(token.expirationDate) }));
+      const overRest = await rest("POST", `/management/v1/users/${userId}/pats/_search`, {});
+      assert.deepEqual(instants(overRest.body.result), instants(listed.result));
+      assert.equal(listed.details.totalResult, "1");
+      const got = ok(await call("getPersonalAccessTokenByIDs", { userId, tokenId: kept.tokenId }));
+      assert.deepEqual(got.token, listed.result[0]);
+      const gone = await call("getPersonalAccessTokenByIDs", { userId, tokenId: doomed.tokenId });
+      assert.ok("error" in gone && gone.error.code === 5 && gone.error.ids[0] === "QUERY-fRunu");
+    });
+
     it("answers the health check without credentials", async () => {
       assert.deepEqual(ok(await call("healthz", {}, { authorization: "" })), {});
     });

@@ -76,6 +76,11 @@ const badRequests = (): BadRequest[] => [
   { name: "unimplemented method", method: "GET", path: "/management/v1/iam", status: 501, code: 12, says: "GetIAM" },
   { name: "remove the secret of an unknown user", method: "DELETE", path: `${users}/nobody/secret`, status: 400, code: 9, says: "COMMAND-x7s802" },
   { name: "remove a secret that is not set", method: "DELETE", path: `${users}/${userId}/secret`, status: 400, code: 9, says: "COMMAND-coi82n" },
+  { name: "remove an unknown token", method: "DELETE", path: `${users}/${userId}/pats/404`, status: 404, code: 5, says: "COMMAND-4m77G" },
+  { name: "remove a token with an id too long", method: "DELETE", path: `${users}/${userId}/pats/${"1".repeat(201)}`, status: 400, code: 3, says: "RemovePersonalAccessTokenRequest.TokenId" },
+  { name: "get an unknown token", method: "GET", path: `${users}/${userId}/pats/404`, status: 404, code: 5, says: "QUERY-fRunu" },
+  { name: "list tokens with a negative offset", method: "POST", path: `${users}/${userId}/pats/_search`, body: { query: { offset: "-1" } }, status: 400, code: 3, says: "offset" },
+  { name: "list tokens with a limit beyond uint32", method: "POST", path: `${users}/${userId}/pats/_search`, body: { query: { limit: 4294967296 } }, status: 400, code: 3, says: "limit" },
   { name: "remove the secret of a userId too long", method: "DELETE", path: `${users}/${"1".repeat(201)}/secret`, status: 400, code: 3, says: "RemoveMachineSecretRequest.UserId" },
 ];
 

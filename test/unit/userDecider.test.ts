@@ -220,3 +220,25 @@ describe("RemoveMachineSecret", () => {
     assert.equal(given([machineAdded, secretSet]).rejects({ ...remove, resourceOwner: "org-2" }), "COMMAND-x7s802");
   });
 });
+
+describe("RemovePersonalAccessToken", () => {
+  const tokenAdded = (tokenId: string): UserEvent => ({
+    type: "user.personal.access.token.added",
+    data: { tokenId, expiration: "9999-12-31T23:59:59.000Z", scopes: ["openid"], tokenHash: `sha256:${"b".repeat(64)}` },
+  });
+  const remove = (tokenId: string, resourceOwner = "org-1"): UserCommand => ({ type: "RemovePersonalAccessToken", resourceOwner, tokenId });
+
+  it("removes a token of the user by its id, once (ZITADEL's user.pat.removed)", () => {
+    const history = [machineAdded, tokenAdded("t1"), tokenAdded("t2")];
+    assert.deepEqual(given(history).when(remove("t1")).events, [{ type: "user.pat.removed", data: { tokenId: "t1" } }]);
+    assert.equal(given([...history, { type: "user.pat.removed", data: { tokenId: "t1" } }]).rejects(remove("t1")), "COMMAND-4m77G");
+    assert.equal(given([...history, { type: "user.pat.removed", data: { tokenId: "t1" } }]).when(remove("t2")).events.length, 1);
+  });
+
+  it("does not find unknown tokens, nor tokens of another org or of a removed user (COMMAND-4m77G)", () => {
+    assert.equal(given([machineAdded]).rejects(remove("t1")), "COMMAND-4m77G");
+    assert.equal(given([]).rejects(remove("t1")), "COMMAND-4m77G");
+    assert.equal(given([machineAdded, tokenAdded("t1")]).rejects(remove("t1", "org-2")), "COMMAND-4m77G");
+    assert.equal(given([machineAdded, tokenAdded("t1"), { type: "user.removed", data: { userName: "robot" } }]).rejects(remove("t1")), "COMMAND-4m77G");
+  });
+});

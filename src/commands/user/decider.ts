@@ -7,6 +7,7 @@ import { changeMachine, type ChangeMachine } from "./changeMachine.js";
 import { changeUserName, type ChangeUserName } from "./changeUserName.js";
 import { changeLifecycle, type LifecycleCommand } from "./lifecycle.js";
 import { removeMachineSecret, type RemoveMachineSecret } from "./removeMachineSecret.js";
+import { removePersonalAccessToken, type RemovePersonalAccessToken } from "./removePersonalAccessToken.js";
 import { removeUser, type RemoveUser } from "./removeUser.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
 import { evolveUser, initialUserState, type UserState } from "./state.js";
@@ -20,7 +21,8 @@ export type UserCommand =
   | LifecycleCommand
   | RemoveUser
   | ChangeUserName
-  | RemoveMachineSecret;
+  | RemoveMachineSecret
+  | RemovePersonalAccessToken;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -48,6 +50,8 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return changeUserName(command, state);
       case "RemoveMachineSecret":
         return removeMachineSecret(command, state);
+      case "RemovePersonalAccessToken":
+        return removePersonalAccessToken(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

@@ -26,6 +26,8 @@ export type UserState =
       readonly accessTokenType: AccessTokenType;
       /** Whether a client secret is set (its hash is in the event, never in the state). */
       readonly hasSecret: boolean;
+      /** Ids of the personal access tokens not removed. */
+      readonly tokenIds: readonly string[];
     })
   | (Existing & { readonly kind: "human"; readonly initialized: boolean });
 
@@ -55,6 +57,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
         hasSecret: false,
+        tokenIds: [],
       };
     case "user.machine.changed":
       if (state.kind !== "machine") return state;
@@ -83,9 +86,12 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return state.kind === "machine" ? { ...state, hasSecret: true } : state;
     case "user.machine.secret.removed":
       return state.kind === "machine" ? { ...state, hasSecret: false } : state;
+    case "user.personal.access.token.added":
+      return state.kind === "machine" ? { ...state, tokenIds: [...state.tokenIds, event.data.tokenId] } : state;
+    case "user.pat.removed":
+      return state.kind === "machine" ? { ...state, tokenIds: state.tokenIds.filter((id) => id !== event.data.tokenId) } : state;
     case "user.human.email.verified":
     case "user.human.phone.verified":
-    case "user.personal.access.token.added":
       return state;
     default: {
       const unhandled: never = event;

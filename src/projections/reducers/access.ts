@@ -1,6 +1,6 @@
 import type { RecordedEvent } from "../../events/envelope.js";
 import type { MemberAdded, MemberCascadeRemoved } from "../../events/org.js";
-import type { MachineSecretSet, PersonalAccessTokenAdded } from "../../events/user.js";
+import type { MachineSecretSet, PersonalAccessTokenAdded, PersonalAccessTokenRemoved } from "../../events/user.js";
 import type { ProjectionView, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, memberKey, type MachineSecretView, type MemberView, type PersonalAccessTokenView } from "../views.js";
@@ -29,14 +29,33 @@ async function accessOfRemovedUser(event: RecordedEvent, view: ProjectionView): 
   ];
 }
 
+/**
+ * The removal names the token by its id, the view keys it by its hash: the `token` index finds
+ * the document, and only this user's counts (ids are the generator's, but a log may be imported).
+ */
+async function personalAccessTokenRemoved(event: RecordedEvent, view: ProjectionView): Promise<Write[]> {
+  const userId = userOf(event);
+  const hashes = await view.find(collections.personalAccessTokens, "token", (event.data as PersonalAccessTokenRemoved).tokenId);
+  const tokens = await Promise.all(hashes.map(async (id) => ({ id, token: await view.get<PersonalAccessTokenView>(collections.personalAccessTokens, id) })));
+  return tokens.filter(({ token }) => token?.userId === userId).map(({ id }): Write => ({ op: "delete", collection: collections.personalAccessTokens, id }));
+}
+
 /** What authentication and authorization read: token and secret hashes, and memberships. */
 export const accessReducers: ReducerTable = {
   "user.personal.access.token.added": async (event) => {
     const data = event.data as PersonalAccessTokenAdded;
     const userId = userOf(event);
-    const doc: PersonalAccessTokenView = { tokenId: data.tokenId, userId, resourceOwner: event.metadata.resourceOwner, expiration: data.expiration };
-    return [{ op: "put", collection: collections.personalAccessTokens, id: data.tokenHash, doc, indexes: { user: userId } }];
+    const doc: PersonalAccessTokenView = {
+      tokenId: data.tokenId,
+      userId,
+      resourceOwner: event.metadata.resourceOwner,
+      expiration: data.expiration,
+      scopes: data.scopes,
+      details: { sequence: event.revision + 1, creationDate: event.metadata.createdAt, changeDate: event.metadata.createdAt, resourceOwner: event.metadata.resourceOwner },
+    };
+    return [{ op: "put", collection: collections.personalAccessTokens, id: data.tokenHash, doc, indexes: { user: userId, token: data.tokenId } }];
   },
+  "user.pat.removed": personalAccessTokenRemoved,
   "user.machine.secret.set": async (event) => {
     const doc: MachineSecretView = { hashedSecret: (event.data as MachineSecretSet).hashedSecret };
     return [{ op: "put", collection: collections.machineSecrets, id: userOf(event), doc }];

@@ -106,6 +106,7 @@ export const userReducers: ReducerTable = {
     state: user.state === "USER_STATE_ACTIVE" ? "USER_STATE_INITIAL" : user.state,
   })),
   "user.personal.access.token.added": onUser((user) => user),
+  "user.pat.removed": onUser((user) => user),
   "user.deactivated": onUser((user) => ({ ...user, state: "USER_STATE_INACTIVE" })),
   "user.reactivated": onUser(activeAgain),
   "user.locked": onUser((user) => ({ ...user, state: "USER_STATE_LOCKED" })),
