@@ -29,7 +29,7 @@ ajv.addKeyword({
   keyword: "x-bytes",
   type: "string",
   validate: ([min, max]: [number | undefined, number | undefined], base64: string) => {
-    const bytes = Math.floor((base64.length * 3) / 4) - (base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0);
+    const bytes = Buffer.byteLength(base64, "base64");
     return (min === undefined || bytes >= min) && (max === undefined || bytes <= max);
   },
 });

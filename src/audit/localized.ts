@@ -28,6 +28,8 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.unlocked": "User unlocked",
   "user.removed": "User removed",
   "user.username.changed": "Username changed",
+  "user.metadata.set": "User metadata set",
+  "user.metadata.removed": "User metadata removed",
   "webhook.target.added": "Webhook target added",
   "webhook.target.removed": "Webhook target removed",
 };

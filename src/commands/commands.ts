@@ -15,6 +15,7 @@ import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
 import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
+import type { RemoveUserMetadata } from "./user/metadata.js";
 import type { UserState } from "./user/state.js";
 
 export interface CommandsConfig {
@@ -156,6 +157,17 @@ export function createCommands(config: CommandsConfig) {
     /** ZITADEL's RemovePersonalAccessToken: the token is refused from the next request on. */
     async removePersonalAccessToken(caller: Caller, userId: string, tokenId: string): Promise<{ details: ObjectDetails }> {
       return { details: details(await onUser(caller, userId, { type: "RemovePersonalAccessToken", resourceOwner: caller.orgId, tokenId })) };
+    },
+
+    /** SetUserMetadata (one entry) and BulkSetUserMetadata: values are bytes. */
+    async setUserMetadata(caller: Caller, userId: string, entries: readonly { key: string; value: Uint8Array }[]): Promise<{ details: ObjectDetails }> {
+      const encoded = entries.map(({ key, value }) => ({ key, value: Buffer.from(value).toString("base64") }));
+      return { details: details(await onUser(caller, userId, { type: "SetUserMetadata", resourceOwner: caller.orgId, entries: encoded })) };
+    },
+
+    /** RemoveUserMetadata (one key) and BulkRemoveUserMetadata. */
+    async removeUserMetadata(caller: Caller, userId: string, type: RemoveUserMetadata["type"], keys: readonly string[]): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type, resourceOwner: caller.orgId, keys })) };
     },
 
     /** DeactivateUser, ReactivateUser, LockUser, UnlockUser: ZITADEL's state changes. */

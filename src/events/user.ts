@@ -213,6 +213,40 @@ export const personalAccessTokenRemoved = defineEvent<PersonalAccessTokenRemoved
   },
 });
 
+/** ZITADEL's metadata.SetEvent: `value` is bytes, base64 in JSON as Go writes a []byte. */
+export interface MetadataSet {
+  readonly key: string;
+  readonly value: string;
+}
+export const metadataSet = defineEvent<MetadataSet>({
+  type: "user.metadata.set",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      // ZITADEL's limits: a key of 1 to 200 runes, a value of 1 to 500,000 bytes (666,668 in base64).
+      key: { type: "string", minLength: 1, maxLength: 200 },
+      value: { type: "string", minLength: 4, maxLength: 666_668, pattern: "^[A-Za-z0-9+/]*={0,2}$" },
+    },
+    required: ["key", "value"],
+    additionalProperties: false,
+  },
+});
+
+export interface MetadataRemoved {
+  readonly key: string;
+}
+export const metadataRemoved = defineEvent<MetadataRemoved>({
+  type: "user.metadata.removed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { key: { type: "string", minLength: 1, maxLength: 200 } },
+    required: ["key"],
+    additionalProperties: false,
+  },
+});
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -229,7 +263,9 @@ export type UserEvent =
   | { readonly type: "user.removed"; readonly data: UserRemoved }
   | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
   | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload }
-  | { readonly type: "user.pat.removed"; readonly data: PersonalAccessTokenRemoved };
+  | { readonly type: "user.pat.removed"; readonly data: PersonalAccessTokenRemoved }
+  | { readonly type: "user.metadata.set"; readonly data: MetadataSet }
+  | { readonly type: "user.metadata.removed"; readonly data: MetadataRemoved };
 
 export const userEvents = [
   machineAdded,
@@ -248,4 +284,6 @@ export const userEvents = [
   userNameChanged,
   machineSecretRemoved,
   personalAccessTokenRemoved,
+  metadataSet,
+  metadataRemoved,
 ];

@@ -1,4 +1,5 @@
 import type { ObjectDetails } from "../commands/details.js";
+import type { RecordedEvent } from "../events/envelope.js";
 
 /** What the queries read. Collection names carry the projection's version (ZITADEL's `users8`). */
 export const collections = {
@@ -7,6 +8,7 @@ export const collections = {
   personalAccessTokens: "pats3",
   members: "members1",
   machineSecrets: "machinesecrets1",
+  userMetadata: "usermetadata1",
 } as const;
 
 /** ZITADEL's user states, as the API names them. */
@@ -64,6 +66,28 @@ export type PersonalAccessTokenView = {
  * Never part of an API answer; deleted when the secret or the user is removed.
  */
 export type MachineSecretView = { readonly hashedSecret: string };
+
+/**
+ * Keyed by `userMetadataId`; indexed by `user`. `value` is base64. `details` are those of the key's
+ * last `user.metadata.set`, creation date included, as ZITADEL's projection (its upsert rewrites it).
+ */
+export type UserMetadataView = {
+  readonly userId: string;
+  readonly key: string;
+  readonly value: string;
+  readonly details: ObjectDetails;
+};
+
+// A key may hold any character, a userId too: JSON keeps the two apart.
+export const userMetadataId = (userId: string, key: string) => JSON.stringify([userId, key]);
+
+/** The details of a document that one event made: created and last changed by it. */
+export const madeBy = (event: RecordedEvent): ObjectDetails => ({
+  sequence: event.revision + 1,
+  creationDate: event.metadata.createdAt,
+  changeDate: event.metadata.createdAt,
+  resourceOwner: event.metadata.resourceOwner,
+});
 
 /** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
 export type MemberView = {

@@ -9,7 +9,9 @@ import {
   type MemberView,
   type OrgView,
   type PersonalAccessTokenView,
+  type UserMetadataView,
   type UserView,
+  userMetadataId,
 } from "../projections/views.js";
 
 export interface QueriesConfig {
@@ -71,6 +73,22 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
         if (token?.userId === userId && token.resourceOwner === orgId) return token;
       }
       return fail("personalAccessTokenNotFoundQuery");
+    },
+
+    /** One metadata entry of a user of `orgId` (GetUserMetadata). */
+    async userMetadataByKey(userId: string, key: string, orgId: string): Promise<UserMetadataView> {
+      const entry = await readModel.get<UserMetadataView>(collections.userMetadata, userMetadataId(userId, key));
+      if (!entry || entry.details.resourceOwner !== orgId) return fail("metadataNotFoundQuery");
+      return entry;
+    },
+
+    /** The metadata of a user of `orgId`, by key, and the position the read model has reached. */
+    async userMetadataOf(userId: string, orgId: string): Promise<{ entries: UserMetadataView[]; processedPosition: bigint }> {
+      const ids = await readModel.find(collections.userMetadata, "user", userId);
+      const entries = (await Promise.all(ids.map((id) => readModel.get<UserMetadataView>(collections.userMetadata, id)))).filter(
+        (entry): entry is UserMetadataView => entry?.details.resourceOwner === orgId,
+      );
+      return { entries: entries.sort((a, b) => (a.key < b.key ? -1 : 1)), processedPosition: (await readModel.checkpoint()) ?? 0n };
     },
 
     /** The hash a machine's client secret is checked against; undefined when it has none (or was removed). */

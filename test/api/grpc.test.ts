@@ -188,6 +188,30 @@ for (const [name, makeCaller] of clients) {
       assert.ok("error" in gone && gone.error.code === 5 && gone.error.ids[0] === "QUERY-fRunu");
     });
 
+    it("sets, reads, lists and removes a user's metadata, bytes and all, as REST answers it", async () => {
+      const { userId } = ok(await call("addMachineUser", { userName: `meta-${unique}`, name: "Meta" }));
+      ok(await call("setUserMetadata", { id: userId, key: "one", value: Buffer.from("1") }));
+      ok(await call("bulkSetUserMetadata", { id: userId, metadata: [{ key: "two", value: Buffer.from("2") }, { key: "three", value: Buffer.from([0, 255]) }] }));
+      const same = await call("setUserMetadata", { id: userId, key: "one", value: Buffer.from("1") });
+      assert.ok("error" in same && same.error.code === 9 && same.error.ids[0] === "API-mEtnC");
+
+      const got = ok(await call("getUserMetadata", { id: userId, key: "three" }));
+      assert.equal(got.metadata.value, Buffer.from([0, 255]).toString("base64"));
+      assert.deepEqual((await rest("GET", `/management/v1/users/${userId}/metadata/three`)).body, got);
+      const listed = ok(await call("listUserMetadata", { id: userId, query: { limit: 2 } }));
+      assert.deepEqual(listed.result.map((entry: { key: string }) => entry.key), ["one", "three"]);
+      assert.equal(listed.details.totalResult, "3");
+      assert.deepEqual((await rest("POST", `/management/v1/users/${userId}/metadata/_search`, { query: { limit: 2 } })).body.result, listed.result);
+
+      ok(await call("removeUserMetadata", { id: userId, key: "one" }));
+      const removed = ok(await call("bulkRemoveUserMetadata", { id: userId, keys: ["two", "three"] }));
+      assert.equal(removed.details.sequence, "7");
+      const unknown = await call("bulkRemoveUserMetadata", { id: userId, keys: ["two"] });
+      assert.ok("error" in unknown && unknown.error.code === 5 && unknown.error.ids[0] === "META-2nnds");
+      const gone = await call("getUserMetadata", { id: userId, key: "one" });
+      assert.ok("error" in gone && gone.error.code === 5 && gone.error.ids[0] === "QUERY-Rgh32");
+    });
+
     it("answers the health check without credentials", async () => {
       assert.deepEqual(ok(await call("healthz", {}, { authorization: "" })), {});
     });

@@ -4,7 +4,7 @@ import type { RecordedEvent } from "../../src/events/envelope.js";
 import type { UserEvent } from "../../src/events/user.js";
 import { createMemoryReadModel } from "../../src/projections/memory/memoryReadModel.js";
 import { reducers } from "../../src/projections/reducers/index.js";
-import { collections } from "../../src/projections/views.js";
+import { collections, userMetadataId, type UserMetadataView } from "../../src/projections/views.js";
 
 /** Given these events, one per commit as the projector would apply them: the read model they leave. */
 async function projected(events: readonly (UserEvent & { readonly userId: string })[]) {
@@ -32,7 +32,7 @@ const machine = (userId: string) => on(userId, { type: "user.machine.added", dat
 const token = (userId: string, tokenId: string, tokenHash: string) =>
   on(userId, { type: "user.personal.access.token.added", data: { tokenId, expiration: "9999-12-31T23:59:59.000Z", scopes: ["openid"], tokenHash } });
 
-describe("the access view on credential removals", () => {
+describe("the read model on credential and metadata removals", () => {
   it("user.pat.removed deletes the document of that token of that user, found by its id though keyed by its hash", async () => {
     const readModel = await projected([
       machine("a"),
@@ -49,7 +49,7 @@ describe("the access view on credential removals", () => {
     assert.deepEqual(await readModel.find(collections.personalAccessTokens, "user", "a"), [hash("2")]);
   });
 
-  it("user.removed forgets the user's tokens and secret hash, and nobody else's", async () => {
+  it("user.removed forgets the user's tokens, secret hash and metadata, and nobody else's", async () => {
     const readModel = await projected([
       machine("a"),
       machine("b"),
@@ -57,8 +57,14 @@ describe("the access view on credential removals", () => {
       token("b", "t2", hash("2")),
       on("a", { type: "user.machine.secret.set", data: { hashedSecret: hash("4") } }),
       on("b", { type: "user.machine.secret.set", data: { hashedSecret: hash("5") } }),
+      on("a", { type: "user.metadata.set", data: { key: "k", value: "AQ==" } }),
+      on("a", { type: "user.metadata.set", data: { key: "l", value: "AQ==" } }),
+      on("b", { type: "user.metadata.set", data: { key: "k", value: "Ag==" } }),
       on("a", { type: "user.removed", data: { userName: "a" } }),
     ]);
+    assert.deepEqual(await readModel.find(collections.userMetadata, "user", "a"), []);
+    assert.equal(await readModel.get(collections.userMetadata, userMetadataId("a", "k")), undefined);
+    assert.deepEqual((await readModel.get<UserMetadataView>(collections.userMetadata, userMetadataId("b", "k")))?.value, "Ag==");
     assert.equal(await readModel.get(collections.personalAccessTokens, hash("1")), undefined);
     assert.equal(await readModel.get(collections.machineSecrets, "a"), undefined);
     assert.ok(await readModel.get(collections.personalAccessTokens, hash("2")));

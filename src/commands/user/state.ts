@@ -13,6 +13,8 @@ interface Existing {
   readonly resourceOwner: string;
   readonly userName: string;
   readonly lifecycle: Lifecycle;
+  /** Metadata key -> value (base64), as the user's events set them. */
+  readonly metadata: ReadonlyMap<string, string>;
 }
 
 export type UserState =
@@ -53,6 +55,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         resourceOwner: event.metadata.resourceOwner,
         userName: event.data.userName,
         lifecycle: "active",
+        metadata: new Map(),
         name: event.data.name,
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
@@ -68,7 +71,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         accessTokenType: event.data.accessTokenType ?? state.accessTokenType,
       };
     case "user.human.added":
-      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", initialized: true };
+      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", metadata: new Map(), initialized: true };
     case "user.human.initialization.code.added":
       return state.kind === "human" ? { ...state, initialized: false } : state;
     case "user.deactivated":
@@ -90,6 +93,14 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return state.kind === "machine" ? { ...state, tokenIds: [...state.tokenIds, event.data.tokenId] } : state;
     case "user.pat.removed":
       return state.kind === "machine" ? { ...state, tokenIds: state.tokenIds.filter((id) => id !== event.data.tokenId) } : state;
+    case "user.metadata.set":
+      return exists(state) ? { ...state, metadata: new Map(state.metadata).set(event.data.key, event.data.value) } : state;
+    case "user.metadata.removed": {
+      if (!exists(state)) return state;
+      const metadata = new Map(state.metadata);
+      metadata.delete(event.data.key);
+      return { ...state, metadata };
+    }
     case "user.human.email.verified":
     case "user.human.phone.verified":
       return state;

@@ -3,7 +3,7 @@ import type { MemberAdded, MemberCascadeRemoved } from "../../events/org.js";
 import type { MachineSecretSet, PersonalAccessTokenAdded, PersonalAccessTokenRemoved } from "../../events/user.js";
 import type { ProjectionView, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
-import { collections, memberKey, type MachineSecretView, type MemberView, type PersonalAccessTokenView } from "../views.js";
+import { collections, madeBy, memberKey, type MachineSecretView, type MemberView, type PersonalAccessTokenView } from "../views.js";
 
 const member = (scope: string, data: MemberAdded): Write[] => {
   const doc: MemberView = { scope, userId: data.userId, roles: data.roles };
@@ -51,7 +51,7 @@ export const accessReducers: ReducerTable = {
       resourceOwner: event.metadata.resourceOwner,
       expiration: data.expiration,
       scopes: data.scopes,
-      details: { sequence: event.revision + 1, creationDate: event.metadata.createdAt, changeDate: event.metadata.createdAt, resourceOwner: event.metadata.resourceOwner },
+      details: madeBy(event),
     };
     return [{ op: "put", collection: collections.personalAccessTokens, id: data.tokenHash, doc, indexes: { user: userId, token: data.tokenId } }];
   },

@@ -1,11 +1,12 @@
 import type { Reducer, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { accessReducers } from "./access.js";
+import { metadataReducers } from "./metadata.js";
 import { orgReducers } from "./orgs.js";
 import { userReducers } from "./users.js";
 
 /** All tables merged; an event type two tables name runs both reducers, in table order. */
-export const reducers: ReducerTable = merge([userReducers, orgReducers, accessReducers]);
+export const reducers: ReducerTable = merge([userReducers, orgReducers, accessReducers, metadataReducers]);
 
 function merge(tables: readonly ReducerTable[]): ReducerTable {
   const byType = new Map<string, Reducer[]>();

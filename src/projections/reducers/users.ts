@@ -107,6 +107,8 @@ export const userReducers: ReducerTable = {
   })),
   "user.personal.access.token.added": onUser((user) => user),
   "user.pat.removed": onUser((user) => user),
+  "user.metadata.set": onUser((user) => user),
+  "user.metadata.removed": onUser((user) => user),
   "user.deactivated": onUser((user) => ({ ...user, state: "USER_STATE_INACTIVE" })),
   "user.reactivated": onUser(activeAgain),
   "user.locked": onUser((user) => ({ ...user, state: "USER_STATE_LOCKED" })),
