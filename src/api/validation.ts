@@ -1,5 +1,12 @@
 import { getExtension, hasExtension, isFieldSet, ScalarType, toJson, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { rules as validateRules, StringRulesSchema, type FieldRules, type StringRules } from "@zitadel/proto/validate/validate_pb.js";
+import {
+  BytesRulesSchema,
+  rules as validateRules,
+  StringRulesSchema,
+  type BytesRules,
+  type FieldRules,
+  type StringRules,
+} from "@zitadel/proto/validate/validate_pb.js";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { StatusError } from "../errors.js";
@@ -17,6 +24,15 @@ type Schema = Record<string, unknown>;
 // ajv counts string length in code points, as PGV counts runes; verbose keeps parentSchema for messages.
 const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 addFormats.default(ajv, ["email"]);
+// Bytes travel base64-encoded in protojson; PGV bounds the decoded length.
+ajv.addKeyword({
+  keyword: "x-bytes",
+  type: "string",
+  validate: ([min, max]: [number | undefined, number | undefined], base64: string) => {
+    const bytes = Buffer.byteLength(base64, "base64");
+    return (min === undefined || bytes >= min) && (max === undefined || bytes <= max);
+  },
+});
 
 const compiled = new WeakMap<DescMessage, ValidateFunction>();
 
@@ -54,17 +70,32 @@ function schemaOf(desc: DescMessage): Schema {
 
 function fieldSchema(field: DescField, rules: FieldRules | undefined): Schema {
   switch (field.fieldKind) {
+    case "list":
+      // Each element is checked as a singular field of its kind would be, with `repeated.items`.
+      return { type: "array", items: valueSchema(field.listKind, field, rules?.type.case === "repeated" ? rules.type.value.items : undefined) };
+    case "map":
+      return {};
+    default:
+      return valueSchema(field.fieldKind, field, rules);
+  }
+}
+
+function valueSchema(kind: "message" | "enum" | "scalar", field: DescField, rules: FieldRules | undefined): Schema {
+  switch (kind) {
     case "message":
       // Well-known types (Timestamp, Duration, Struct) have their own JSON forms and no rules of ours.
-      return field.message.typeName.startsWith("google.protobuf.") ? {} : schemaOf(field.message);
+      return field.message!.typeName.startsWith("google.protobuf.") ? {} : schemaOf(field.message!);
     case "enum":
       // Every enum is checked as if `defined_only` were set: ZITADEL quietly reads an undefined
       // value as "unspecified", idledger says it is wrong (and never writes it into an event).
-      return { enum: field.enum.values.map((v) => v.name) };
+      return { enum: field.enum!.values.map((v) => v.name) };
     case "scalar":
-      return rules?.type.case === "string" ? stringSchema(rules.type.value) : {};
-    default:
-      return {};
+      if (rules?.type.case === "string") return stringSchema(rules.type.value);
+      return rules?.type.case === "bytes" ? bytesSchema(rules.type.value) : {};
+    default: {
+      const unhandled: never = kind;
+      return unhandled;
+    }
   }
 }
 
@@ -97,8 +128,8 @@ const TIMESTAMP_RANGE = "value must be a timestamp from 0001-01-01T00:00:00Z to 
  * within Number's exact integers. Every other 64-bit field is kept as a bigint by its handler
  * (test/unit/validation.test.ts checks that each field a served method reads is in one list).
  */
-export const numberFields: ReadonlySet<string> = new Set(["zitadel.change.v1.ChangeQuery.sequence", "zitadel.v1.ListQuery.offset"]);
-export const bigintFields: ReadonlySet<string> = new Set(["zitadel.admin.v1.ListEventsRequest.sequence"]);
+export const numberFields: ReadonlySet<string> = new Set(["zitadel.change.v1.ChangeQuery.sequence"]);
+export const bigintFields: ReadonlySet<string> = new Set(["zitadel.admin.v1.ListEventsRequest.sequence", "zitadel.v1.ListQuery.offset"]);
 const NUMBER_RANGE = `value must be between 0 and ${Number.MAX_SAFE_INTEGER}, inclusive`;
 
 export const fullFieldName = (field: DescField): string => `${field.parent.typeName}.${field.name}`;
@@ -167,6 +198,12 @@ function valueOf(field: DescField, message: Fields): unknown {
   return chosen?.case === field.localName ? chosen.value : undefined;
 }
 
+function bytesSchema(r: BytesRules): Schema {
+  const set = (name: "minLen" | "maxLen") => isFieldSet(r, BytesRulesSchema.field[name]);
+  const limits = [set("minLen") ? Number(r.minLen) : undefined, set("maxLen") ? Number(r.maxLen) : undefined];
+  return { type: "string", "x-bytes": limits, "x-len": limits };
+}
+
 /** Go's PGV names: message `AddHumanUserRequest_Profile`, field `FirstName`. */
 const goMessageName = (desc: DescMessage) => desc.typeName.slice(desc.file.proto.package.length + 1).replaceAll(".", "_");
 const goFieldName = (field: DescField) => field.name.split("_").map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join("");
@@ -175,21 +212,27 @@ function describe(root: DescMessage, error: ErrorObject | undefined): string {
   if (!error) return "invalid request";
   const path = error.instancePath.split("/").filter(Boolean);
   if (error.keyword === "required") path.push(String(error.params.missingProperty));
-  // Walk the path through the descriptors, nesting as PGV does.
-  const frames: { message: DescMessage; field: DescField }[] = [];
-  let message = root;
+  // Walk the path through the descriptors, nesting as PGV does (`Metadata[0]` for a list's element).
+  const frames: { message: DescMessage; field: DescField; index?: string }[] = [];
+  let message: DescMessage | undefined = root;
   for (const segment of path) {
-    const field = message.fields.find((f) => f.jsonName === segment);
-    if (!field) break;
+    const last = frames.at(-1);
+    if (last?.field.fieldKind === "list" && last.index === undefined) {
+      last.index = segment;
+      message = last.field.listKind === "message" ? last.field.message : undefined;
+      continue;
+    }
+    const field = message?.fields.find((f) => f.jsonName === segment);
+    if (!message || !field) break;
     frames.push({ message, field });
-    if (field.fieldKind !== "message") break;
-    message = field.message;
+    message = field.fieldKind === "message" ? field.message : undefined;
   }
+  const name = (frame: (typeof frames)[number]) => `${goMessageName(frame.message)}.${goFieldName(frame.field)}${frame.index === undefined ? "" : `[${frame.index}]`}`;
   const innermost = frames.at(-1);
   if (!innermost) return `invalid ${goMessageName(root)}: ${error.message ?? "invalid value"}`;
-  let text = `invalid ${goMessageName(innermost.message)}.${goFieldName(innermost.field)}: ${reason(error)}`;
+  let text = `invalid ${name(innermost)}: ${reason(error)}`;
   for (const frame of frames.slice(0, -1).reverse()) {
-    text = `invalid ${goMessageName(frame.message)}.${goFieldName(frame.field)}: embedded message failed validation | caused by: ${text}`;
+    text = `invalid ${name(frame)}: embedded message failed validation | caused by: ${text}`;
   }
   return text;
 }
@@ -200,8 +243,11 @@ function reason(error: ErrorObject): string {
   switch (error.keyword) {
     case "minLength":
     case "maxLength":
-      if (min !== undefined && max !== undefined) return `value length must be between ${min} and ${max} runes, inclusive`;
-      return error.keyword === "minLength" ? `value length must be at least ${min} runes` : `value length must be at most ${max} runes`;
+    case "x-bytes": {
+      const unit = error.keyword === "x-bytes" ? "bytes" : "runes";
+      if (min !== undefined && max !== undefined) return `value length must be between ${min} and ${max} ${unit}, inclusive`;
+      return min !== undefined ? `value length must be at least ${min} ${unit}` : `value length must be at most ${max} ${unit}`;
+    }
     case "enum":
       return "value must be one of the defined enum values";
     case "format":

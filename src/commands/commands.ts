@@ -17,6 +17,7 @@ import { checkPasswordComplexity } from "./user/passwordComplexity.js";
 import { machineKeyFile, newMachineKeyPair, rsaPublicKeyPem } from "./user/machineKeyPair.js";
 import { hashPassword, newClientSecret, sha256Hash, type PasswordHashing } from "./user/secrets.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
+import type { RemoveUserMetadata } from "./user/metadata.js";
 import type { UserState } from "./user/state.js";
 
 export interface CommandsConfig {
@@ -100,6 +101,11 @@ export function createCommands(config: CommandsConfig) {
       return { clientId, clientSecret, details: details(result) };
     },
 
+    /** ZITADEL's RemoveMachineSecret: the secret stops working at once (the read model forgets its hash). */
+    async removeMachineSecret(caller: Caller, userId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type: "RemoveMachineSecret", resourceOwner: caller.orgId })) };
+    },
+
     async addHumanUser(
       caller: Caller,
       input: {
@@ -151,6 +157,22 @@ export function createCommands(config: CommandsConfig) {
         scopes: input.scopes ?? ["openid"],
       });
       return { tokenId, details: details(result) };
+    },
+
+    /** ZITADEL's RemovePersonalAccessToken: the token is refused from the next request on. */
+    async removePersonalAccessToken(caller: Caller, userId: string, tokenId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type: "RemovePersonalAccessToken", resourceOwner: caller.orgId, tokenId })) };
+    },
+
+    /** SetUserMetadata (one entry) and BulkSetUserMetadata: values are bytes. */
+    async setUserMetadata(caller: Caller, userId: string, entries: readonly { key: string; value: Uint8Array }[]): Promise<{ details: ObjectDetails }> {
+      const encoded = entries.map(({ key, value }) => ({ key, value: Buffer.from(value).toString("base64") }));
+      return { details: details(await onUser(caller, userId, { type: "SetUserMetadata", resourceOwner: caller.orgId, entries: encoded })) };
+    },
+
+    /** RemoveUserMetadata (one key) and BulkRemoveUserMetadata. */
+    async removeUserMetadata(caller: Caller, userId: string, type: RemoveUserMetadata["type"], keys: readonly string[]): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type, resourceOwner: caller.orgId, keys })) };
     },
 
     /** DeactivateUser, ReactivateUser, LockUser, UnlockUser: ZITADEL's state changes. */

@@ -247,6 +247,58 @@ export const machineKeyRemoved = defineEvent<MachineKeyRemoved>({
   },
 });
 
+/** ZITADEL's MachineSecretRemovedEvent carries nothing: the hash it replaces is simply gone. */
+export const machineSecretRemoved = defineEvent<NoPayload>({ type: "user.machine.secret.removed", schemaVersion: 1, schema: noPayload });
+
+/** ZITADEL's PersonalAccessTokenRemovedEvent, type `user.pat.removed` (internal/repository/user/personal_access_token.go). */
+export interface PersonalAccessTokenRemoved {
+  readonly tokenId: string;
+}
+export const personalAccessTokenRemoved = defineEvent<PersonalAccessTokenRemoved>({
+  type: "user.pat.removed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { tokenId: { type: "string", minLength: 1 } },
+    required: ["tokenId"],
+    additionalProperties: false,
+  },
+});
+
+/** ZITADEL's metadata.SetEvent: `value` is bytes, base64 in JSON as Go writes a []byte. */
+export interface MetadataSet {
+  readonly key: string;
+  readonly value: string;
+}
+export const metadataSet = defineEvent<MetadataSet>({
+  type: "user.metadata.set",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      // ZITADEL's limits: a key of 1 to 200 runes, a value of 1 to 500,000 bytes (666,668 in base64).
+      key: { type: "string", minLength: 1, maxLength: 200 },
+      value: { type: "string", minLength: 4, maxLength: 666_668, pattern: "^[A-Za-z0-9+/]*={0,2}$" },
+    },
+    required: ["key", "value"],
+    additionalProperties: false,
+  },
+});
+
+export interface MetadataRemoved {
+  readonly key: string;
+}
+export const metadataRemoved = defineEvent<MetadataRemoved>({
+  type: "user.metadata.removed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { key: { type: "string", minLength: 1, maxLength: 200 } },
+    required: ["key"],
+    additionalProperties: false,
+  },
+});
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -263,7 +315,11 @@ export type UserEvent =
   | { readonly type: "user.removed"; readonly data: UserRemoved }
   | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
   | { readonly type: "user.machine.key.added"; readonly data: MachineKeyAdded }
-  | { readonly type: "user.machine.key.removed"; readonly data: MachineKeyRemoved };
+  | { readonly type: "user.machine.key.removed"; readonly data: MachineKeyRemoved }
+  | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload }
+  | { readonly type: "user.pat.removed"; readonly data: PersonalAccessTokenRemoved }
+  | { readonly type: "user.metadata.set"; readonly data: MetadataSet }
+  | { readonly type: "user.metadata.removed"; readonly data: MetadataRemoved };
 
 export const userEvents = [
   machineAdded,
@@ -282,4 +338,8 @@ export const userEvents = [
   userNameChanged,
   machineKeyAdded,
   machineKeyRemoved,
+  machineSecretRemoved,
+  personalAccessTokenRemoved,
+  metadataSet,
+  metadataRemoved,
 ];

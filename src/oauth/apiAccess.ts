@@ -7,7 +7,7 @@ import { ZITADEL_API_SCOPE } from "./scopes.js";
  * calls the API only when it was granted the API's audience scope (`urn:zitadel:iam:org:project:id:zitadel:aud`);
  * revocation and the user's state are checked on every call (src/oauth/accessTokens.ts).
  */
-export async function apiAccessToken(queries: Queries, token: string): Promise<PersonalAccessTokenView | undefined> {
+export async function apiAccessToken(queries: Queries, token: string): Promise<Pick<PersonalAccessTokenView, "tokenId" | "userId" | "resourceOwner" | "expiration"> | undefined> {
   const holder = await queries.accessToken(token);
   if (!holder?.scope.includes(ZITADEL_API_SCOPE)) return undefined;
   return { tokenId: holder.tokenId, userId: holder.userId, resourceOwner: holder.resourceOwner, expiration: holder.expiresAt };

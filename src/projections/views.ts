@@ -1,15 +1,17 @@
 import type { ObjectDetails } from "../commands/details.js";
+import type { RecordedEvent } from "../events/envelope.js";
 
 /** What the queries read. Collection names carry the projection's version (ZITADEL's `users8`). */
 export const collections = {
   users: "users2",
   orgs: "orgs1",
-  personalAccessTokens: "pats2",
+  personalAccessTokens: "pats3",
   members: "members1",
   failedEvents: "failedevents1",
   machineKeys: "machinekeys1",
   machineSecrets: "machinesecrets1",
   oidcSessions: "oidcsessions1",
+  userMetadata: "usermetadata1",
 } as const;
 
 /** ZITADEL's user states, as the API names them. */
@@ -49,12 +51,17 @@ export type OrgView = {
   readonly details: ObjectDetails;
 };
 
-/** Keyed by the token's hash (the token itself is never stored); indexed by `user`. */
+/**
+ * Keyed by the token's hash (the token itself is never stored, the hash is in no answer); indexed
+ * by `user` and by `token` (its tokenId). `details` are those of its added event, as ZITADEL's.
+ */
 export type PersonalAccessTokenView = {
   readonly tokenId: string;
   readonly userId: string;
   readonly resourceOwner: string;
   readonly expiration: string;
+  readonly scopes: readonly string[];
+  readonly details: ObjectDetails;
 };
 
 /** Keyed by `${userId}:${keyId}`, indexed by `user`; a removed key's document is deleted. */
@@ -70,9 +77,6 @@ export type MachineKeyView = {
 };
 
 export const machineKeyId = (userId: string, keyId: string) => `${userId}:${keyId}`;
-
-/** Keyed by userId: the hash a client secret is checked against (client_credentials). */
-export type MachineSecretView = { readonly hashedSecret: string };
 
 /**
  * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
@@ -93,6 +97,34 @@ export type OidcSessionView = {
     readonly tokenHash?: string;
   };
 };
+
+/**
+ * Keyed by userId: the hash a machine's client secret is checked against (client_credentials).
+ * Never part of an API answer; deleted when the secret or the user is removed.
+ */
+export type MachineSecretView = { readonly hashedSecret: string };
+
+/**
+ * Keyed by `userMetadataId`; indexed by `user`. `value` is base64. `details` are those of the key's
+ * last `user.metadata.set`, creation date included, as ZITADEL's projection (its upsert rewrites it).
+ */
+export type UserMetadataView = {
+  readonly userId: string;
+  readonly key: string;
+  readonly value: string;
+  readonly details: ObjectDetails;
+};
+
+// A key may hold any character, a userId too: JSON keeps the two apart.
+export const userMetadataId = (userId: string, key: string) => JSON.stringify([userId, key]);
+
+/** The details of a document that one event made: created and last changed by it. */
+export const madeBy = (event: RecordedEvent): ObjectDetails => ({
+  sequence: event.revision + 1,
+  creationDate: event.metadata.createdAt,
+  changeDate: event.metadata.createdAt,
+  resourceOwner: event.metadata.resourceOwner,
+});
 
 /** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
 export type MemberView = {

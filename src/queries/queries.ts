@@ -14,7 +14,9 @@ import {
   type OidcSessionView,
   type OrgView,
   type PersonalAccessTokenView,
+  type UserMetadataView,
   type UserView,
+  userMetadataId,
 } from "../projections/views.js";
 
 export interface QueriesConfig {
@@ -101,6 +103,41 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
 
     /** An OAuth access token's holder, or undefined (src/oauth/accessTokens.ts). */
     accessToken: (token: string): Promise<AccessTokenHolder | undefined> => resolveAccessToken(token, tokenReads, signingKeys),
+
+    /** The tokens of `userId` in `orgId`, oldest first, and the position the read model has reached. */
+    async personalAccessTokensOf(userId: string, orgId: string): Promise<{ tokens: PersonalAccessTokenView[]; processedPosition: bigint }> {
+      const hashes = await readModel.find(collections.personalAccessTokens, "user", userId);
+      const tokens = (await Promise.all(hashes.map((hash) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, hash)))).filter(
+        (token): token is PersonalAccessTokenView => token?.resourceOwner === orgId,
+      );
+      return { tokens: tokens.sort((a, b) => a.details.sequence - b.details.sequence), processedPosition: (await readModel.checkpoint()) ?? 0n };
+    },
+
+    /** A token of `userId` in `orgId` (GetPersonalAccessTokenByIDs); of another user or org it is not found. */
+    async personalAccessTokenById(userId: string, tokenId: string, orgId: string): Promise<PersonalAccessTokenView> {
+      const hashes = await readModel.find(collections.personalAccessTokens, "token", tokenId);
+      for (const hash of hashes) {
+        const token = await readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, hash);
+        if (token?.userId === userId && token.resourceOwner === orgId) return token;
+      }
+      return fail("personalAccessTokenNotFoundQuery");
+    },
+
+    /** One metadata entry of a user of `orgId` (GetUserMetadata). */
+    async userMetadataByKey(userId: string, key: string, orgId: string): Promise<UserMetadataView> {
+      const entry = await readModel.get<UserMetadataView>(collections.userMetadata, userMetadataId(userId, key));
+      if (!entry || entry.details.resourceOwner !== orgId) return fail("metadataNotFoundQuery");
+      return entry;
+    },
+
+    /** The metadata of a user of `orgId`, by key, and the position the read model has reached. */
+    async userMetadataOf(userId: string, orgId: string): Promise<{ entries: UserMetadataView[]; processedPosition: bigint }> {
+      const ids = await readModel.find(collections.userMetadata, "user", userId);
+      const entries = (await Promise.all(ids.map((id) => readModel.get<UserMetadataView>(collections.userMetadata, id)))).filter(
+        (entry): entry is UserMetadataView => entry?.details.resourceOwner === orgId,
+      );
+      return { entries: entries.sort((a, b) => (a.key < b.key ? -1 : 1)), processedPosition: (await readModel.checkpoint()) ?? 0n };
+    },
 
     roles,
 

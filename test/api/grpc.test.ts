@@ -164,6 +164,54 @@ for (const [name, makeCaller] of clients) {
       assert.ok("error" in gone && gone.error.code === 5);
     });
 
+    it("removes a machine's secret and a token, lists and reads its tokens, as REST answers them", async () => {
+      const { userId } = ok(await call("addMachineUser", { userName: `creds-${unique}`, name: "Creds" }));
+      ok(await call("generateMachineSecret", { userId }));
+      ok(await call("removeMachineSecret", { userId }));
+      const noSecret = await call("removeMachineSecret", { userId });
+      assert.ok("error" in noSecret && noSecret.error.code === 9 && noSecret.error.ids[0] === "COMMAND-coi82n");
+
+      const kept = ok(await call("addPersonalAccessToken", { userId }));
+      const doomed = ok(await call("addPersonalAccessToken", { userId }));
+      const removed = ok(await call("removePersonalAccessToken", { userId, tokenId: doomed.tokenId }));
+      assert.equal(removed.details.sequence, "6");
+      const listed = ok(await call("listPersonalAccessTokens", { userId }));
+      assert.deepEqual(listed.result.map((token: { id: string }) => token.id), [kept.tokenId]);
+      // ts-proto writes a whole second as ".000Z", protojson without: compare the instants.
+      const instants = (tokens: { expirationDate: string }[]) => tokens.map((token) => ({ ...token, expirationDate: Date.parse(token.expirationDate) }));
+      const overRest = await rest("POST", `/management/v1/users/${userId}/pats/_search`, {});
+      assert.deepEqual(instants(overRest.body.result), instants(listed.result));
+      assert.equal(listed.details.totalResult, "1");
+      const got = ok(await call("getPersonalAccessTokenByIDs", { userId, tokenId: kept.tokenId }));
+      assert.deepEqual(got.token, listed.result[0]);
+      const gone = await call("getPersonalAccessTokenByIDs", { userId, tokenId: doomed.tokenId });
+      assert.ok("error" in gone && gone.error.code === 5 && gone.error.ids[0] === "QUERY-fRunu");
+    });
+
+    it("sets, reads, lists and removes a user's metadata, bytes and all, as REST answers it", async () => {
+      const { userId } = ok(await call("addMachineUser", { userName: `meta-${unique}`, name: "Meta" }));
+      ok(await call("setUserMetadata", { id: userId, key: "one", value: Buffer.from("1") }));
+      ok(await call("bulkSetUserMetadata", { id: userId, metadata: [{ key: "two", value: Buffer.from("2") }, { key: "three", value: Buffer.from([0, 255]) }] }));
+      const same = await call("setUserMetadata", { id: userId, key: "one", value: Buffer.from("1") });
+      assert.ok("error" in same && same.error.code === 9 && same.error.ids[0] === "API-mEtnC");
+
+      const got = ok(await call("getUserMetadata", { id: userId, key: "three" }));
+      assert.equal(got.metadata.value, Buffer.from([0, 255]).toString("base64"));
+      assert.deepEqual((await rest("GET", `/management/v1/users/${userId}/metadata/three`)).body, got);
+      const listed = ok(await call("listUserMetadata", { id: userId, query: { limit: 2 } }));
+      assert.deepEqual(listed.result.map((entry: { key: string }) => entry.key), ["one", "three"]);
+      assert.equal(listed.details.totalResult, "3");
+      assert.deepEqual((await rest("POST", `/management/v1/users/${userId}/metadata/_search`, { query: { limit: 2 } })).body.result, listed.result);
+
+      ok(await call("removeUserMetadata", { id: userId, key: "one" }));
+      const removed = ok(await call("bulkRemoveUserMetadata", { id: userId, keys: ["two", "three"] }));
+      assert.equal(removed.details.sequence, "7");
+      const unknown = await call("bulkRemoveUserMetadata", { id: userId, keys: ["two"] });
+      assert.ok("error" in unknown && unknown.error.code === 5 && unknown.error.ids[0] === "META-2nnds");
+      const gone = await call("getUserMetadata", { id: userId, key: "one" });
+      assert.ok("error" in gone && gone.error.code === 5 && gone.error.ids[0] === "QUERY-Rgh32");
+    });
+
     it("answers the health check without credentials", async () => {
       assert.deepEqual(ok(await call("healthz", {}, { authorization: "" })), {});
     });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { restClient, startTestService, type TestService } from "../support/service.js";
+import { addMachine, refusedWithNothingAppended } from "../support/steps.js";
 import { openStream } from "../support/sse.js";
 
 let service: TestService;
@@ -15,11 +16,7 @@ before(async () => {
 });
 after(() => service.dispose());
 
-const machine = async (userName: string, orgId?: string) => {
-  const created = await call("POST", `${api}/users/machine`, { userName, name: userName }, orgId ? { orgId } : {});
-  assert.equal(created.status, 200, JSON.stringify(created.body));
-  return created.body.userId as string;
-};
+const machine = (userName: string, orgId?: string) => addMachine(call, userName, orgId);
 const human = async (userName: string, extra: Record<string, unknown> = {}) => {
   const created = await call("POST", `${api}/users/human`, {
     userName,
@@ -31,14 +28,8 @@ const human = async (userName: string, extra: Record<string, unknown> = {}) => {
   return created.body.userId as string;
 };
 const stateOf = async (userId: string) => (await call("GET", `${api}/users/${userId}`)).body.user.state as string;
-const refused = async (response: Promise<{ status: number; body: any }>, status: number, code: number, id: string) => {
-  const before = await service.store.headPosition();
-  const { status: actual, body } = await response;
-  assert.equal(actual, status, JSON.stringify(body));
-  assert.equal(body.code, code);
-  assert.equal(body.details[0].id, id);
-  assert.equal(await service.store.headPosition(), before, "a refused command appends nothing");
-};
+const refused = (response: Promise<{ status: number; body: any }>, status: number, code: number, id: string) =>
+  refusedWithNothingAppended(service.store, response, [status, code, id]);
 
 describe("DeactivateUser / ReactivateUser", () => {
   it("moves ACTIVE to INACTIVE and back, each once, with details from the event", async () => {

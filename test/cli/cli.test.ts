@@ -16,6 +16,8 @@ let dir: string;
 let source: string;
 let userId: string;
 let humanId: string;
+/** A machine user whose metadata and tokens were set and partly removed. */
+let credentialsId: string;
 
 /** Runs the CLI as a user would (`npm run cli -- ...`), in its own process. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -50,6 +52,13 @@ before(async () => {
   const robot = await call("POST", "/management/v1/users/machine", { userName: "exported", name: "Exported" });
   userId = robot.body.userId;
   await call("PUT", `/management/v1/users/${userId}/secret`, {});
+  credentialsId = (await call("POST", "/management/v1/users/machine", { userName: "with-credentials", name: "Credentials" })).body.userId;
+  const user = `/management/v1/users/${credentialsId}`;
+  await call("POST", `${user}/metadata/_bulk`, { metadata: [{ key: "kept", value: "dg==" }, { key: "dropped", value: "dg==" }] });
+  await call("DELETE", `${user}/metadata/dropped`);
+  const removedToken = await call("POST", `${user}/pats`, {});
+  await call("POST", `${user}/pats`, {});
+  await call("DELETE", `${user}/pats/${removedToken.body.tokenId}`);
   for (let i = 0; i < 10; i++) await call("POST", "/management/v1/users/machine", { userName: `bulk-${i}`, name: "Bulk" });
   const human = await call("POST", "/management/v1/users/human", { userName: "alice", profile: { firstName: "Alice", lastName: "L" }, email: { email: "alice@example.com" } });
   humanId = human.body.userId;
@@ -99,6 +108,9 @@ describe("idledger export / import / verify / rebuild", () => {
       const user = await call("GET", `/management/v1/users/${userId}`);
       assert.equal(user.status, 200);
       assert.equal(user.body.user.machine.hasSecret, true);
+      const metadata = await call("POST", `/management/v1/users/${credentialsId}/metadata/_search`, {});
+      assert.deepEqual(metadata.body.result.map((entry: { key: string }) => entry.key), ["kept"]);
+      assert.equal((await call("POST", `/management/v1/users/${credentialsId}/pats/_search`, {})).body.details.totalResult, "1");
       const duplicate = await call("POST", "/management/v1/users/machine", { userName: "EXPORTED", name: "Again" });
       assert.equal(duplicate.status, 409);
     } finally {

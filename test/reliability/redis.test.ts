@@ -120,6 +120,28 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     await follower.return?.(undefined);
   });
 
+  it("a personal access token removed on one instance is refused on the other at once, both ways", async () => {
+    const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
+    const projecting = track(await startTestService(redisEnv(slowPoll)));
+    const reading = track(await startTestService(redisEnv({ ...slowPoll, PROJECTOR: "off" }), projecting.dataDir));
+    await eventually(async () => ((await fetch(`${projecting.url}/debug/ready`)).ok ? true : undefined));
+    const { userId } = await addMachine(projecting, `holder-${randomUUID()}`);
+    await restClient(projecting)("POST", "/management/v1/orgs/me/members", { userId, roles: ["ORG_USER_MANAGER"] });
+
+    for (const [remover, user] of [
+      [reading, projecting],
+      [projecting, reading],
+    ] as const) {
+      const pat = (await restClient(remover)("POST", `/management/v1/users/${userId}/pats`, {})).body as { tokenId: string; token: string };
+      const asHolder = restClient({ url: user.url, adminToken: pat.token });
+      assert.equal((await asHolder("GET", `/management/v1/users/${userId}`)).status, 200);
+      assert.equal((await restClient(remover)("DELETE", `/management/v1/users/${userId}/pats/${pat.tokenId}`)).status, 200);
+      const refused = await asHolder("GET", `/management/v1/users/${userId}`);
+      assert.equal(refused.status, 401, JSON.stringify(refused.body));
+      assert.equal(refused.body.details[0].id, "AUTH-7fs1e");
+    }
+  });
+
   it("a projector process that dies is replaced by an API instance within seconds", { timeout: 30_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "idledger-projector-"));
     track({ dispose: () => rm(dataDir, { recursive: true, force: true }) });

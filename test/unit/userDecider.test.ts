@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Evolving } from "../../src/commands/decider.js";
 import { userDecider, type UserCommand } from "../../src/commands/user/decider.js";
+import type { SetUserMetadata } from "../../src/commands/user/metadata.js";
 import { DomainError } from "../../src/errors.js";
 import type { UserEvent } from "../../src/events/user.js";
 
@@ -230,5 +231,97 @@ describe("AddMachineKey / RemoveMachineKey", () => {
     assert.equal(given([machineAdded, keyAdded("k1")]).rejects(removeKey("k2")), "COMMAND-4m77G");
     assert.equal(given([machineAdded, keyAdded("k1"), { type: "user.machine.key.removed", data: { keyId: "k1" } }]).rejects(removeKey("k1")), "COMMAND-4m77G");
     assert.equal(given([machineAdded, keyAdded("k1")]).rejects(removeKey("k1", "org-2")), "COMMAND-4m77G");
+  });
+});
+
+describe("RemoveMachineSecret", () => {
+  const remove: UserCommand = { type: "RemoveMachineSecret", resourceOwner: "org-1" };
+  const secretSet: UserEvent = { type: "user.machine.secret.set", data: { hashedSecret: `sha256:${"a".repeat(64)}` } };
+
+  it("removes a secret that is set, once", () => {
+    assert.deepEqual(given([machineAdded, secretSet]).when(remove).events, [{ type: "user.machine.secret.removed", data: {} }]);
+    assert.equal(given([machineAdded, secretSet, { type: "user.machine.secret.removed", data: {} }]).rejects(remove), "COMMAND-coi82n");
+  });
+
+  it("refuses a machine without a secret (COMMAND-coi82n)", () => {
+    assert.equal(given([machineAdded]).rejects(remove), "COMMAND-coi82n");
+  });
+
+  it("refuses unknown and removed users, humans and users of another org (COMMAND-x7s802)", () => {
+    assert.equal(given([]).rejects(remove), "COMMAND-x7s802");
+    assert.equal(given([humanAdded]).rejects(remove), "COMMAND-x7s802");
+    assert.equal(given([machineAdded, secretSet, { type: "user.removed", data: { userName: "robot" } }]).rejects(remove), "COMMAND-x7s802");
+    assert.equal(given([machineAdded, secretSet]).rejects({ ...remove, resourceOwner: "org-2" }), "COMMAND-x7s802");
+  });
+});
+
+describe("RemovePersonalAccessToken", () => {
+  const tokenAdded = (tokenId: string): UserEvent => ({
+    type: "user.personal.access.token.added",
+    data: { tokenId, expiration: "9999-12-31T23:59:59.000Z", scopes: ["openid"], tokenHash: `sha256:${"b".repeat(64)}` },
+  });
+  const remove = (tokenId: string, resourceOwner = "org-1"): UserCommand => ({ type: "RemovePersonalAccessToken", resourceOwner, tokenId });
+
+  it("removes a token of the user by its id, once (ZITADEL's user.pat.removed)", () => {
+    const history = [machineAdded, tokenAdded("t1"), tokenAdded("t2")];
+    assert.deepEqual(given(history).when(remove("t1")).events, [{ type: "user.pat.removed", data: { tokenId: "t1" } }]);
+    assert.equal(given([...history, { type: "user.pat.removed", data: { tokenId: "t1" } }]).rejects(remove("t1")), "COMMAND-4m77G");
+    assert.equal(given([...history, { type: "user.pat.removed", data: { tokenId: "t1" } }]).when(remove("t2")).events.length, 1);
+  });
+
+  it("does not find unknown tokens, nor tokens of another org or of a removed user (COMMAND-4m77G)", () => {
+    assert.equal(given([machineAdded]).rejects(remove("t1")), "COMMAND-4m77G");
+    assert.equal(given([]).rejects(remove("t1")), "COMMAND-4m77G");
+    assert.equal(given([machineAdded, tokenAdded("t1")]).rejects(remove("t1", "org-2")), "COMMAND-4m77G");
+    assert.equal(given([machineAdded, tokenAdded("t1"), { type: "user.removed", data: { userName: "robot" } }]).rejects(remove("t1")), "COMMAND-4m77G");
+  });
+});
+
+describe("SetUserMetadata / RemoveUserMetadata / BulkRemoveUserMetadata", () => {
+  const b64 = (text: string) => Buffer.from(text).toString("base64");
+  const set = (...entries: [string, string][]): SetUserMetadata => ({ type: "SetUserMetadata", resourceOwner: "org-1", entries: entries.map(([key, value]) => ({ key, value: b64(value) })) });
+  const remove = (type: "RemoveUserMetadata" | "BulkRemoveUserMetadata", ...keys: string[]): UserCommand => ({ type, resourceOwner: "org-1", keys });
+  const metadataSet = (key: string, value: string): UserEvent => ({ type: "user.metadata.set", data: { key, value: b64(value) } });
+
+  it("sets each key whose value changes, once, with its last value; refuses a request that changes nothing (API-mEtnC)", () => {
+    const history = [humanAdded, metadataSet("a", "1")];
+    assert.deepEqual(given(history).when(set(["a", "1"], ["b", "x"], ["b", "2"], ["c", "3"])).events, [
+      { type: "user.metadata.set", data: { key: "b", value: b64("2") } },
+      { type: "user.metadata.set", data: { key: "c", value: b64("3") } },
+    ]);
+    assert.equal(given(history).rejects(set(["a", "1"])), "API-mEtnC");
+    assert.equal(given([...history, { type: "user.metadata.removed", data: { key: "a" } }]).when(set(["a", "1"])).events.length, 1);
+  });
+
+  it("refuses no entries (9, META-9mm2d), an empty key or value (3, META-2m00f), and users that are not there (9, COMMAND-uXHNj)", () => {
+    assert.equal(given([machineAdded]).rejects(set()), "META-9mm2d");
+    assert.equal(given([machineAdded]).rejects(set(["", "v"])), "META-2m00f");
+    assert.equal(given([machineAdded]).rejects(set(["k", ""])), "META-2m00f");
+    assert.equal(given([]).rejects(set(["k", "v"])), "COMMAND-uXHNj");
+    assert.equal(given([machineAdded, { type: "user.removed", data: { userName: "robot" } }]).rejects(set(["k", "v"])), "COMMAND-uXHNj");
+    assert.equal(given([machineAdded]).rejects({ ...set(["k", "v"]), resourceOwner: "org-2" }), "COMMAND-uXHNj");
+  });
+
+  it("bounds one user's metadata to 100 keys and 1,000,000 bytes of keys and values (8, API-mEtlX)", () => {
+    const hundred = Array.from({ length: 100 }, (_, i): UserEvent => metadataSet(`k${i}`, "v"));
+    assert.equal(given([machineAdded, ...hundred]).rejects(set(["one-more", "v"])), "API-mEtlX");
+    assert.equal(given([machineAdded, ...hundred]).when(set(["k0", "changed"])).events.length, 1, "changing a key adds none");
+    const big = "x".repeat(499_990);
+    const nearlyFull = [machineAdded, metadataSet("a", big), metadataSet("b", big)];
+    assert.equal(given(nearlyFull).rejects(set(["c", "x".repeat(20)])), "API-mEtlX");
+    assert.equal(given(nearlyFull).when(set(["c", "x".repeat(10)])).events.length, 1);
+  });
+
+  it("removes keys, each once; an unknown key is 5 (META-ncnw3 for one, META-2nnds in bulk), an empty one 3", () => {
+    const history = [machineAdded, metadataSet("a", "1"), metadataSet("b", "2")];
+    assert.deepEqual(given(history).when(remove("RemoveUserMetadata", "a")).events, [{ type: "user.metadata.removed", data: { key: "a" } }]);
+    assert.deepEqual(given(history).when(remove("BulkRemoveUserMetadata", "a", "b", "a")).events.map((e) => e.data), [{ key: "a" }, { key: "b" }]);
+    assert.equal(given(history).rejects(remove("RemoveUserMetadata", "c")), "META-ncnw3");
+    assert.equal(given(history).rejects(remove("BulkRemoveUserMetadata", "a", "c")), "META-2nnds");
+    assert.equal(given(history).rejects(remove("RemoveUserMetadata", "")), "META-2n0fs");
+    assert.equal(given(history).rejects(remove("BulkRemoveUserMetadata", "a", "")), "COMMAND-m29ds");
+    assert.equal(given(history).rejects(remove("BulkRemoveUserMetadata")), "META-9mm2d");
+    assert.equal(given([...history, { type: "user.metadata.removed", data: { key: "a" } }]).rejects(remove("RemoveUserMetadata", "a")), "META-ncnw3");
+    assert.equal(given([]).rejects(remove("RemoveUserMetadata", "a")), "COMMAND-uXHNj");
   });
 });

@@ -8,8 +8,13 @@ import {
   AddPersonalAccessTokenRequestSchema,
   ListUserChangesRequestSchema,
   ManagementService,
+  BulkRemoveUserMetadataRequestSchema,
+  BulkSetUserMetadataRequestSchema,
+  ListUserMetadataRequestSchema,
+  SetUserMetadataRequestSchema,
   UpdateMachineRequestSchema,
 } from "@zitadel/proto/zitadel/management_pb.js";
+import type { TextQueryMethod } from "@zitadel/proto/zitadel/object_pb.js";
 import type { AccessTokenType } from "@zitadel/proto/zitadel/user_pb.js";
 import { createAdminMethods } from "../../src/api/methods/admin.js";
 import { createManagementMethods } from "../../src/api/methods/management.js";
@@ -80,6 +85,37 @@ describe("validation from the descriptors' validate.rules", () => {
     assert.match(
       messageOf(() => human(create(AddHumanUserRequestSchema, { ...base, phone: { phone: "0791234567" } }))) ?? "",
       /AddHumanUserRequest_Phone\.Phone: value does not have prefix "\+"/,
+    );
+  });
+
+  it("bounds bytes by their decoded length, as PGV counts them", () => {
+    const set = validatorFor(SetUserMetadataRequestSchema);
+    const request = (value: Uint8Array) => create(SetUserMetadataRequestSchema, { id: "1", key: "k", value });
+    assert.equal(messageOf(() => set(request(new Uint8Array(500_000)))), undefined);
+    assert.equal(messageOf(() => set(request(new Uint8Array(1)))), undefined);
+    const outOfBounds = "invalid SetUserMetadataRequest.Value: value length must be between 1 and 500000 bytes, inclusive";
+    assert.equal(messageOf(() => set(request(new Uint8Array(500_001)))), outOfBounds);
+    assert.equal(messageOf(() => set(request(new Uint8Array(0)))), outOfBounds);
+  });
+
+  it("checks every element of a list, naming it by its index", () => {
+    const bulkSet = validatorFor(BulkSetUserMetadataRequestSchema);
+    const entry = { key: "k", value: new Uint8Array([1]) };
+    assert.equal(messageOf(() => bulkSet(create(BulkSetUserMetadataRequestSchema, { id: "1", metadata: [entry, entry] }))), undefined);
+    assert.equal(
+      messageOf(() => bulkSet(create(BulkSetUserMetadataRequestSchema, { id: "1", metadata: [entry, { ...entry, key: "k".repeat(201) }] }))),
+      "invalid BulkSetUserMetadataRequest.Metadata[1]: embedded message failed validation | caused by: invalid BulkSetUserMetadataRequest_Metadata.Key: value length must be between 1 and 200 runes, inclusive",
+    );
+    assert.equal(
+      messageOf(() => validatorFor(BulkRemoveUserMetadataRequestSchema)(create(BulkRemoveUserMetadataRequestSchema, { id: "1", keys: ["a", ""] }))),
+      "invalid BulkRemoveUserMetadataRequest.Keys[1]: value length must be between 1 and 200 runes, inclusive",
+    );
+    const keyQuery = (method: number) => ({ query: { case: "keyQuery" as const, value: { key: "k", method: method as TextQueryMethod } } });
+    const list = validatorFor(ListUserMetadataRequestSchema);
+    assert.equal(messageOf(() => list(create(ListUserMetadataRequestSchema, { id: "1", queries: [keyQuery(2)] }))), undefined);
+    assert.equal(
+      messageOf(() => list(create(ListUserMetadataRequestSchema, { id: "1", queries: [keyQuery(99)] }))),
+      "invalid ListUserMetadataRequest.Queries[0]: embedded message failed validation | caused by: invalid MetadataQuery.KeyQuery: embedded message failed validation | caused by: invalid MetadataKeyQuery.Method: value must be one of the defined enum values",
     );
   });
 });

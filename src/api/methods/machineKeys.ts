@@ -4,12 +4,10 @@ import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { StatusError } from "../../errors.js";
 import type { MachineKeyView } from "../../projections/views.js";
 import { detailsPb } from "./pb.js";
+import { listDetailsPb, page } from "./listQuery.js";
 import { handle, type MethodDeps, type MethodEntry } from "./table.js";
 
 const { method } = ManagementService;
-
-/** ListQuery's limit when the request leaves it at 0, and its ceiling. */
-const MAX_KEYS_LISTED = 1000;
 
 /** zitadel.authn.v1.Key. */
 const keyPb = (key: MachineKeyView) => ({
@@ -39,11 +37,6 @@ export const machineKeyMethods = ({ commands, queries }: MethodDeps): MethodEntr
   })),
   handle(method.listMachineKeys, async (request, caller) => {
     const { keys, processedPosition } = await queries.machineKeys(request.userId, caller.orgId);
-    const offset = Number(request.query?.offset ?? 0n);
-    const limit = Math.min(request.query?.limit || MAX_KEYS_LISTED, MAX_KEYS_LISTED);
-    return {
-      details: { totalResult: BigInt(keys.length), processedSequence: processedPosition, viewTimestamp: timestampFromDate(new Date()) },
-      result: keys.slice(offset, offset + limit).map(keyPb),
-    };
+    return { details: listDetailsPb(keys.length, processedPosition), result: page(keys, request.query).map(keyPb) };
   }),
 ];

@@ -7,6 +7,9 @@ import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPerson
 import { changeMachine, type ChangeMachine } from "./changeMachine.js";
 import { changeUserName, type ChangeUserName } from "./changeUserName.js";
 import { changeLifecycle, type LifecycleCommand } from "./lifecycle.js";
+import { removeUserMetadata, setUserMetadata, type RemoveUserMetadata, type SetUserMetadata } from "./metadata.js";
+import { removeMachineSecret, type RemoveMachineSecret } from "./removeMachineSecret.js";
+import { removePersonalAccessToken, type RemovePersonalAccessToken } from "./removePersonalAccessToken.js";
 import { removeUser, type RemoveUser } from "./removeUser.js";
 import { removeMachineKey, type RemoveMachineKey } from "./removeMachineKey.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
@@ -22,7 +25,11 @@ export type UserCommand =
   | RemoveUser
   | ChangeUserName
   | AddMachineKey
-  | RemoveMachineKey;
+  | RemoveMachineKey
+  | RemoveMachineSecret
+  | RemovePersonalAccessToken
+  | SetUserMetadata
+  | RemoveUserMetadata;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -52,6 +59,15 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return addMachineKey(command, state);
       case "RemoveMachineKey":
         return removeMachineKey(command, state);
+      case "RemoveMachineSecret":
+        return removeMachineSecret(command, state);
+      case "RemovePersonalAccessToken":
+        return removePersonalAccessToken(command, state);
+      case "SetUserMetadata":
+        return setUserMetadata(command, state);
+      case "RemoveUserMetadata":
+      case "BulkRemoveUserMetadata":
+        return removeUserMetadata(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

@@ -13,6 +13,8 @@ interface Existing {
   readonly resourceOwner: string;
   readonly userName: string;
   readonly lifecycle: Lifecycle;
+  /** Metadata key -> value (base64), as the user's events set them. */
+  readonly metadata: ReadonlyMap<string, string>;
 }
 
 export type UserState =
@@ -26,6 +28,10 @@ export type UserState =
       readonly accessTokenType: AccessTokenType;
       /** Ids of the machine keys not removed. */
       readonly keyIds: readonly string[];
+      /** Whether a client secret is set (its hash is in the event, never in the state). */
+      readonly hasSecret: boolean;
+      /** Ids of the personal access tokens not removed. */
+      readonly tokenIds: readonly string[];
     })
   | (Existing & { readonly kind: "human"; readonly initialized: boolean });
 
@@ -55,10 +61,13 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         resourceOwner: event.metadata.resourceOwner,
         userName: event.data.userName,
         lifecycle: "active",
+        metadata: new Map(),
         name: event.data.name,
         description: event.data.description ?? "",
         accessTokenType: event.data.accessTokenType ?? 0,
         keyIds: [],
+        hasSecret: false,
+        tokenIds: [],
       };
     case "user.machine.changed": {
       const machine = applicableTo(state, event, "machine");
@@ -71,7 +80,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
     }
     case "user.human.added":
       applicableTo(state, event, "absent");
-      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", initialized: true };
+      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", metadata: new Map(), initialized: true };
     case "user.human.initialization.code.added":
       return { ...applicableTo(state, event, "human"), initialized: false };
     case "user.deactivated":
@@ -95,8 +104,27 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return { ...machine, keyIds: machine.keyIds.filter((id) => id !== event.data.keyId) };
     }
     case "user.machine.secret.set":
-    case "user.personal.access.token.added":
-      return applicableTo(state, event, "machine");
+      return { ...applicableTo(state, event, "machine"), hasSecret: true };
+    case "user.machine.secret.removed":
+      return { ...applicableTo(state, event, "machine"), hasSecret: false };
+    case "user.personal.access.token.added": {
+      const machine = applicableTo(state, event, "machine");
+      return { ...machine, tokenIds: [...machine.tokenIds, event.data.tokenId] };
+    }
+    case "user.pat.removed": {
+      const machine = applicableTo(state, event, "machine");
+      return { ...machine, tokenIds: machine.tokenIds.filter((id) => id !== event.data.tokenId) };
+    }
+    case "user.metadata.set": {
+      const user = applicableTo(state, event, "machine", "human");
+      return { ...user, metadata: new Map(user.metadata).set(event.data.key, event.data.value) };
+    }
+    case "user.metadata.removed": {
+      const user = applicableTo(state, event, "machine", "human");
+      const metadata = new Map(user.metadata);
+      metadata.delete(event.data.key);
+      return { ...user, metadata };
+    }
     case "user.human.email.verified":
     case "user.human.phone.verified":
       return applicableTo(state, event, "human");

@@ -3,11 +3,12 @@ import type { Write } from "../readModel.js";
 import { accessReducers } from "./access.js";
 import { machineKeyReducers } from "./machineKeys.js";
 import { oidcSessionReducers } from "./oidcSessions.js";
+import { metadataReducers } from "./metadata.js";
 import { orgReducers } from "./orgs.js";
 import { userReducers } from "./users.js";
 
 /** All tables merged; an event type two tables name runs both reducers, in table order. */
-export const reducers: ReducerTable = merge([userReducers, orgReducers, accessReducers, machineKeyReducers, oidcSessionReducers]);
+export const reducers: ReducerTable = merge([userReducers, orgReducers, accessReducers, machineKeyReducers, oidcSessionReducers, metadataReducers]);
 
 function merge(tables: readonly ReducerTable[]): ReducerTable {
   const byType = new Map<string, Reducer[]>();

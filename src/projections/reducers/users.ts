@@ -75,6 +75,7 @@ export const userReducers: ReducerTable = {
     };
   }),
   "user.machine.secret.set": onUser((user, event) => ({ ...user, machine: { ...machineOf(user, event), hasSecret: true } })),
+  "user.machine.secret.removed": onUser((user, event) => ({ ...user, machine: { ...machineOf(user, event), hasSecret: false } })),
   "user.human.added": async (event, view) => {
     const data = event.data as HumanAdded;
     return created(event, view, {
@@ -113,6 +114,9 @@ export const userReducers: ReducerTable = {
   "user.personal.access.token.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
   "user.machine.key.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
   "user.machine.key.removed": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
+  "user.pat.removed": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
+  "user.metadata.set": onUser((user) => user),
+  "user.metadata.removed": onUser((user) => user),
   "user.deactivated": onUser((user) => ({ ...user, state: "USER_STATE_INACTIVE" })),
   "user.reactivated": onUser(activeAgain),
   "user.locked": onUser((user) => ({ ...user, state: "USER_STATE_LOCKED" })),
