@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import {
   AddHumanUserRequestSchema,
   AddMachineUserRequestSchema,
+  ResendHumanInitializationRequestSchema,
   UpdateMachineRequestSchema,
 } from "@zitadel/proto/zitadel/management_pb.js";
 import type { AccessTokenType } from "@zitadel/proto/zitadel/user_pb.js";
@@ -75,5 +76,15 @@ describe("validation from the descriptors' validate.rules", () => {
       messageOf(() => human(create(AddHumanUserRequestSchema, { ...base, phone: { phone: "0791234567" } }))) ?? "",
       /AddHumanUserRequest_Phone\.Phone: value does not have prefix "\+"/,
     );
+  });
+});
+
+describe("ignore_empty", () => {
+  const resend = validatorFor(ResendHumanInitializationRequestSchema);
+
+  it("holds a string's rules only when it is set (ResendHumanInitialization's optional email)", () => {
+    assert.equal(messageOf(() => resend(create(ResendHumanInitializationRequestSchema, { userId: "1" }))), undefined);
+    assert.equal(messageOf(() => resend(create(ResendHumanInitializationRequestSchema, { userId: "1", email: "a@example.com" }))), undefined);
+    assert.equal(messageOf(() => resend(create(ResendHumanInitializationRequestSchema, { userId: "1", email: "nope" }))), "invalid ResendHumanInitializationRequest.Email: value must be a valid email address");
   });
 });
