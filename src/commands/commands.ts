@@ -13,9 +13,10 @@ import { orgDomainName } from "./org/orgDomainName.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
-import { hashPassword, newClientSecret, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import { hashPassword, newClientSecret, newHashedCode, newInitializationCode, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import { checkImportedHash } from "./user/importedHashes.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
-import type { UserState } from "./user/state.js";
+import type { HumanProfile, UserState } from "./user/state.js";
 
 export interface CommandsConfig {
   readonly store: EventStore;
@@ -180,6 +181,89 @@ export function createCommands(config: CommandsConfig) {
       return { details: details(result) };
     },
 
+    /** UpdateHumanProfile: the whole profile is given; names are trimmed and must not be blank. */
+    async changeHumanProfile(caller: Caller, userId: string, input: HumanProfile): Promise<{ details: ObjectDetails }> {
+      const profile = namedProfile(input);
+      return { details: details(await onUser(caller, userId, { type: "ChangeHumanProfile", resourceOwner: caller.orgId, profile })) };
+    },
+
+    async changeHumanEmail(caller: Caller, userId: string, input: { email: string; isEmailVerified: boolean }): Promise<{ details: ObjectDetails }> {
+      const command = { ...input, email: normalizeEmail(input.email), code: newHashedCode("emailVerification") };
+      return { details: details(await onUser(caller, userId, { type: "ChangeHumanEmail", resourceOwner: caller.orgId, ...command })) };
+    },
+
+    async changeHumanPhone(caller: Caller, userId: string, input: { phone: string; isPhoneVerified: boolean }): Promise<{ details: ObjectDetails }> {
+      const command = { ...input, phone: normalizePhone(input.phone), code: newHashedCode("phoneVerification") };
+      return { details: details(await onUser(caller, userId, { type: "ChangeHumanPhone", resourceOwner: caller.orgId, ...command })) };
+    },
+
+    async removeHumanPhone(caller: Caller, userId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type: "RemoveHumanPhone", resourceOwner: caller.orgId })) };
+    },
+
+    /** ResendHumanInitialization: `email` "" keeps the address. */
+    async resendHumanInitialization(caller: Caller, userId: string, input: { email: string }): Promise<{ details: ObjectDetails }> {
+      const email = input.email ? normalizeEmail(input.email) : "";
+      const command = { type: "ResendHumanInitialization" as const, resourceOwner: caller.orgId, email, code: newHashedCode("initialization") };
+      return { details: details(await onUser(caller, userId, command)) };
+    },
+
+    /** SetHumanPassword, and SetHumanInitialPassword with `changeRequired` true: checked against the policy, stored as scrypt. */
+    async setHumanPassword(caller: Caller, userId: string, input: { password: string; changeRequired: boolean }): Promise<{ details: ObjectDetails }> {
+      checkPasswordComplexity(input.password);
+      const encodedHash = await hashPassword(input.password, config.passwordHashing);
+      const command = { type: "SetHumanPassword" as const, resourceOwner: caller.orgId, encodedHash, changeRequired: input.changeRequired };
+      return { details: details(await onUser(caller, userId, command)) };
+    },
+
+    /**
+     * ImportHumanUser: a plain `password` passes the complexity policy and is hashed with scrypt; a
+     * `hashedPassword` is kept in its own encoding when it is one idledger can verify
+     * (src/commands/user/importedHashes.ts). Passwordless registration and IdP links need features
+     * idledger does not have and are refused.
+     */
+    async importHumanUser(
+      caller: Caller,
+      input: {
+        userName: string;
+        profile: HumanProfile;
+        email: { email: string; isEmailVerified: boolean };
+        phone: { phone: string; isPhoneVerified: boolean };
+        password: string;
+        hashedPassword: string;
+        passwordChangeRequired: boolean;
+        requestPasswordlessRegistration: boolean;
+        idpLinks: number;
+      },
+    ): Promise<{ userId: string; details: ObjectDetails }> {
+      const userName = input.userName.trim();
+      if (!userName) fail("importUserNameEmpty");
+      const profile = namedProfile(input.profile);
+      const email = { ...input.email, email: normalizeEmail(input.email.email) };
+      const phone = input.phone.phone ? { ...input.phone, phone: normalizePhone(input.phone.phone) } : input.phone;
+      if (input.requestPasswordlessRegistration) fail("passwordlessNotSupported");
+      if (input.idpLinks > 0) fail("idpConfigNotExisting");
+      if (input.password && input.hashedPassword) fail("passwordAndHashGiven");
+      if ([...input.password].length > 72) fail("importPasswordTooLong");
+      if (input.password) checkPasswordComplexity(input.password);
+      if (input.hashedPassword) checkImportedHash(input.hashedPassword);
+      const encodedHash = input.password ? await hashPassword(input.password, config.passwordHashing) : input.hashedPassword;
+      const userId = config.newId();
+      const result = await onUser(caller, userId, {
+        type: "ImportHumanUser",
+        userName,
+        profile: { ...profile, displayName: profile.displayName || `${profile.firstName} ${profile.lastName}` },
+        email,
+        phone,
+        ...(encodedHash ? { encodedHash } : {}),
+        // ZITADEL keeps an imported hash without a required change.
+        changeRequired: input.password ? input.passwordChangeRequired : false,
+        initCode: newHashedCode("initialization"),
+        phoneCode: newHashedCode("phoneVerification"),
+      });
+      return { userId, details: details(result) };
+    },
+
     /** The new org's owner is the caller unless `ownerId` names another user. */
     async addOrg(caller: Caller, input: { name: string; orgId?: string; ownerId?: string }): Promise<{ orgId: string; details: ObjectDetails }> {
       if (!input.name.trim()) fail("orgInvalid");
@@ -203,6 +287,14 @@ export function createCommands(config: CommandsConfig) {
 }
 
 export type Commands = ReturnType<typeof createCommands>;
+
+/** ZITADEL's Profile.Validate, on trimmed names (UpdateHumanProfile, ImportHumanUser). */
+function namedProfile(profile: HumanProfile): HumanProfile {
+  const named = { ...profile, firstName: profile.firstName.trim(), lastName: profile.lastName.trim() };
+  if (!named.firstName) fail("profileFirstNameEmpty");
+  if (!named.lastName) fail("profileLastNameEmpty");
+  return named;
+}
 
 function details(result: CommandResult<unknown>): ObjectDetails {
   const last = result.appended.at(-1) ?? result.first;

@@ -63,6 +63,9 @@ export const machineSecretSet = defineEvent<MachineSecretSet>({
   },
 });
 
+/** The password hash encodings an event may hold: idledger's own and those ImportHumanUser accepts. */
+const importableHashPattern = "^(scrypt:|\\$2[aby]\\$|\\$argon2(i|id)\\$|\\$scrypt\\$)";
+
 /** zitadel.user.v1.Gender as a number, like ZITADEL's domain.Gender. */
 export type Gender = 0 | 1 | 2 | 3;
 
@@ -76,7 +79,10 @@ export interface HumanAdded {
   readonly gender?: Gender;
   readonly email: string;
   readonly phone?: string;
-  /** scrypt-kdf output, base64; absent when no initial password was given. */
+  /**
+   * scrypt-kdf output, base64 (`scrypt:`), or a hash ImportHumanUser took in another system's
+   * encoding (bcrypt, argon2, scrypt MCF); absent when no password was given.
+   */
   readonly encodedHash?: string;
   readonly changeRequired?: boolean;
 }
@@ -95,7 +101,7 @@ export const humanAdded = defineEvent<HumanAdded>({
       gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
       email: { type: "string", minLength: 1 },
       phone: { type: "string", nullable: true },
-      encodedHash: { type: "string", pattern: "^scrypt:", nullable: true },
+      encodedHash: { type: "string", pattern: importableHashPattern, nullable: true },
       changeRequired: { type: "boolean", nullable: true },
     },
     required: ["userName", "firstName", "lastName", "email"],
@@ -131,6 +137,90 @@ export const humanInitialCodeAdded = defineEvent<HumanInitialCodeAdded>({
     required: ["code", "expiry"],
     additionalProperties: false,
   } as never,
+});
+
+/** Only what changed; an unset field is unchanged (ZITADEL's HumanProfileChangedEvent). */
+export interface HumanProfileChanged {
+  readonly firstName?: string;
+  readonly lastName?: string;
+  readonly nickName?: string;
+  readonly displayName?: string;
+  readonly preferredLanguage?: string;
+  readonly gender?: Gender;
+}
+export const humanProfileChanged = defineEvent<HumanProfileChanged>({
+  type: "user.human.profile.changed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      firstName: { type: "string", minLength: 1, nullable: true },
+      lastName: { type: "string", minLength: 1, nullable: true },
+      nickName: { type: "string", nullable: true },
+      displayName: { type: "string", nullable: true },
+      preferredLanguage: { type: "string", nullable: true },
+      gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
+    },
+    required: [],
+    minProperties: 1,
+    additionalProperties: false,
+  },
+});
+
+export interface HumanEmailChanged {
+  readonly email: string;
+}
+export const humanEmailChanged = defineEvent<HumanEmailChanged>({
+  type: "user.human.email.changed",
+  schemaVersion: 1,
+  schema: { type: "object", properties: { email: { type: "string", minLength: 1 } }, required: ["email"], additionalProperties: false },
+});
+
+export interface HumanPhoneChanged {
+  /** E.164. */
+  readonly phone: string;
+}
+export const humanPhoneChanged = defineEvent<HumanPhoneChanged>({
+  type: "user.human.phone.changed",
+  schemaVersion: 1,
+  schema: { type: "object", properties: { phone: { type: "string", pattern: "^\\+[1-9][0-9]{1,14}$" } }, required: ["phone"], additionalProperties: false },
+});
+
+export const humanPhoneRemoved = defineEvent<NoPayload>({
+  type: "user.human.phone.removed",
+  schemaVersion: 1,
+  schema: { type: "object", additionalProperties: false },
+});
+
+/** A verification code's hash and how long it is valid (ZITADEL's email and phone code events). */
+export interface HumanCodeAdded {
+  readonly code: HashedValue;
+  /** Nanoseconds, as ZITADEL serializes a Go time.Duration. */
+  readonly expiry: number;
+}
+const codeAddedSchema = {
+  type: "object",
+  properties: { code: hashedValueSchema, expiry: { type: "integer", minimum: 0 } },
+  required: ["code", "expiry"],
+  additionalProperties: false,
+} as never;
+export const humanEmailCodeAdded = defineEvent<HumanCodeAdded>({ type: "user.human.email.code.added", schemaVersion: 1, schema: codeAddedSchema });
+export const humanPhoneCodeAdded = defineEvent<HumanCodeAdded>({ type: "user.human.phone.code.added", schemaVersion: 1, schema: codeAddedSchema });
+
+export interface HumanPasswordChanged {
+  /** scrypt-kdf output, base64: SetHumanPassword hashes the password it is given. */
+  readonly encodedHash: string;
+  readonly changeRequired: boolean;
+}
+export const humanPasswordChanged = defineEvent<HumanPasswordChanged>({
+  type: "user.human.password.changed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { encodedHash: { type: "string", pattern: "^scrypt:" }, changeRequired: { type: "boolean" } },
+    required: ["encodedHash", "changeRequired"],
+    additionalProperties: false,
+  },
 });
 
 export interface PersonalAccessTokenAdded {
@@ -209,7 +299,14 @@ export type UserEvent =
   | { readonly type: "user.locked"; readonly data: NoPayload }
   | { readonly type: "user.unlocked"; readonly data: NoPayload }
   | { readonly type: "user.removed"; readonly data: UserRemoved }
-  | { readonly type: "user.username.changed"; readonly data: UserNameChanged };
+  | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
+  | { readonly type: "user.human.profile.changed"; readonly data: HumanProfileChanged }
+  | { readonly type: "user.human.email.changed"; readonly data: HumanEmailChanged }
+  | { readonly type: "user.human.email.code.added"; readonly data: HumanCodeAdded }
+  | { readonly type: "user.human.phone.changed"; readonly data: HumanPhoneChanged }
+  | { readonly type: "user.human.phone.removed"; readonly data: NoPayload }
+  | { readonly type: "user.human.phone.code.added"; readonly data: HumanCodeAdded }
+  | { readonly type: "user.human.password.changed"; readonly data: HumanPasswordChanged };
 
 export const userEvents = [
   machineAdded,
@@ -226,4 +323,11 @@ export const userEvents = [
   userUnlocked,
   userRemoved,
   userNameChanged,
+  humanProfileChanged,
+  humanEmailChanged,
+  humanEmailCodeAdded,
+  humanPhoneChanged,
+  humanPhoneRemoved,
+  humanPhoneCodeAdded,
+  humanPasswordChanged,
 ];

@@ -1,5 +1,5 @@
 import type { Evolving } from "../decider.js";
-import type { AccessTokenType, UserEvent } from "../../events/user.js";
+import type { AccessTokenType, Gender, UserEvent } from "../../events/user.js";
 import type { UserStateName } from "../../projections/views.js";
 
 /**
@@ -25,7 +25,28 @@ export type UserState =
       readonly description: string;
       readonly accessTokenType: AccessTokenType;
     })
-  | (Existing & { readonly kind: "human"; readonly initialized: boolean });
+  | (Existing & {
+      readonly kind: "human";
+      readonly initialized: boolean;
+      readonly profile: HumanProfile;
+      readonly email: string;
+      readonly isEmailVerified: boolean;
+      /** "" when the human has none. */
+      readonly phone: string;
+      readonly isPhoneVerified: boolean;
+    });
+
+/** What UpdateHumanProfile replaces, as ZITADEL's profile write model holds it. */
+export interface HumanProfile {
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly nickName: string;
+  readonly displayName: string;
+  readonly preferredLanguage: string;
+  readonly gender: Gender;
+}
+
+export type HumanState = Extract<UserState, { kind: "human" }>;
 
 export type ExistingUser = Extract<UserState, { kind: "machine" | "human" }>;
 
@@ -62,7 +83,37 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
         accessTokenType: event.data.accessTokenType ?? state.accessTokenType,
       };
     case "user.human.added":
-      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", initialized: true };
+      return {
+        kind: "human",
+        resourceOwner: event.metadata.resourceOwner,
+        userName: event.data.userName,
+        lifecycle: "active",
+        initialized: true,
+        profile: {
+          firstName: event.data.firstName,
+          lastName: event.data.lastName,
+          nickName: event.data.nickName ?? "",
+          displayName: event.data.displayName ?? "",
+          preferredLanguage: event.data.preferredLanguage ?? "",
+          gender: event.data.gender ?? 0,
+        },
+        email: event.data.email,
+        isEmailVerified: false,
+        phone: event.data.phone ?? "",
+        isPhoneVerified: false,
+      };
+    case "user.human.profile.changed":
+      return state.kind === "human" ? { ...state, profile: { ...state.profile, ...event.data } } : state;
+    case "user.human.email.changed":
+      return state.kind === "human" ? { ...state, email: event.data.email, isEmailVerified: false } : state;
+    case "user.human.email.verified":
+      return state.kind === "human" ? { ...state, isEmailVerified: true } : state;
+    case "user.human.phone.changed":
+      return state.kind === "human" ? { ...state, phone: event.data.phone, isPhoneVerified: false } : state;
+    case "user.human.phone.verified":
+      return state.kind === "human" ? { ...state, isPhoneVerified: true } : state;
+    case "user.human.phone.removed":
+      return state.kind === "human" ? { ...state, phone: "", isPhoneVerified: false } : state;
     case "user.human.initialization.code.added":
       return state.kind === "human" ? { ...state, initialized: false } : state;
     case "user.deactivated":
@@ -77,9 +128,12 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
     case "user.removed":
       return { kind: "removed", resourceOwner: event.metadata.resourceOwner };
     case "user.machine.secret.set":
-    case "user.human.email.verified":
-    case "user.human.phone.verified":
     case "user.personal.access.token.added":
+    // Codes and passwords decide nothing here; and, as in ZITADEL, setting a password does not
+    // initialize a human (only redeeming its initialization code does).
+    case "user.human.email.code.added":
+    case "user.human.phone.code.added":
+    case "user.human.password.changed":
       return state;
     default: {
       const unhandled: never = event;

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from "../../events/envelope.js";
-import type { HumanAdded, MachineAdded, MachineChanged, UserNameChanged } from "../../events/user.js";
+import type { HumanAdded, HumanEmailChanged, HumanPhoneChanged, HumanProfileChanged, MachineAdded, MachineChanged, UserNameChanged } from "../../events/user.js";
 import type { ProjectionView, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, type UserView } from "../views.js";
@@ -44,6 +44,9 @@ const created = (event: RecordedEvent, fields: Omit<UserView, "id" | "details">)
       resourceOwner: event.metadata.resourceOwner,
     },
   });
+
+type Human = NonNullable<UserView["human"]>;
+const onHuman = (change: (human: Human, event: RecordedEvent) => Human) => onUser((user, event) => ({ ...user, human: change(user.human!, event) }));
 
 /** Back from LOCKED or INACTIVE: ACTIVE, or INITIAL for a human who has not initialized yet. */
 const activeAgain: Change = (user) => ({ ...user, state: user.initialized ? "USER_STATE_ACTIVE" : "USER_STATE_INITIAL" });
@@ -96,8 +99,16 @@ export const userReducers: ReducerTable = {
       }),
     ];
   },
-  "user.human.email.verified": onUser((user) => ({ ...user, human: { ...user.human!, email: { ...user.human!.email, isEmailVerified: true } } })),
-  "user.human.phone.verified": onUser((user) => ({ ...user, human: { ...user.human!, phone: { ...user.human!.phone, isPhoneVerified: true } } })),
+  "user.human.email.verified": onHuman((human) => ({ ...human, email: { ...human.email, isEmailVerified: true } })),
+  "user.human.phone.verified": onHuman((human) => ({ ...human, phone: { ...human.phone, isPhoneVerified: true } })),
+  "user.human.profile.changed": onHuman((human, event) => ({ ...human, profile: { ...human.profile, ...(event.data as HumanProfileChanged) } })),
+  "user.human.email.changed": onHuman((human, event) => ({ ...human, email: { email: (event.data as HumanEmailChanged).email, isEmailVerified: false } })),
+  "user.human.phone.changed": onHuman((human, event) => ({ ...human, phone: { phone: (event.data as HumanPhoneChanged).phone, isPhoneVerified: false } })),
+  "user.human.phone.removed": onHuman((human) => ({ ...human, phone: { phone: "", isPhoneVerified: false } })),
+  // Codes and password hashes are not read models' business; the events still move `details`.
+  "user.human.email.code.added": onUser((user) => user),
+  "user.human.phone.code.added": onUser((user) => user),
+  "user.human.password.changed": onUser((user) => user),
   // ZITADEL's user projection: a pending initialization code makes an active user INITIAL.
   "user.human.initialization.code.added": onUser((user) => ({
     ...user,
