@@ -12,10 +12,10 @@ import { createAuditLog } from "./audit/auditLog.js";
 import { userAccess } from "./auth/userAccess.js";
 import { createCommands } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
-import { initializationCodes } from "./commands/user/secrets.js";
+import { codeKinds, type CodeKind } from "./commands/user/secrets.js";
 import type { Config } from "./config.js";
-import { codeGenerator } from "./crypto/codes.js";
-import { aesGcmEncryption } from "./crypto/encryption.js";
+import { codeGenerator, type CodeGenerator } from "./crypto/codes.js";
+import { aesGcmEncryption, type Encryption } from "./crypto/encryption.js";
 import { loadOrCreateKeyFile } from "./crypto/keyFile.js";
 import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
@@ -62,7 +62,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     newId: createIdGenerator(),
     now: () => new Date(),
     passwordHashing: { logN: config.passwordScryptLogN },
-    initializationCodes: codeGenerator(initializationCodes, aesGcmEncryption(await loadOrCreateKeyFile(config.codesKeyFile, logger))),
+    codes: codeGenerators(aesGcmEncryption(await loadOrCreateKeyFile(config.codesKeyFile, logger))),
   };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: async (token) => void (await writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token + "\n")) });
@@ -185,6 +185,10 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
     },
   };
 }
+
+/** One generator per kind of one-time code, all under the codes key. */
+const codeGenerators = (encryption: Encryption) =>
+  Object.fromEntries(Object.entries(codeKinds).map(([kind, generator]) => [kind, codeGenerator(generator, encryption)])) as Record<CodeKind, CodeGenerator>;
 
 const listen = (server: Server, port: number, host: string) =>
   new Promise<void>((resolve, reject) => {

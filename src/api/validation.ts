@@ -114,7 +114,8 @@ function stringSchema(r: StringRules): Schema {
   if (r.wellKnown.case === "email" && r.wellKnown.value) schema.format = "email";
   // PGV reports the length rule in one sentence; keep both limits at hand for it.
   schema["x-len"] = [min, max];
-  return schema;
+  // `ignore_empty`: the rules hold only for a value that is set.
+  return r.ignoreEmpty ? { type: "string", if: { const: "" }, else: schema } : schema;
 }
 
 type Fields = Record<string, unknown>;

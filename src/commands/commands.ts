@@ -15,10 +15,11 @@ import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
 import { machineKeyFile, newMachineKeyPair, rsaPublicKeyPem } from "./user/machineKeyPair.js";
-import { hashPassword, newClientSecret, sha256Hash, type PasswordHashing } from "./user/secrets.js";
+import { hashPassword, newClientSecret, sha256Hash, type CodeKind, type PasswordHashing } from "./user/secrets.js";
+import { checkImportedHash } from "./user/importedHashes.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { RemoveUserMetadata } from "./user/metadata.js";
-import type { UserState } from "./user/state.js";
+import type { HumanProfile, UserState } from "./user/state.js";
 
 export interface CommandsConfig {
   readonly store: EventStore;
@@ -30,7 +31,8 @@ export interface CommandsConfig {
   readonly passwordHashing: PasswordHashing;
   /** Who may act on whom (no escalation); the first-instance setup acts as the system. */
   readonly access: UserAccess;
-  readonly initializationCodes: CodeGenerator;
+  /** One-time codes by kind, encrypted under the codes key (src/crypto/codes.ts). */
+  readonly codes: Readonly<Record<CodeKind, CodeGenerator>>;
 }
 
 /** Who is acting and in which organization. */
@@ -63,6 +65,12 @@ export function createCommands(config: CommandsConfig) {
   // Ids that stand for the system itself in event metadata (editors, aggregates): a user who took
   // one would appear as the author of the system's own events.
   const reservedIds = new Set([SYSTEM_USER_ID.toLowerCase(), config.instanceId.toLowerCase()]);
+  // A fresh code as a code event holds it: encrypted, with its lifetime in nanoseconds. The code
+  // itself goes nowhere: idledger has no notification channel to deliver it yet.
+  const issueCode = (kind: CodeKind) => {
+    const { value, expiryNanos } = config.codes[kind].newCode();
+    return { code: value, expiry: expiryNanos };
+  };
   const onOrg = (caller: Caller, orgId: string, command: OrgCommand) =>
     handleCommand(store, orgDecider, orgStream(orgId), command, (_: OrgState) => orgId, context(caller));
 
@@ -127,7 +135,7 @@ export function createCommands(config: CommandsConfig) {
       if (initialPassword) checkPasswordComplexity(initialPassword);
       const encodedHash = initialPassword ? await hashPassword(initialPassword, config.passwordHashing) : undefined;
       const userId = config.newId();
-      const initCode = config.initializationCodes.newCode();
+      const initCode = config.codes.initialization.newCode();
       const result = await onUser(caller, userId, {
         type: "AddHumanUser",
         userName,
@@ -240,6 +248,89 @@ export function createCommands(config: CommandsConfig) {
       return { details: details(result) };
     },
 
+    /** UpdateHumanProfile: the whole profile is given; names are trimmed and must not be blank. */
+    async changeHumanProfile(caller: Caller, userId: string, input: HumanProfile): Promise<{ details: ObjectDetails }> {
+      const profile = namedProfile(input);
+      return { details: details(await onUser(caller, userId, { type: "ChangeHumanProfile", resourceOwner: caller.orgId, profile })) };
+    },
+
+    async changeHumanEmail(caller: Caller, userId: string, input: { email: string; isEmailVerified: boolean }): Promise<{ details: ObjectDetails }> {
+      const command = { ...input, email: normalizeEmail(input.email), code: issueCode("emailVerification") };
+      return { details: details(await onUser(caller, userId, { type: "ChangeHumanEmail", resourceOwner: caller.orgId, ...command })) };
+    },
+
+    async changeHumanPhone(caller: Caller, userId: string, input: { phone: string; isPhoneVerified: boolean }): Promise<{ details: ObjectDetails }> {
+      const command = { ...input, phone: normalizePhone(input.phone), code: issueCode("phoneVerification") };
+      return { details: details(await onUser(caller, userId, { type: "ChangeHumanPhone", resourceOwner: caller.orgId, ...command })) };
+    },
+
+    async removeHumanPhone(caller: Caller, userId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await onUser(caller, userId, { type: "RemoveHumanPhone", resourceOwner: caller.orgId })) };
+    },
+
+    /** ResendHumanInitialization: `email` "" keeps the address. */
+    async resendHumanInitialization(caller: Caller, userId: string, input: { email: string }): Promise<{ details: ObjectDetails }> {
+      const email = input.email ? normalizeEmail(input.email) : "";
+      const command = { type: "ResendHumanInitialization" as const, resourceOwner: caller.orgId, email, code: issueCode("initialization") };
+      return { details: details(await onUser(caller, userId, command)) };
+    },
+
+    /** SetHumanPassword, and SetHumanInitialPassword with `changeRequired` true: checked against the policy, stored as scrypt. */
+    async setHumanPassword(caller: Caller, userId: string, input: { password: string; changeRequired: boolean }): Promise<{ details: ObjectDetails }> {
+      checkPasswordComplexity(input.password);
+      const encodedHash = await hashPassword(input.password, config.passwordHashing);
+      const command = { type: "SetHumanPassword" as const, resourceOwner: caller.orgId, encodedHash, changeRequired: input.changeRequired };
+      return { details: details(await onUser(caller, userId, command)) };
+    },
+
+    /**
+     * ImportHumanUser: a plain `password` passes the complexity policy and is hashed with scrypt; a
+     * `hashedPassword` is kept in its own encoding when it is one idledger can verify
+     * (src/commands/user/importedHashes.ts). Passwordless registration and IdP links need features
+     * idledger does not have and are refused.
+     */
+    async importHumanUser(
+      caller: Caller,
+      input: {
+        userName: string;
+        profile: HumanProfile;
+        email: { email: string; isEmailVerified: boolean };
+        phone: { phone: string; isPhoneVerified: boolean };
+        password: string;
+        hashedPassword: string;
+        passwordChangeRequired: boolean;
+        requestPasswordlessRegistration: boolean;
+        idpLinks: number;
+      },
+    ): Promise<{ userId: string; details: ObjectDetails }> {
+      const userName = input.userName.trim();
+      if (!userName) fail("importUserNameEmpty");
+      const profile = namedProfile(input.profile);
+      const email = { ...input.email, email: normalizeEmail(input.email.email) };
+      const phone = input.phone.phone ? { ...input.phone, phone: normalizePhone(input.phone.phone) } : input.phone;
+      if (input.requestPasswordlessRegistration) fail("passwordlessNotSupported");
+      if (input.idpLinks > 0) fail("idpConfigNotExisting");
+      if (input.password && input.hashedPassword) fail("passwordAndHashGiven");
+      if ([...input.password].length > 72) fail("importPasswordTooLong");
+      if (input.password) checkPasswordComplexity(input.password);
+      if (input.hashedPassword) checkImportedHash(input.hashedPassword);
+      const encodedHash = input.password ? await hashPassword(input.password, config.passwordHashing) : input.hashedPassword;
+      const userId = config.newId();
+      const result = await onUser(caller, userId, {
+        type: "ImportHumanUser",
+        userName,
+        profile: { ...profile, displayName: profile.displayName || `${profile.firstName} ${profile.lastName}` },
+        email,
+        phone,
+        ...(encodedHash ? { encodedHash } : {}),
+        // ZITADEL keeps an imported hash without a required change.
+        changeRequired: input.password ? input.passwordChangeRequired : false,
+        initCode: issueCode("initialization"),
+        phoneCode: issueCode("phoneVerification"),
+      });
+      return { userId, details: details(result) };
+    },
+
     /** The new org's owner is the caller unless `ownerId` names another user. */
     async addOrg(caller: Caller, input: { name: string; orgId?: string; ownerId?: string }): Promise<{ orgId: string; details: ObjectDetails }> {
       if (!input.name.trim()) fail("orgInvalid");
@@ -263,6 +354,13 @@ export function createCommands(config: CommandsConfig) {
 }
 
 export type Commands = ReturnType<typeof createCommands>;
+
+function namedProfile(profile: HumanProfile): HumanProfile {
+  const named = { ...profile, firstName: profile.firstName.trim(), lastName: profile.lastName.trim() };
+  if (!named.firstName) fail("profileFirstNameEmpty");
+  if (!named.lastName) fail("profileLastNameEmpty");
+  return named;
+}
 
 function details(result: CommandResult<unknown>): ObjectDetails {
   const last = result.appended.at(-1) ?? result.first;

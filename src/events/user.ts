@@ -1,4 +1,4 @@
-import { cryptoValueSchema, type CryptoValue } from "../crypto/cryptoValue.js";
+import { cryptoValueSchema, encryptedValueSchema, type CryptoValue } from "../crypto/cryptoValue.js";
 import { defineEvent } from "./schema.js";
 
 /** zitadel.user.v1.AccessTokenType, stored as its number like ZITADEL's domain.OIDCTokenType. */
@@ -67,6 +67,9 @@ export const machineSecretSet = defineEvent<MachineSecretSet>({
 /** zitadel.user.v1.Gender as a number, like ZITADEL's domain.Gender. */
 export type Gender = 0 | 1 | 2 | 3;
 
+/** The password hash encodings an event may hold: idledger's own and those ImportHumanUser accepts. */
+const importableHashPattern = "^(scrypt:|\\$2[aby]\\$|\\$argon2(i|id)\\$|\\$scrypt\\$)";
+
 export interface HumanAdded {
   readonly userName: string;
   readonly firstName: string;
@@ -96,7 +99,7 @@ export const humanAdded = defineEvent<HumanAdded>({
       gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
       email: { type: "string", minLength: 1 },
       phone: { type: "string", nullable: true },
-      encodedHash: { type: "string", pattern: "^scrypt:", nullable: true },
+      encodedHash: { type: "string", pattern: importableHashPattern, nullable: true },
       changeRequired: { type: "boolean", nullable: true },
     },
     required: ["userName", "firstName", "lastName", "email"],
@@ -299,6 +302,90 @@ export const metadataRemoved = defineEvent<MetadataRemoved>({
   },
 });
 
+/** Only what changed; an unset field is unchanged (ZITADEL's HumanProfileChangedEvent). */
+export interface HumanProfileChanged {
+  readonly firstName?: string;
+  readonly lastName?: string;
+  readonly nickName?: string;
+  readonly displayName?: string;
+  readonly preferredLanguage?: string;
+  readonly gender?: Gender;
+}
+export const humanProfileChanged = defineEvent<HumanProfileChanged>({
+  type: "user.human.profile.changed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: {
+      firstName: { type: "string", minLength: 1, nullable: true },
+      lastName: { type: "string", minLength: 1, nullable: true },
+      nickName: { type: "string", nullable: true },
+      displayName: { type: "string", nullable: true },
+      preferredLanguage: { type: "string", nullable: true },
+      gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
+    },
+    required: [],
+    minProperties: 1,
+    additionalProperties: false,
+  },
+});
+
+export interface HumanEmailChanged {
+  readonly email: string;
+}
+export const humanEmailChanged = defineEvent<HumanEmailChanged>({
+  type: "user.human.email.changed",
+  schemaVersion: 1,
+  schema: { type: "object", properties: { email: { type: "string", minLength: 1 } }, required: ["email"], additionalProperties: false },
+});
+
+export interface HumanPhoneChanged {
+  /** E.164. */
+  readonly phone: string;
+}
+export const humanPhoneChanged = defineEvent<HumanPhoneChanged>({
+  type: "user.human.phone.changed",
+  schemaVersion: 1,
+  schema: { type: "object", properties: { phone: { type: "string", pattern: "^\\+[1-9][0-9]{1,14}$" } }, required: ["phone"], additionalProperties: false },
+});
+
+export const humanPhoneRemoved = defineEvent<NoPayload>({
+  type: "user.human.phone.removed",
+  schemaVersion: 1,
+  schema: { type: "object", additionalProperties: false },
+});
+
+/** A verification code, encrypted (src/crypto/codes.ts), and how long it is valid (ZITADEL's email and phone code events). */
+export interface HumanCodeAdded {
+  readonly code: CryptoValue;
+  /** Nanoseconds, as ZITADEL serializes a Go time.Duration. */
+  readonly expiry: number;
+}
+const codeAddedSchema = {
+  type: "object",
+  properties: { code: encryptedValueSchema, expiry: { type: "integer", minimum: 0 } },
+  required: ["code", "expiry"],
+  additionalProperties: false,
+} as never;
+export const humanEmailCodeAdded = defineEvent<HumanCodeAdded>({ type: "user.human.email.code.added", schemaVersion: 1, schema: codeAddedSchema });
+export const humanPhoneCodeAdded = defineEvent<HumanCodeAdded>({ type: "user.human.phone.code.added", schemaVersion: 1, schema: codeAddedSchema });
+
+export interface HumanPasswordChanged {
+  /** scrypt-kdf output, base64: SetHumanPassword hashes the password it is given. */
+  readonly encodedHash: string;
+  readonly changeRequired: boolean;
+}
+export const humanPasswordChanged = defineEvent<HumanPasswordChanged>({
+  type: "user.human.password.changed",
+  schemaVersion: 1,
+  schema: {
+    type: "object",
+    properties: { encodedHash: { type: "string", pattern: "^scrypt:" }, changeRequired: { type: "boolean" } },
+    required: ["encodedHash", "changeRequired"],
+    additionalProperties: false,
+  },
+});
+
 export type UserEvent =
   | { readonly type: "user.machine.added"; readonly data: MachineAdded }
   | { readonly type: "user.machine.changed"; readonly data: MachineChanged }
@@ -314,6 +401,13 @@ export type UserEvent =
   | { readonly type: "user.unlocked"; readonly data: NoPayload }
   | { readonly type: "user.removed"; readonly data: UserRemoved }
   | { readonly type: "user.username.changed"; readonly data: UserNameChanged }
+  | { readonly type: "user.human.profile.changed"; readonly data: HumanProfileChanged }
+  | { readonly type: "user.human.email.changed"; readonly data: HumanEmailChanged }
+  | { readonly type: "user.human.email.code.added"; readonly data: HumanCodeAdded }
+  | { readonly type: "user.human.phone.changed"; readonly data: HumanPhoneChanged }
+  | { readonly type: "user.human.phone.removed"; readonly data: NoPayload }
+  | { readonly type: "user.human.phone.code.added"; readonly data: HumanCodeAdded }
+  | { readonly type: "user.human.password.changed"; readonly data: HumanPasswordChanged }
   | { readonly type: "user.machine.key.added"; readonly data: MachineKeyAdded }
   | { readonly type: "user.machine.key.removed"; readonly data: MachineKeyRemoved }
   | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload }
@@ -336,6 +430,13 @@ export const userEvents = [
   userUnlocked,
   userRemoved,
   userNameChanged,
+  humanProfileChanged,
+  humanEmailChanged,
+  humanEmailCodeAdded,
+  humanPhoneChanged,
+  humanPhoneRemoved,
+  humanPhoneCodeAdded,
+  humanPasswordChanged,
   machineKeyAdded,
   machineKeyRemoved,
   machineSecretRemoved,

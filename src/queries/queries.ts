@@ -1,4 +1,4 @@
-import { fail } from "../errors.js";
+import { fail, type ErrorName } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { resolveAccessToken, type AccessTokenHolder } from "../oauth/accessTokens.js";
 import type { VerificationKeys } from "../oauth/keys/keyRing.js";
@@ -53,6 +53,17 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
       const user = await readModel.get<UserView>(collections.users, userId);
       if (!user || user.details.resourceOwner !== orgId) return fail("userNotFoundQuery");
       return user;
+    },
+
+    /**
+     * GetHumanProfile, GetHumanEmail, GetHumanPhone: a human of `orgId`, with each read's own ids
+     * for a user that is not found and for one that is a machine, as ZITADEL's queries have them.
+     */
+    async humanById(userId: string, orgId: string, refusals: { readonly notFound: ErrorName; readonly notHuman: ErrorName }) {
+      const user = await readModel.get<UserView>(collections.users, userId);
+      if (!user || user.details.resourceOwner !== orgId) return fail(refusals.notFound);
+      if (!user.human) return fail(refusals.notHuman);
+      return { details: user.details, human: user.human };
     },
 
     /** Resolves true once the read model reflects `position` (an event seen in the log), false after `timeoutMs`. */

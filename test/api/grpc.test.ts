@@ -212,6 +212,49 @@ for (const [name, makeCaller] of clients) {
       assert.ok("error" in gone && gone.error.code === 5 && gone.error.ids[0] === "QUERY-Rgh32");
     });
 
+    it("changes a human's profile, email, phone and password, imports one, and reads the parts as REST does", async () => {
+      const { userId } = ok(
+        await call("addHumanUser", {
+          userName: `parts-${unique}`,
+          profile: { firstName: "Par", lastName: "Ts" },
+          email: { email: "parts@example.com", isEmailVerified: true },
+          initialPassword: "Password1!",
+        }),
+      );
+      const profile = ok(await call("updateHumanProfile", { userId, firstName: "Par", lastName: "Ts", displayName: "Parts", nickName: "p" }));
+      const readProfile = ok(await call("getHumanProfile", { userId }));
+      assert.deepEqual(readProfile.details, profile.details);
+      assert.equal(readProfile.profile.nickName, "p");
+      assert.deepEqual((await rest("GET", `/management/v1/users/${userId}/profile`)).body, readProfile);
+      const unchanged = await call("updateHumanProfile", { userId, firstName: "Par", lastName: "Ts", displayName: "Parts", nickName: "p" });
+      assert.ok("error" in unchanged && unchanged.error.code === 9 && unchanged.error.ids[0] === "COMMAND-2M0fs");
+
+      ok(await call("updateHumanEmail", { userId, email: "parts2@example.com", isEmailVerified: true }));
+      assert.deepEqual(ok(await call("getHumanEmail", { userId })).email, { email: "parts2@example.com", isEmailVerified: true });
+      ok(await call("updateHumanPhone", { userId, phone: "+41791234567", isPhoneVerified: true }));
+      assert.deepEqual(ok(await call("getHumanPhone", { userId })).phone, { phone: "+41791234567", isPhoneVerified: true });
+      ok(await call("removeHumanPhone", { userId }));
+      const noPhone = await call("removeHumanPhone", { userId });
+      assert.ok("error" in noPhone && noPhone.error.code === 5 && noPhone.error.ids[0] === "COMMAND-p6rsc");
+      ok(await call("setHumanPassword", { userId, password: "Password2!", noChangeRequired: true }));
+      const initialPassword = ok(await call("setHumanInitialPassword", { userId, password: "Password3!" }));
+      assert.deepEqual(ok(await call("getUserByID", { id: userId })).user.details, initialPassword.details);
+      const resend = await call("resendHumanInitialization", { userId });
+      assert.ok("error" in resend && resend.error.code === 9 && resend.error.ids[0] === "COMMAND-2M9sd");
+
+      const imported = ok(
+        await call("importHumanUser", {
+          userName: `imported-${unique}`,
+          profile: { firstName: "Im", lastName: "Ported" },
+          email: { email: "imported@example.com", isEmailVerified: true },
+          hashedPassword: { value: "$2y$10$OQNeQfQOuiqYkyW.qYRQlepeGbVpUUVO5kctmS.TEoZmQVbH5Ugye" },
+        }),
+      );
+      assert.equal(ok(await call("getUserByID", { id: imported.userId })).user.state, "USER_STATE_ACTIVE");
+      const taken = await call("importHumanUser", { userName: `imported-${unique}`, profile: { firstName: "I", lastName: "P" }, email: { email: "i@example.com" } });
+      assert.ok("error" in taken && taken.error.code === 6);
+    });
+
     it("answers the health check without credentials", async () => {
       assert.deepEqual(ok(await call("healthz", {}, { authorization: "" })), {});
     });

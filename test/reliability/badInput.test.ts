@@ -5,11 +5,14 @@ import { restClient, startTestService, type TestService } from "../support/servi
 let service: TestService;
 let call: ReturnType<typeof restClient>;
 let userId: string;
+let humanId: string;
 
 before(async () => {
   service = await startTestService();
   call = restClient(service);
   userId = (await call("POST", "/management/v1/users/machine", { userName: "taken", name: "Taken" })).body.userId;
+  const active = { userName: "active-human", profile: { firstName: "A", lastName: "H" }, email: { email: "ah@example.com", isEmailVerified: true }, initialPassword: "Active!Passw0rd" };
+  humanId = (await call("POST", "/management/v1/users/human", active)).body.userId;
 });
 after(() => service.dispose());
 
@@ -73,6 +76,30 @@ const badRequests = (): BadRequest[] => [
   { name: "rename to a name too long", method: "PUT", path: `${users}/${userId}/username`, body: { userName: "u".repeat(201) }, status: 400, code: 3, says: "UpdateUserNameRequest.UserName" },
   { name: "rename without a name", method: "PUT", path: `${users}/${userId}/username`, body: {}, status: 400, code: 3, says: "UpdateUserNameRequest.UserName" },
   { name: "lock of unknown user", method: "POST", path: `${users}/nobody/_lock`, body: {}, status: 404, code: 5, says: "COMMAND-5M9fs" },
+  { name: "profile without a first name", method: "PUT", path: `${users}/${humanId}/profile`, body: { lastName: "H", displayName: "H" }, status: 400, code: 3, says: "UpdateHumanProfileRequest.FirstName" },
+  { name: "profile with a display name too long", method: "PUT", path: `${users}/${humanId}/profile`, body: { firstName: "A", lastName: "H", displayName: "d".repeat(201) }, status: 400, code: 3, says: "DisplayName" },
+  { name: "profile with an undefined gender", method: "PUT", path: `${users}/${humanId}/profile`, body: { firstName: "A", lastName: "H", displayName: "A H", gender: 9 }, status: 400, code: 3, says: "Gender" },
+  { name: "profile that changes nothing", method: "PUT", path: `${users}/${humanId}/profile`, body: { firstName: "A", lastName: "H", displayName: "A H" }, status: 400, code: 9, says: "COMMAND-2M0fs" },
+  { name: "profile of a machine", method: "PUT", path: `${users}/${userId}/profile`, body: { firstName: "A", lastName: "H", displayName: "A H" }, status: 400, code: 9, says: "COMMAND-3M9sd" },
+  { name: "email that is none", method: "PUT", path: `${users}/${humanId}/email`, body: { email: "not-an-email" }, status: 400, code: 3, says: "UpdateHumanEmailRequest.Email" },
+  { name: "email that changes nothing", method: "PUT", path: `${users}/${humanId}/email`, body: { email: "ah@example.com", isEmailVerified: true }, status: 400, code: 9, says: "COMMAND-2b7fM" },
+  { name: "phone without +", method: "PUT", path: `${users}/${humanId}/phone`, body: { phone: "0791234567" }, status: 400, code: 3, says: "prefix" },
+  { name: "phone too long", method: "PUT", path: `${users}/${humanId}/phone`, body: { phone: `+${"1".repeat(50)}` }, status: 400, code: 3, says: "UpdateHumanPhoneRequest.Phone" },
+  { name: "phone that is no number", method: "PUT", path: `${users}/${humanId}/phone`, body: { phone: "+41 abc" }, status: 400, code: 3, says: "PHONE-so0wa" },
+  { name: "removing a phone there is not", method: "DELETE", path: `${users}/${humanId}/phone`, status: 404, code: 5, says: "COMMAND-p6rsc" },
+  { name: "resend to a bad address", method: "POST", path: `${users}/${humanId}/_resend_initialization`, body: { email: "nope" }, status: 400, code: 3, says: "ResendHumanInitializationRequest.Email" },
+  { name: "resend to an initialized human", method: "POST", path: `${users}/${humanId}/_resend_initialization`, body: {}, status: 400, code: 9, says: "COMMAND-2M9sd" },
+  { name: "password too long", method: "POST", path: `${users}/${humanId}/password`, body: { password: `Aa1!${"x".repeat(69)}` }, status: 400, code: 3, says: "SetHumanPasswordRequest.Password" },
+  { name: "password missing", method: "POST", path: `${users}/${humanId}/password`, body: {}, status: 400, code: 3, says: "SetHumanPasswordRequest.Password" },
+  { name: "initial password too weak", method: "POST", path: `${users}/${humanId}/password/_initialize`, body: { password: "weakpassword" }, status: 400, code: 3, says: "COMMA-VoaRj" },
+  { name: "password of a machine", method: "POST", path: `${users}/${userId}/password`, body: { password: "Good!Passw0rd" }, status: 400, code: 9, says: "COMMAND-3M0fs" },
+  { name: "import without an email", method: "POST", path: `${users}/human/_import`, body: { userName: "i", profile: { firstName: "A", lastName: "B" } }, status: 400, code: 3, says: "ImportHumanUserRequest.Email" },
+  { name: "import with an unknown hash", method: "POST", path: `${users}/human/_import`, body: { ...human, userName: "i", hashedPassword: { value: "{SSHA}abc" } }, status: 400, code: 3, says: "USER-JDk4t" },
+  { name: "import with a hash too long", method: "POST", path: `${users}/human/_import`, body: { ...human, userName: "i", hashedPassword: { value: `$2y$10$${"a".repeat(10_000)}` } }, status: 400, code: 3, says: "USER-JDk4t" },
+  { name: "import with a password of the wrong type", method: "POST", path: `${users}/human/_import`, body: { ...human, userName: "i", password: 5 }, status: 400, code: 3, says: "password" },
+  { name: "import with a taken userName", method: "POST", path: `${users}/human/_import`, body: { ...human, userName: "TAKEN" }, status: 409, code: 6, says: "V3-DKcYh" },
+  { name: "profile of a machine read", method: "GET", path: `${users}/${userId}/profile`, status: 400, code: 9, says: "QUERY-WLTce" },
+  { name: "phone of an unknown user read", method: "GET", path: `${users}/nobody/phone`, status: 404, code: 5, says: "QUERY-DAvb3" },
   { name: "unimplemented method", method: "GET", path: "/management/v1/iam", status: 501, code: 12, says: "GetIAM" },
   { name: "remove the secret of an unknown user", method: "DELETE", path: `${users}/nobody/secret`, status: 400, code: 9, says: "COMMAND-x7s802" },
   { name: "remove a secret that is not set", method: "DELETE", path: `${users}/${userId}/secret`, status: 400, code: 9, says: "COMMAND-coi82n" },

@@ -42,7 +42,20 @@ it("keeps acknowledged writes across kill -9, rebuilds the read model, never sto
   });
   const pat = await first.call("POST", `/management/v1/users/${machine.body.userId}/pats`, {});
   const updated = await first.call("PUT", `/management/v1/users/${machine.body.userId}/machine`, { name: "Renamed" });
-  for (const response of [machine, secret, human, pat, updated]) assert.equal(response.status, 200, JSON.stringify(response.body));
+  // Human secrets: a password set later, an imported plain password, and codes (email, phone, initialization).
+  const newPassword = "Changed!Passw0rd";
+  const passwordSet = await first.call("POST", `/management/v1/users/${human.body.userId}/password`, { password: newPassword });
+  const importedPassword = "Imported!Passw0rd";
+  const imported = await first.call("POST", "/management/v1/users/human/_import", {
+    userName: "durable-import",
+    profile: { firstName: "D", lastName: "I" },
+    email: { email: "di@example.com" },
+    phone: { phone: "+41791234567" },
+    password: importedPassword,
+  });
+  const emailCode = await first.call("PUT", `/management/v1/users/${human.body.userId}/email`, { email: "dh2@example.com" });
+  const initCode = await first.call("POST", `/management/v1/users/${imported.body.userId}/_resend_initialization`, {});
+  for (const response of [machine, secret, human, pat, updated, passwordSet, imported, emailCode, initCode]) assert.equal(response.status, 200, JSON.stringify(response.body));
   assert.equal(await stop(first.service, "SIGKILL"), "SIGKILL");
 
   // Second life: everything acknowledged is there, with the same details.
@@ -54,7 +67,7 @@ it("keeps acknowledged writes across kill -9, rebuilds the read model, never sto
   assert.equal(machineRead.body.user.machine.name, "Renamed");
   assert.equal(machineRead.body.user.machine.hasSecret, true);
   const humanRead = await second.call("GET", `/management/v1/users/${human.body.userId}`);
-  assert.deepEqual(humanRead.body.user.details, human.body.details);
+  assert.deepEqual(humanRead.body.user.details, emailCode.body.details, "the human's last write was its email change");
   assert.equal((await second.call("GET", `/management/v1/users/${machine.body.userId}`, undefined, { token: pat.body.token })).status, 403, "the PAT authenticates (no role, so 403 not 401)");
 
   // Orderly stop: SIGTERM drains and exits 0.
@@ -62,14 +75,24 @@ it("keeps acknowledged writes across kill -9, rebuilds the read model, never sto
   assert.match(outputs[1]!, /"message":"stopped"/);
 
   // No plaintext in any file the service wrote (admin.pat is where the admin token is meant to be), nor in any log line.
-  const plaintexts = { clientSecret: secret.body.clientSecret, password, pat: pat.body.token, adminToken: first.adminToken };
+  const plaintexts = { clientSecret: secret.body.clientSecret, password, pat: pat.body.token, adminToken: first.adminToken, newPassword, importedPassword };
+  let codes = 0;
   for (const file of await readdir(dataDir)) {
     const content = (await readFile(join(dataDir, file))).toString("latin1");
     for (const [name, value] of Object.entries(plaintexts)) {
       if (file === "admin.pat" && name === "adminToken") continue;
       assert.ok(!content.includes(value), `${name} found in ${file}`);
     }
+    // A code is never returned, so its plaintext is unknown here: every stored code must be encrypted
+    // (12 bytes of IV, 16 of tag around it), never a bare 6-character code.
+    for (const [, type, crypted] of content.matchAll(/"code":\{"CryptoType":(\d),[^}]*"Crypted":"([^"]*)"/g)) {
+      codes++;
+      assert.equal(type, "0", `a code stored with CryptoType ${type} in ${file}`);
+      assert.ok(Buffer.from(crypted!, "base64").length > 28 && !/^[A-Z0-9]{6}$/.test(crypted!), `a code stored as ${crypted} in ${file}`);
+    }
   }
+  // The import's initialization and phone codes, the email code, the resent initialization code.
+  assert.ok(codes >= 4, `found ${codes} stored codes`);
   const logs = outputs.join("\n");
   for (const [name, value] of Object.entries(plaintexts)) assert.ok(!logs.includes(value), `${name} found in the logs`);
 

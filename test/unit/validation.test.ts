@@ -12,6 +12,7 @@ import {
   BulkSetUserMetadataRequestSchema,
   ListUserMetadataRequestSchema,
   SetUserMetadataRequestSchema,
+  ResendHumanInitializationRequestSchema,
   UpdateMachineRequestSchema,
 } from "@zitadel/proto/zitadel/management_pb.js";
 import type { TextQueryMethod } from "@zitadel/proto/zitadel/object_pb.js";
@@ -180,5 +181,15 @@ describe("ranges of Timestamps and 64-bit integers", () => {
     for (const input of inputs) walk(input);
     assert.ok(found.size >= 2, [...found].join(", "));
     for (const name of found) assert.ok(numberFields.has(name) !== bigintFields.has(name), `${name} is in neither or both lists of src/api/validation.ts`);
+  });
+});
+
+describe("ignore_empty", () => {
+  const resend = validatorFor(ResendHumanInitializationRequestSchema);
+
+  it("holds a string's rules only when it is set (ResendHumanInitialization's optional email)", () => {
+    assert.equal(messageOf(() => resend(create(ResendHumanInitializationRequestSchema, { userId: "1" }))), undefined);
+    assert.equal(messageOf(() => resend(create(ResendHumanInitializationRequestSchema, { userId: "1", email: "a@example.com" }))), undefined);
+    assert.equal(messageOf(() => resend(create(ResendHumanInitializationRequestSchema, { userId: "1", email: "nope" }))), "invalid ResendHumanInitializationRequest.Email: value must be a valid email address");
   });
 });

@@ -1,21 +1,14 @@
 import type { Decision } from "../decider.js";
 import { fail } from "../../errors.js";
 import type { CryptoValue } from "../../crypto/cryptoValue.js";
-import type { Gender, HumanAdded, UserEvent } from "../../events/user.js";
+import type { HumanAdded, UserEvent } from "../../events/user.js";
 import { uniqueConstraint } from "../uniqueConstraints.js";
-import type { UserState } from "./state.js";
+import type { HumanProfile, UserState } from "./state.js";
 
 export interface AddHumanUser {
   readonly type: "AddHumanUser";
   readonly userName: string;
-  readonly profile: {
-    readonly firstName: string;
-    readonly lastName: string;
-    readonly nickName: string;
-    readonly displayName: string;
-    readonly preferredLanguage: string;
-    readonly gender: Gender;
-  };
+  readonly profile: HumanProfile;
   readonly email: { readonly email: string; readonly isEmailVerified: boolean };
   readonly phone: { readonly phone: string; readonly isPhoneVerified: boolean };
   /** scrypt hash of the initial password, checked against the complexity policy before hashing. */

@@ -4,14 +4,21 @@ import { addHumanUser, type AddHumanUser } from "./addHumanUser.js";
 import { addMachineKey, type AddMachineKey } from "./addMachineKey.js";
 import { addMachineUser, type AddMachineUser } from "./addMachineUser.js";
 import { addPersonalAccessToken, type AddPersonalAccessToken } from "./addPersonalAccessToken.js";
+import { changeHumanEmail, type ChangeHumanEmail } from "./changeHumanEmail.js";
+import { changeHumanPhone, type ChangeHumanPhone } from "./changeHumanPhone.js";
+import { changeHumanProfile, type ChangeHumanProfile } from "./changeHumanProfile.js";
 import { changeMachine, type ChangeMachine } from "./changeMachine.js";
 import { changeUserName, type ChangeUserName } from "./changeUserName.js";
+import { importHumanUser, type ImportHumanUser } from "./importHumanUser.js";
 import { changeLifecycle, type LifecycleCommand } from "./lifecycle.js";
 import { removeUserMetadata, setUserMetadata, type RemoveUserMetadata, type SetUserMetadata } from "./metadata.js";
 import { removeMachineSecret, type RemoveMachineSecret } from "./removeMachineSecret.js";
 import { removePersonalAccessToken, type RemovePersonalAccessToken } from "./removePersonalAccessToken.js";
-import { removeUser, type RemoveUser } from "./removeUser.js";
 import { removeMachineKey, type RemoveMachineKey } from "./removeMachineKey.js";
+import { removeHumanPhone, type RemoveHumanPhone } from "./removeHumanPhone.js";
+import { removeUser, type RemoveUser } from "./removeUser.js";
+import { resendHumanInitialization, type ResendHumanInitialization } from "./resendHumanInitialization.js";
+import { setHumanPassword, type SetHumanPassword } from "./setHumanPassword.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
 import { evolveUser, initialUserState, type UserState } from "./state.js";
 
@@ -29,7 +36,14 @@ export type UserCommand =
   | RemoveMachineSecret
   | RemovePersonalAccessToken
   | SetUserMetadata
-  | RemoveUserMetadata;
+  | RemoveUserMetadata
+  | ChangeHumanProfile
+  | ChangeHumanEmail
+  | ChangeHumanPhone
+  | RemoveHumanPhone
+  | ResendHumanInitialization
+  | SetHumanPassword
+  | ImportHumanUser;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -68,6 +82,20 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
       case "RemoveUserMetadata":
       case "BulkRemoveUserMetadata":
         return removeUserMetadata(command, state);
+      case "ChangeHumanProfile":
+        return changeHumanProfile(command, state);
+      case "ChangeHumanEmail":
+        return changeHumanEmail(command, state);
+      case "ChangeHumanPhone":
+        return changeHumanPhone(command, state);
+      case "RemoveHumanPhone":
+        return removeHumanPhone(command, state);
+      case "ResendHumanInitialization":
+        return resendHumanInitialization(command, state);
+      case "SetHumanPassword":
+        return setHumanPassword(command, state);
+      case "ImportHumanUser":
+        return importHumanUser(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { customAlphabet } from "nanoid";
 import * as scryptModule from "scrypt-kdf";
 import type { CodeGeneratorConfig } from "../../crypto/codes.js";
+import { verifyImportedHash } from "./importedHashes.js";
 
 // scrypt-kdf 4 ships `export default Scrypt` while its typings declare named exports.
 const scryptKdf = (scryptModule as unknown as { default?: typeof scryptModule }).default ?? scryptModule;
@@ -28,6 +29,18 @@ export const newPersonalAccessToken = (): string => alphanumeric();
  */
 export const initializationCodes: CodeGeneratorConfig = { length: 6, alphabet: "ABCDEFGHJKLMNPQRSTUVWXYZ23456789", expiryMs: 72 * 3600_000 };
 
+/**
+ * Every one-time code idledger generates, by kind, with ZITADEL's default generators
+ * (cmd/defaults.yaml: 6 characters; email and phone verification codes valid for an hour).
+ */
+export const codeKinds = {
+  initialization: initializationCodes,
+  emailVerification: { ...initializationCodes, expiryMs: 3600_000 },
+  phoneVerification: { ...initializationCodes, expiryMs: 3600_000 },
+} as const satisfies Record<string, CodeGeneratorConfig>;
+
+export type CodeKind = keyof typeof codeKinds;
+
 export interface PasswordHashing {
   /** scrypt cost parameter (log2 N); 15 is scrypt-kdf's recommendation for interactive logins. */
   readonly logN: number;
@@ -38,7 +51,8 @@ export async function hashPassword(password: string, { logN }: PasswordHashing):
   return `scrypt:${Buffer.from(key).toString("base64")}`;
 }
 
+/** Reads idledger's own hashes and every encoding ImportHumanUser accepts (src/commands/user/importedHashes.ts). */
 export async function verifyPassword(password: string, encodedHash: string): Promise<boolean> {
-  if (!encodedHash.startsWith("scrypt:")) return false;
+  if (!encodedHash.startsWith("scrypt:")) return verifyImportedHash(password, encodedHash);
   return scryptKdf.verify(Buffer.from(encodedHash.slice("scrypt:".length), "base64"), password);
 }

@@ -1,5 +1,5 @@
 import { applicableTo, foreignEvent, type Evolving } from "../decider.js";
-import type { AccessTokenType, UserEvent } from "../../events/user.js";
+import type { AccessTokenType, Gender, UserEvent } from "../../events/user.js";
 import type { UserStateName } from "../../projections/views.js";
 
 /**
@@ -33,7 +33,26 @@ export type UserState =
       /** Ids of the personal access tokens not removed. */
       readonly tokenIds: readonly string[];
     })
-  | (Existing & { readonly kind: "human"; readonly initialized: boolean });
+  | (Existing & {
+      readonly kind: "human";
+      readonly initialized: boolean;
+      readonly profile: HumanProfile;
+      readonly email: string;
+      readonly isEmailVerified: boolean;
+      /** "" when the human has none. */
+      readonly phone: string;
+      readonly isPhoneVerified: boolean;
+    });
+
+/** What UpdateHumanProfile replaces, as ZITADEL's profile write model holds it. */
+export interface HumanProfile {
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly nickName: string;
+  readonly displayName: string;
+  readonly preferredLanguage: string;
+  readonly gender: Gender;
+}
 
 export type ExistingUser = Extract<UserState, { kind: "machine" | "human" }>;
 
@@ -80,7 +99,40 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
     }
     case "user.human.added":
       applicableTo(state, event, "absent");
-      return { kind: "human", resourceOwner: event.metadata.resourceOwner, userName: event.data.userName, lifecycle: "active", metadata: new Map(), initialized: true };
+      return {
+        kind: "human",
+        resourceOwner: event.metadata.resourceOwner,
+        userName: event.data.userName,
+        lifecycle: "active",
+        metadata: new Map(),
+        initialized: true,
+        profile: {
+          firstName: event.data.firstName,
+          lastName: event.data.lastName,
+          nickName: event.data.nickName ?? "",
+          displayName: event.data.displayName ?? "",
+          preferredLanguage: event.data.preferredLanguage ?? "",
+          gender: event.data.gender ?? 0,
+        },
+        email: event.data.email,
+        isEmailVerified: false,
+        phone: event.data.phone ?? "",
+        isPhoneVerified: false,
+      };
+    case "user.human.profile.changed": {
+      const human = applicableTo(state, event, "human");
+      return { ...human, profile: { ...human.profile, ...event.data } };
+    }
+    case "user.human.email.changed":
+      return { ...applicableTo(state, event, "human"), email: event.data.email, isEmailVerified: false };
+    case "user.human.email.verified":
+      return { ...applicableTo(state, event, "human"), isEmailVerified: true };
+    case "user.human.phone.changed":
+      return { ...applicableTo(state, event, "human"), phone: event.data.phone, isPhoneVerified: false };
+    case "user.human.phone.verified":
+      return { ...applicableTo(state, event, "human"), isPhoneVerified: true };
+    case "user.human.phone.removed":
+      return { ...applicableTo(state, event, "human"), phone: "", isPhoneVerified: false };
     case "user.human.initialization.code.added":
       return { ...applicableTo(state, event, "human"), initialized: false };
     case "user.deactivated":
@@ -125,8 +177,11 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       metadata.delete(event.data.key);
       return { ...user, metadata };
     }
-    case "user.human.email.verified":
-    case "user.human.phone.verified":
+    // Codes and passwords decide nothing here; and, as in ZITADEL, setting a password does not
+    // initialize a human (only redeeming its initialization code does).
+    case "user.human.email.code.added":
+    case "user.human.phone.code.added":
+    case "user.human.password.changed":
       return applicableTo(state, event, "human");
     default:
       return foreignEvent(event);

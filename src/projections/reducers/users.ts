@@ -1,5 +1,5 @@
 import type { RecordedEvent } from "../../events/envelope.js";
-import type { HumanAdded, MachineAdded, MachineChanged, UserNameChanged } from "../../events/user.js";
+import type { HumanAdded, HumanEmailChanged, HumanPhoneChanged, HumanProfileChanged, MachineAdded, MachineChanged, UserNameChanged } from "../../events/user.js";
 import { refuse, type ProjectionView, type ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, type UserView } from "../views.js";
@@ -47,6 +47,10 @@ const created = async (event: RecordedEvent, view: ProjectionView, fields: Omit<
   };
   return [put({ id, ...fields, details })];
 };
+
+
+type Human = NonNullable<UserView["human"]>;
+const onHuman = (change: (human: Human, event: RecordedEvent) => Human) => onUser((user, event) => ({ ...user, human: change(humanOf(user, event), event) }));
 
 /** Back from LOCKED or INACTIVE: ACTIVE, or INITIAL for a human who has not initialized yet. */
 const activeAgain: Change = (user) => ({ ...user, state: user.initialized ? "USER_STATE_ACTIVE" : "USER_STATE_INITIAL" });
@@ -96,14 +100,16 @@ export const userReducers: ReducerTable = {
       },
     });
   },
-  "user.human.email.verified": onUser((user, event) => {
-    const human = humanOf(user, event);
-    return { ...user, human: { ...human, email: { ...human.email, isEmailVerified: true } } };
-  }),
-  "user.human.phone.verified": onUser((user, event) => {
-    const human = humanOf(user, event);
-    return { ...user, human: { ...human, phone: { ...human.phone, isPhoneVerified: true } } };
-  }),
+  "user.human.email.verified": onHuman((human) => ({ ...human, email: { ...human.email, isEmailVerified: true } })),
+  "user.human.phone.verified": onHuman((human) => ({ ...human, phone: { ...human.phone, isPhoneVerified: true } })),
+  "user.human.profile.changed": onHuman((human, event) => ({ ...human, profile: { ...human.profile, ...(event.data as HumanProfileChanged) } })),
+  "user.human.email.changed": onHuman((human, event) => ({ ...human, email: { email: (event.data as HumanEmailChanged).email, isEmailVerified: false } })),
+  "user.human.phone.changed": onHuman((human, event) => ({ ...human, phone: { phone: (event.data as HumanPhoneChanged).phone, isPhoneVerified: false } })),
+  "user.human.phone.removed": onHuman((human) => ({ ...human, phone: { phone: "", isPhoneVerified: false } })),
+  // Codes and password hashes are not read models' business; the events still move `details`.
+  "user.human.email.code.added": onHuman((human) => human),
+  "user.human.phone.code.added": onHuman((human) => human),
+  "user.human.password.changed": onHuman((human) => human),
   // ZITADEL's user projection: a pending initialization code makes an active user INITIAL.
   "user.human.initialization.code.added": onUser((user, event) => ({
     ...user,
