@@ -124,6 +124,14 @@ try {
     target: "≤ 1 log read per commit",
     met: subscribed.readsPerCommit <= 1,
   });
+  rows.push({
+    figure: `raw append, 50 writers, ${fmt(subscribed.subscriptions)} subscriptions whose filter refuses every event`,
+    value: `${fmt(subscribed.filteredWritesPerSecond)} events/s`,
+    baseline: `no subscription: ${fmt(subscribed.baselineWritesPerSecond)} events/s`,
+    ratio: `${(subscribed.filteredWritesPerSecond / subscribed.baselineWritesPerSecond).toFixed(2)}×`,
+    target: "none set",
+    met: true,
+  });
   const rebuild = await benchRebuild({ dir, users: 20_000 });
   absolute(`read-model rebuild from the log (${fmt(rebuild.events)} events)`, rebuild.eventsPerSecond, "events/s", 100_000);
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { RecordedEvent } from "../src/events/envelope.js";
 import type { ExpectedRevision, Subscription } from "../src/events/eventStore.js";
 import { createSqliteEventStore, type SqliteEventStore } from "../src/events/sqlite/sqliteEventStore.js";
 import { benchEvent } from "./append.js";
@@ -12,28 +13,33 @@ export interface IdleSubscriptionsBenchResult {
   /** Appends/s with no subscription open: the same-run baseline. */
   readonly baselineWritesPerSecond: number;
   readonly writesPerSecond: number;
+  /** The same subscriptions with a filter that refuses every event, as SSE streams of another org or type have. */
+  readonly filteredWritesPerSecond: number;
   /** Reads of the log per commit while the subscriptions were open. */
   readonly readsPerCommit: number;
 }
 
 // What open SSE streams cost the writers: fsync'd appends by `writers` writers, first with no
-// subscription, then with `subscriptions` caught-up ones that take every event and keep none
-// (streams whose type filter matches nothing), each phase on a fresh log.
+// subscription, then with `subscriptions` caught-up ones that take every event and keep none,
+// then with as many that give the log a filter refusing every event (what an SSE stream does for
+// events it would not deliver), each phase on a fresh log.
 export async function benchIdleSubscriptions({ dir, subscriptions = 2000, writers = 50, seconds = 3 }: { dir: string; subscriptions?: number; writers?: number; seconds?: number }) {
   const baseline = await phase(dir, 0, writers, seconds);
   const loaded = await phase(dir, subscriptions, writers, seconds);
+  const filtered = await phase(dir, subscriptions, writers, seconds, () => false);
   return {
     subscriptions,
     baselineWritesPerSecond: baseline.writesPerSecond,
     writesPerSecond: loaded.writesPerSecond,
+    filteredWritesPerSecond: filtered.writesPerSecond,
     readsPerCommit: loaded.readsPerCommit,
   } satisfies IdleSubscriptionsBenchResult;
 }
 
-async function phase(dir: string, subscriptions: number, writers: number, seconds: number) {
+async function phase(dir: string, subscriptions: number, writers: number, seconds: number, filter?: (event: RecordedEvent) => boolean) {
   const workDir = await mkdtemp(join(dir, "subscriptions-"));
   const store = createSqliteEventStore({ path: join(workDir, "events.db") });
-  const open = Array.from({ length: subscriptions }, () => idle(store.subscribe()));
+  const open = Array.from({ length: subscriptions }, () => idle(store.subscribe(filter ? { filter } : {})));
   await caughtUp(store, subscriptions);
   const before = { commits: store.stats().transactions, ...store.subscriptionStats() };
 

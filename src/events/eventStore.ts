@@ -38,6 +38,17 @@ export interface ReadAllOptions {
   readonly direction?: "forwards" | "backwards";
 }
 
+export interface SubscribeOptions {
+  /** Exclusive, any value as for `readAll`. Default: from the beginning. */
+  readonly from?: bigint;
+  /**
+   * Only events it accepts are handed out: the others pass by without waking the consumer (an idle
+   * event stream costs one call per event, not a turn of the event loop). It sees events as stored,
+   * before upcasting: decide on the envelope, and on payload fields whose meaning no version changed.
+   */
+  readonly filter?: (event: RecordedEvent) => boolean;
+}
+
 export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
@@ -65,7 +76,7 @@ export interface EventStore {
    * closed. It never ends by itself: when the store drops it, the iteration throws
    * `EventStoreUnavailable`, and a new subscription from the last position seen carries on.
    */
-  subscribe(options?: { from?: bigint }): Subscription;
+  subscribe(options?: SubscribeOptions): Subscription;
   /** Position of the last appended event, `0n` when the log is empty. */
   headPosition(): Promise<bigint>;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
 import express, { type Request, type Response } from "express";
 import { eventScope, inScope, type EventScope } from "../audit/scope.js";
 import { authorizeSession, type Credentials } from "../auth/authorize.js";
-import { watchSession } from "../auth/sessionWatch.js";
+import { touchesAccess, watchSession } from "../auth/sessionWatch.js";
 import { fail, StatusError } from "../errors.js";
+import type { RecordedEvent } from "../events/envelope.js";
 import type { EventStore, Subscription } from "../events/eventStore.js";
 import { resubscribing } from "../events/resubscribing.js";
 import type { Queries } from "../queries/queries.js";
@@ -61,6 +62,7 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
       const session = await authorizeSession(queries, credentials, "");
       const scope = await eventScope(queries, session.caller);
       stream = {
+        session,
         scope,
         from: position(req.get("last-event-id") ?? req.query.from),
         wanted: typeMatcher(String(req.query.types ?? "").split(",")),
@@ -79,7 +81,9 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "x-accel-buffering": "no" });
     res.flushHeaders();
     // An EventStoreDB restart mid-stream resubscribes where the stream was; the client sees nothing of it.
-    const subscription = resubscribing(store, stream.from);
+    // The log hands over only what the stream may deliver or must check: an idle stream is never woken.
+    const wanted = (event: RecordedEvent) => inScope(stream.scope, event) && stream.wanted(event.type);
+    const subscription = resubscribing(store, stream.from, { filter: (event) => wanted(event) || touchesAccess(event, stream.session) });
     const entry = { subscription, response: res };
     open.add(entry);
     const keepAlive = setInterval(() => res.writableNeedDrain || res.write(": keep-alive\n\n"), keepAliveMs);
@@ -93,7 +97,7 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
     res.on("close", () => void subscription.close());
     try {
       await pipeEvents(subscription, res, {
-        wanted: (event) => inScope(stream.scope, event) && stream.wanted(event.type),
+        wanted,
         admitted: (event) => stream.watch.stillAuthorized(event),
       });
     } catch (error) {

@@ -270,6 +270,23 @@ const contract: Record<string, (store: EventStore) => Promise<void>> = {
     assert.equal((await events.next()).done, true);
   },
 
+  async "subscribe with a filter hands out only what it accepts, in order, catching up and live"(store) {
+    const [kept, skipped] = [streamName("filter-kept"), streamName("filter-skipped")];
+    const from = await store.headPosition();
+    await store.append(skipped, [newEvent()], { expectedRevision: "no_stream" });
+    await store.append(kept, [newEvent()], { expectedRevision: "no_stream" });
+    const subscription = store.subscribe({ from, filter: (event) => event.stream === kept });
+    const events = subscription[Symbol.asyncIterator]();
+    const seen = [(await events.next()).value as RecordedEvent];
+    for (let revision = 0; revision < 5; revision++) {
+      await store.append(skipped, [newEvent()], { expectedRevision: revision });
+      await store.append(kept, [newEvent()], { expectedRevision: revision });
+    }
+    while (seen.length < 6) seen.push((await events.next()).value as RecordedEvent);
+    await subscription.close();
+    assert.deepEqual(seen, await store.readStream(kept));
+  },
+
   async "subscribe without `from` starts at the beginning of the log"(store) {
     await store.append(streamName("beginning"), [newEvent()], { expectedRevision: "any" });
     const subscription = store.subscribe();

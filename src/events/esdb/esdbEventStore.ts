@@ -149,8 +149,8 @@ export function createEsdbEventStore({
       }
     },
 
-    subscribe({ from = 0n } = {}) {
-      const subscription = subscribeToLog(client, log, from, () => subscriptions.delete(subscription));
+    subscribe({ from = 0n, filter } = {}) {
+      const subscription = subscribeToLog(client, log, { from, ...(filter ? { filter } : {}) }, () => subscriptions.delete(subscription));
       subscriptions.add(subscription);
       return subscription;
     },

@@ -15,7 +15,12 @@ import type { LogReader } from "./logReader.js";
  * down, a server before 24.2 dropping a subscriber that fell 32 events behind) throws
  * EventStoreUnavailable, and a new subscription from the last position seen carries on.
  */
-export function subscribeToLog(client: EsdbClient, log: LogReader, from: bigint, onClose: () => void): Subscription {
+export function subscribeToLog(
+  client: EsdbClient,
+  log: LogReader,
+  { from, filter }: { readonly from: bigint; readonly filter?: (event: RecordedEvent) => boolean },
+  onClose: () => void,
+): Subscription {
   const closing = new AbortController();
   const closed = new Promise<undefined>((resolve) => closing.signal.addEventListener("abort", () => resolve(undefined)));
   let source: ReturnType<EsdbClient["subscribeToAll"]> | undefined;
@@ -37,7 +42,8 @@ export function subscribeToLog(client: EsdbClient, log: LogReader, from: bigint,
         const { event } = result.value;
         if (!event || !isServed(event) || event.position.commit <= after) continue;
         after = event.position.commit;
-        yield fromRecorded(event);
+        const recorded = fromRecorded(event);
+        if (!filter || filter(recorded)) yield recorded;
       }
     } catch (error) {
       if (closing.signal.aborted) return;

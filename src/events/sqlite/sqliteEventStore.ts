@@ -65,12 +65,13 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQ
       return translated(() => sql.streamFrom(stream, fromRevision));
     },
     readAll: (options) => readAll(pages, pageSize, options),
-    subscribe({ from = 0n } = {}) {
+    subscribe({ from = 0n, filter } = {}) {
       const subscription = createSubscription({
         readPage: readOwnPage,
         pageSize,
         tail,
         from,
+        filter,
         queueLimit: subscriberQueueLimit,
         onClose: () => subscriptions.delete(subscription),
       });

@@ -8,6 +8,8 @@ export interface SubscriptionOptions {
   readonly pageSize: number;
   readonly tail: LiveTail;
   readonly from: bigint;
+  /** Only these are handed out; the others only move the subscription's position. */
+  readonly filter?: (event: RecordedEvent) => boolean;
   /** Events a follower may hold for a consumer that has not taken them yet. */
   readonly queueLimit: number;
   readonly onClose: () => void;
@@ -22,13 +24,15 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 // lost or repeated at either seam and nothing grows without bound. The iterator is written out,
 // not a generator: every commit passes through every open subscription, and a generator costs
 // about twice as much per event.
-export function createSubscription({ readPage, pageSize, tail, from, queueLimit, onClose }: SubscriptionOptions): Subscription {
+export function createSubscription({ readPage, pageSize, tail, from, filter, queueLimit, onClose }: SubscriptionOptions): Subscription {
   let closed = false;
   let live = false;
   /** The last event read or queued. */
   let position = from;
-  /** The page read while catching up, then the events the tail queued; each taken up to its index. */
+  /** The page read while catching up (the events the filter kept), then the events the tail queued; each taken up to its index. */
   let page: RecordedEvent[] = [];
+  /** Whether the last page read was full, so that more lie behind it. */
+  let fullPage = false;
   let pageAt = 0;
   let queue: RecordedEvent[] = [];
   let queueAt = 0;
@@ -39,15 +43,19 @@ export function createSubscription({ readPage, pageSize, tail, from, queueLimit,
   const follower: Follower = {
     deliver(events) {
       const unseen = events[0]!.position > position ? events : events.filter((event) => event.position > position);
-      if (unseen.length === 0) return true;
-      if (queue.length - queueAt + unseen.length > queueLimit) {
+      const last = unseen.at(-1);
+      if (!last) return true;
+      const wanted = filter ? unseen.filter(filter) : unseen;
+      if (queue.length - queueAt + wanted.length > queueLimit) {
         live = false;
         wake();
         return false;
       }
+      position = last.position;
+      // Nothing it wants: the consumer is not woken at all.
+      if (wanted.length === 0) return true;
       if (queueAt === queue.length) [queue, queueAt] = [[], 0];
-      queue.push(...unseen);
-      position = unseen[unseen.length - 1]!.position;
+      queue.push(...wanted);
       wake();
       return true;
     },
@@ -72,11 +80,13 @@ export function createSubscription({ readPage, pageSize, tail, from, queueLimit,
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
-      if (page.length === pageSize) await nextTurn();
+      if (fullPage) await nextTurn();
       if (closed) return DONE;
-      [page, pageAt] = [readPage(position), 0];
-      position = page.at(-1)?.position ?? position;
-      if (page.length < pageSize) {
+      const read = readPage(position);
+      position = read.at(-1)?.position ?? position;
+      fullPage = read.length === pageSize;
+      [page, pageAt] = [filter ? read.filter(filter) : read, 0];
+      if (!fullPage) {
         live = true;
         tail.join(follower, position);
       }

@@ -62,7 +62,7 @@ export function createAppendSignal({
     }),
     following: (store) => ({
       ...store,
-      subscribe: ({ from = 0n } = {}) => followLog(store, () => next, pollMs, from),
+      subscribe: ({ from = 0n, filter } = {}) => followLog(store, () => next, pollMs, from, filter),
     }),
     close() {
       subscriber.off("message", onMessage);
@@ -72,7 +72,7 @@ export function createAppendSignal({
   };
 }
 
-function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: number, from: bigint): Subscription {
+function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: number, from: bigint, filter?: (event: RecordedEvent) => boolean): Subscription {
   const closing = new AbortController();
 
   async function* follow(): AsyncGenerator<RecordedEvent> {
@@ -83,9 +83,9 @@ function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: n
       let read = 0;
       for await (const event of store.readAll({ from: after, maxCount: pageSize })) {
         if (closing.signal.aborted) return;
-        yield event;
         after = event.position;
         read++;
+        if (!filter || filter(event)) yield event;
       }
       if (read > 0) continue;
       await Promise.race([appended, sleep(pollMs, undefined, { signal: closing.signal, ref: false }).catch(() => {})]);
