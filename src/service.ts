@@ -75,9 +75,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs, signingKeys: keyRing });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
-  const eventStream = createEventStream({ store, queries, limits: config.sse });
+  const eventStream = createEventStream({ store: readSide.follower, queries, limits: config.sse });
   const webhooks = await startWebhooks({
     store,
+    follower: readSide.follower,
     queries,
     dataDir: config.dataDir,
     encryption: aesGcmEncryption(await loadOrCreateKeyFile(config.webhooksKeyFile, logger)),
@@ -87,7 +88,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
     allowedNetworks: config.webhookAllowedNetworks,
     redis: config.redisUrl
-      ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs, sharedLog: config.eventStoreUrl === undefined, sharedLogPollMs: config.sharedLogPollMs }
+      ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs }
       : undefined,
   });
   const served = createManagementMethods({ commands, queries, audit });
@@ -146,6 +147,8 @@ export async function openEventStore(config: Config, logger: Logger): Promise<Ev
 interface ReadSide {
   /** The store commands append through. */
   readonly store: EventStore;
+  /** The store subscribers follow the log with: its subscriptions see every process's appends. */
+  readonly follower: EventStore;
   readonly readModel: ReadModel;
   /** Read-your-writes: waits until what queries read has reached a log position. */
   readonly progress: Pick<Projector, "waitFor">;
@@ -177,6 +180,7 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
   });
   return {
     store,
+    follower: store,
     readModel,
     progress: projector,
     async close() {

@@ -21,6 +21,7 @@ import { startRedisReadSide } from "../../src/projections/redis/readSide.js";
 import { newEvent } from "../contract/eventStore.js";
 import { redisSkipReason, startRedisServer } from "../support/redisServer.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
+import { openStream } from "../support/sse.js";
 
 const skipReason = redisSkipReason();
 if (skipReason) console.warn(`SKIP redis reliability: ${skipReason}`);
@@ -66,6 +67,24 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
       const read = await restClient(reader)("GET", `/management/v1/users/${userId}`);
       assert.equal(read.status, 200, JSON.stringify(read.body));
       assert.equal(read.body.user.userName, userName);
+    }
+  });
+
+  it("an event stream on one instance delivers what the other instance writes, at once", async () => {
+    const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
+    const projecting = track(await startTestService(redisEnv(slowPoll)));
+    const reading = track(await startTestService(redisEnv({ ...slowPoll, PROJECTOR: "off" }), projecting.dataDir));
+    for (const [writer, streaming] of [
+      [projecting, reading],
+      [reading, projecting],
+    ] as const) {
+      const stream = await openStream(streaming.url, streaming.adminToken, `?from=${await streaming.store.headPosition()}&types=user.machine.added`);
+      assert.equal(stream.response.status, 200);
+      const userName = `streamed-${randomUUID()}`;
+      await addMachine(writer, userName);
+      // The fallback poll is a minute away: only the append announcement can bring the event here.
+      await stream.untilFrame((frame) => frame.data.data.userName === userName, 5000);
+      stream.close();
     }
   });
 

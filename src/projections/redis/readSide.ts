@@ -31,6 +31,8 @@ export interface RedisReadSideOptions {
 export interface RedisReadSide {
   /** The store commands append through (announcing their appends when that is needed). */
   readonly store: EventStore;
+  /** The store to follow the log with: its subscriptions see every process's appends. */
+  readonly follower: EventStore;
   /** What queries read: the active generation. */
   readonly readModel: ReadModel;
   /** Waits on the checkpoint in Redis, whichever instance projects. */
@@ -68,6 +70,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
 
   return {
     store: signal ? signal.announcing(options.store) : options.store,
+    follower: signal ? signal.following(options.store) : options.store,
     readModel,
     progress,
     projection,

@@ -2,9 +2,7 @@ import { join } from "node:path";
 import type { Encryption } from "../../crypto/encryption.js";
 import type { EventStore } from "../../events/eventStore.js";
 import type { Logger } from "../../logger.js";
-import { createAppendSignal } from "../../projections/redis/appendSignal.js";
 import { connectRedis } from "../../projections/redis/connection.js";
-import { DEFAULT_KEY_PREFIX, redisKeys } from "../../projections/redis/keys.js";
 import type { Queries } from "../../queries/queries.js";
 import { startDispatcher } from "./dispatcher.js";
 import { egressPolicy, type AllowedNetwork } from "./egress.js";
@@ -18,6 +16,8 @@ export const DELIVERY_STATE_FILE = "webhooks.sqlite";
 export interface WebhooksOptions {
   /** The log as commands append to it. */
   readonly store: EventStore;
+  /** The log as delivery follows it: its subscriptions see every process's appends (see the read side). */
+  readonly follower: EventStore;
   readonly queries: Queries;
   /** Holds the delivery state when there is no Redis. */
   readonly dataDir: string;
@@ -29,22 +29,18 @@ export interface WebhooksOptions {
   readonly retry: Pick<RetryPolicy, "maxAttempts" | "backoffMs">;
   /** Networks webhooks may reach although they are not public (loopback, private ranges...). */
   readonly allowedNetworks: readonly AllowedNetwork[];
-  /**
-   * With Redis, instances share the work: a lease per target, and the delivery state in Redis.
-   * `sharedLog`: the log is the embedded SQLite file of several processes, whose subscriptions see
-   * only their own appends, so delivery follows the appends they announce through Redis.
-   */
-  readonly redis: { readonly url: string; readonly leaseMs: number; readonly sharedLog: boolean; readonly sharedLogPollMs: number } | undefined;
+  /** With Redis, instances share the work: a lease per target, and the delivery state in Redis. */
+  readonly redis: { readonly url: string; readonly leaseMs: number } | undefined;
 }
 
 /** Webhook delivery and its API, started with the service. */
-export async function startWebhooks({ store, queries, dataDir, encryption, instanceId, newId, logger, retry: configured, allowedNetworks, redis }: WebhooksOptions) {
+export async function startWebhooks({ store, follower, queries, dataDir, encryption, instanceId, newId, logger, retry: configured, allowedNetworks, redis }: WebhooksOptions) {
   const egress = egressPolicy(allowedNetworks);
   const retry: RetryPolicy = { ...configured, maxBackoffMs: 60_000, timeoutMs: 10_000 };
-  const shared = redis && sharedDelivery(store, redis);
+  const shared = redis && sharedDelivery(redis);
   const state = shared?.coordination.state ?? openSqliteDeliveryState(join(dataDir, DELIVERY_STATE_FILE));
   const leases = shared && { lease: shared.coordination.lease, leaseMs: redis.leaseMs };
-  const dispatcher = startDispatcher({ store: shared?.follower ?? store, state, encryption, egress, retry, logger, leases });
+  const dispatcher = startDispatcher({ store: follower, state, encryption, egress, retry, logger, leases });
   return {
     router: webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId }),
     async close(): Promise<void> {
@@ -55,17 +51,10 @@ export async function startWebhooks({ store, queries, dataDir, encryption, insta
   };
 }
 
-function sharedDelivery(store: EventStore, { url, leaseMs, sharedLog, sharedLogPollMs }: NonNullable<WebhooksOptions["redis"]>) {
+function sharedDelivery({ url, leaseMs }: NonNullable<WebhooksOptions["redis"]>) {
   const connection = connectRedis(url);
-  const subscriber = sharedLog ? connectRedis(url, { subscriber: true }) : undefined;
-  const signal = subscriber && createAppendSignal({ redis: connection, subscriber, channel: redisKeys(DEFAULT_KEY_PREFIX).appendedChannel, pollMs: sharedLogPollMs });
   return {
     coordination: redisDelivery(connection, leaseMs),
-    follower: signal ? signal.following(store) : store,
-    close() {
-      signal?.close();
-      subscriber?.disconnect();
-      connection.disconnect();
-    },
+    close: () => connection.disconnect(),
   };
 }
