@@ -79,3 +79,31 @@ it("a target whose signing key does not decrypt is reported as failing; the targ
   await eventually(() => received.get("/late")?.length, (n) => n === 1);
   assert.equal(received.get("/foreign"), undefined, "nothing is sent unsigned or signed with the wrong key");
 });
+
+it("a stored target whose patterns the matcher refuses (written by an older version) is failing; the others deliver, and a restart does not hang", async () => {
+  const { service, call } = await start();
+  const good = await call("POST", "/webhooks/v1/targets", { name: "good", endpoint: hook("/good-patterns"), eventTypes: ["user.machine.added"] });
+  assert.equal(good.status, 200);
+  // Accepted once by the backtracking matcher, refused by today's (more than 4 `*`): it must never be compiled.
+  const [instance] = await service.store.readStream("instance");
+  const id = randomUUID();
+  const signingKey = aesGcmEncryption(randomBytes(32)).encrypt("unused");
+  await handleCommand(
+    service.store,
+    targetDecider,
+    webhookStream(id),
+    { type: "AddTarget", target: { name: "old", endpoint: hook("/old-patterns"), eventTypes: ["*********X"], signingKey } },
+    () => "",
+    { instanceId: (instance!.data as { instanceId: string }).instanceId, editorUser: "SYSTEM", correlationId: randomUUID(), now: () => new Date() },
+  );
+  await addUser(call, "patterns-1");
+  await eventually(() => received.get("/good-patterns")?.length, (n) => n === 1);
+  const old = (await call("GET", `/webhooks/v1/targets/${id}`)).body;
+  assert.equal(old.state, "failing");
+  await service.close();
+
+  const again = await start(service.dataDir);
+  await addUser(again.call, "patterns-2");
+  await eventually(() => received.get("/good-patterns")?.length, (n) => n === 2);
+  assert.equal(received.get("/old-patterns"), undefined);
+});
