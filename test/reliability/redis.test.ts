@@ -161,6 +161,28 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     }
   });
 
+  it("a user locked or deactivated on one instance has its token refused on the other at once, both ways", async () => {
+    const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
+    const projecting = track(await startTestService(redisEnv(slowPoll)));
+    const reading = track(await startTestService(redisEnv({ ...slowPoll, PROJECTOR: "off" }), projecting.dataDir));
+    const { userId } = await addMachine(projecting, `locked-${randomUUID()}`);
+    await restClient(projecting)("POST", "/management/v1/orgs/me/members", { userId, roles: ["ORG_USER_MANAGER"] });
+    const pat = (await restClient(projecting)("POST", `/management/v1/users/${userId}/pats`, {})).body as { token: string };
+
+    for (const [actor, user, [revoke, restore]] of [
+      [reading, projecting, ["_lock", "_unlock"]],
+      [projecting, reading, ["_deactivate", "_reactivate"]],
+    ] as const) {
+      const asHolder = restClient({ url: user.url, adminToken: pat.token });
+      assert.equal((await asHolder("GET", `/management/v1/users/${userId}`)).status, 200);
+      assert.equal((await restClient(actor)("POST", `/management/v1/users/${userId}/${revoke}`, {})).status, 200);
+      const refused = await asHolder("GET", `/management/v1/users/${userId}`);
+      assert.equal(refused.status, 401, JSON.stringify(refused.body));
+      assert.equal((await restClient(actor)("POST", `/management/v1/users/${userId}/${restore}`, {})).status, 200);
+      assert.equal((await asHolder("GET", `/management/v1/users/${userId}`)).status, 200);
+    }
+  });
+
   it("a projector process that dies is replaced by an API instance within seconds", { timeout: 30_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "idledger-projector-"));
     track({ dispose: () => rm(dataDir, { recursive: true, force: true }) });
