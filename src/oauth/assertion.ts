@@ -41,7 +41,8 @@ export async function verifyAssertion(
   const user = await queries.user(claims.sub);
   if (!user) throw new OAuthError("invalid_request", "Errors.User.NotFound", 404);
   const key = kid ? await queries.machineKeyOf(user.id, kid) : undefined;
-  if (!key || Date.parse(key.expirationDate) <= now) throw fail("invalid signature (error fetching keys: Errors.AuthNKey.NotFound)");
+  // The key must be the subject's own: a key is found by (user, kid), and checked again here.
+  if (!key || key.userId !== user.id || Date.parse(key.expirationDate) <= now) throw fail("invalid signature (error fetching keys: Errors.AuthNKey.NotFound)");
   try {
     await jwtVerify(assertion, createPublicKey(key.publicKey), { algorithms: ALGORITHMS, clockTolerance: OFFSET_MS / 1000 });
   } catch {

@@ -6,9 +6,9 @@ export const collections = {
   users: "users2",
   orgs: "orgs1",
   personalAccessTokens: "pats3",
-  members: "members1",
+  members: "members2",
   failedEvents: "failedevents1",
-  machineKeys: "machinekeys1",
+  machineKeys: "machinekeys2",
   machineSecrets: "machinesecrets1",
   oidcSessions: "oidcsessions1",
   userMetadata: "usermetadata1",
@@ -64,7 +64,7 @@ export type PersonalAccessTokenView = {
   readonly details: ObjectDetails;
 };
 
-/** Keyed by `${userId}:${keyId}`, indexed by `user`; a removed key's document is deleted. */
+/** Keyed by `machineKeyId(userId, keyId)`, indexed by `user`; a removed key's document is deleted. */
 export type MachineKeyView = {
   readonly keyId: string;
   readonly userId: string;
@@ -76,7 +76,9 @@ export type MachineKeyView = {
   readonly details: ObjectDetails;
 };
 
-export const machineKeyId = (userId: string, keyId: string) => `${userId}:${keyId}`;
+// Ids are the client's choice (a userId may hold any character): JSON keeps the parts of a
+// composite key apart, so no (user, key) pair can name another's document.
+export const machineKeyId = (userId: string, keyId: string) => JSON.stringify([userId, keyId]);
 
 /**
  * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
@@ -126,14 +128,14 @@ export const madeBy = (event: RecordedEvent): ObjectDetails => ({
   resourceOwner: event.metadata.resourceOwner,
 });
 
-/** Keyed by `${scope}:${userId}`, scope being "instance" or an org id. */
+/** Keyed by `memberKey(scope, userId)`, scope being "instance" or an org id. */
 export type MemberView = {
   readonly scope: string;
   readonly userId: string;
   readonly roles: readonly string[];
 };
 
-export const memberKey = (scope: string, userId: string) => `${scope}:${userId}`;
+export const memberKey = (scope: string, userId: string) => JSON.stringify([scope, userId]);
 
 /**
  * An event the projection could not apply and skipped (ZITADEL's failed_events), keyed by its

@@ -173,6 +173,23 @@ describe("JWT-profile grant (jose assertion, openid-client)", () => {
   });
 });
 
+describe("machine keys belong to their user", () => {
+  it("a key of a user whose id is '<victim>:x' never signs for the victim, whatever kid it names", async () => {
+    const victim = await addMachine(call, "svc-victim");
+    await call("POST", "/management/v1/orgs/me/members", { userId: victim.userId, roles: ["ORG_USER_MANAGER"] });
+    const trick = await call("POST", "/management/v1/users/machine", { userId: `${victim.userId}:x`, userName: "svc-trick", name: "Trick" });
+    assert.equal(trick.status, 200);
+    const trickFile = await addKey(call, { userId: `${victim.userId}:x`, userName: "svc-trick", resourceOwner: victim.resourceOwner });
+    for (const kid of [`x:${trickFile.keyId}`, trickFile.keyId, `["${victim.userId}:x","${trickFile.keyId}"]`]) {
+      const forged = await assertion({ ...trickFile, userId: victim.userId }, issuer, {}, kid);
+      const refused = await postForm(tokenUrl(), { grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: forged, scope: API_SCOPE });
+      assert.equal(refused.status, 400, kid);
+      assert.equal(refused.body.error, "invalid_grant", kid);
+      assert.equal(refused.body.access_token, undefined);
+    }
+  });
+});
+
 describe("token endpoint errors, as ZITADEL answers them", () => {
   it("answers missing and unsupported grant types, unknown clients, secrets that are wrong or missing", async () => {
     const noSecret = await addMachine(call, "svc-no-secret");
