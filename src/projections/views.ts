@@ -1,7 +1,11 @@
 import type { ObjectDetails } from "../commands/details.js";
 import type { RecordedEvent } from "../events/envelope.js";
 
-/** What the queries read. Collection names carry the projection's version (ZITADEL's `users8`). */
+/**
+ * What the queries read. Collection names carry the projection's version (ZITADEL's `users8`):
+ * a reducer that changes a collection's shape bumps its name, and a stored read model of another
+ * shape (Redis) is rebuilt from the log rather than read (src/projections/redis/leasedProjection.ts).
+ */
 export const collections = {
   users: "users2",
   orgs: "orgs1",
@@ -13,6 +17,9 @@ export const collections = {
   oidcSessions: "oidcsessions1",
   userMetadata: "usermetadata1",
 } as const;
+
+/** The read model's shape, as the set of its collections' names. */
+export const readModelShape = Object.values(collections).sort().join(",");
 
 /** ZITADEL's user states, as the API names them. */
 export type UserStateName = "USER_STATE_ACTIVE" | "USER_STATE_INITIAL" | "USER_STATE_INACTIVE" | "USER_STATE_LOCKED";

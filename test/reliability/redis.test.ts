@@ -242,6 +242,24 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     assert.ok(rebuilt && rebuilt !== before, "readers point at a new generation");
   });
 
+  it("a read model of another shape (an upgrade changed its collections) is rebuilt from the log at start, not read", { timeout: 30_000 }, async () => {
+    const first = await startTestService(redisEnv());
+    const { userId } = await addMachine(first, `shaped-${randomUUID()}`);
+    const old = await activeGeneration(admin!, keys);
+    await first.close();
+    await admin!.set(`${keys.generation(old!)}shape`, "users1,orgs1");
+    track({ dispose: () => rm(first.dataDir, { recursive: true, force: true }) });
+
+    const second = track(await startTestService(redisEnv(), first.dataDir));
+    const read = await eventually(async () => {
+      const response = await restClient(second)("GET", `/management/v1/users/${userId}`);
+      return response.status === 200 ? response : undefined;
+    });
+    assert.equal(read.body.user.id, userId);
+    const rebuilt = await activeGeneration(admin!, keys);
+    assert.ok(rebuilt && rebuilt !== old, "readers point at a generation built for today's shape");
+  });
+
   it("a requested rebuild switches readers to a new generation with no failed read, then drops the old one", { timeout: 30_000 }, async () => {
     const api = track(await startTestService(redisEnv()));
     const call = restClient(api);

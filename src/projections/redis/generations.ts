@@ -12,6 +12,14 @@ export async function takeRebuildRequest(redis: Redis, keys: RedisKeys): Promise
   return (await redis.del(keys.rebuildRequest)) === 1;
 }
 
+/** The read model shape (src/projections/views.ts) a generation was built for; undefined for one built before shapes were recorded. */
+export const generationShape = async (redis: Redis, keys: RedisKeys, generation: string): Promise<string | undefined> =>
+  (await redis.get(`${keys.generation(generation)}shape`)) ?? undefined;
+
+export async function recordShape(redis: Redis, keys: RedisKeys, generation: string, shape: string): Promise<void> {
+  await redis.set(`${keys.generation(generation)}shape`, shape);
+}
+
 export const activeGeneration = async (redis: Redis, keys: RedisKeys): Promise<string | undefined> =>
   (await redis.get(keys.active)) ?? undefined;
 

@@ -4,7 +4,8 @@ import type { EventStore } from "../../events/eventStore.js";
 import type { Logger } from "../../logger.js";
 import type { ReducerTable } from "../projection.js";
 import { parkedEventLog, startProjector, type Projector } from "../projector.js";
-import { activeGeneration, deleteGeneration, switchTo, takeRebuildRequest } from "./generations.js";
+import { readModelShape } from "../views.js";
+import { activeGeneration, deleteGeneration, generationShape, recordShape, switchTo, takeRebuildRequest } from "./generations.js";
 import { newGeneration, type RedisKeys } from "./keys.js";
 import { redisLease } from "./lease.js";
 import { createRedisReadModel } from "./redisReadModel.js";
@@ -76,6 +77,7 @@ export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, l
     const generation = newGeneration();
     // Position 0 is a checkpoint too: an empty log still makes a generation readers can switch to.
     await createRedisReadModel({ redis, keys, generation }).commit([], 0n);
+    await recordShape(redis, keys, generation, readModelShape);
     const next = startOn(generation);
     const head = await store.headPosition();
     try {
@@ -101,8 +103,11 @@ export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, l
 
   async function openActive(held: () => boolean): Promise<Running> {
     const active = await activeGeneration(redis, keys);
-    if (active && (await createRedisReadModel({ redis, keys, generation: active }).checkpoint()) !== undefined) return startOn(active);
-    logger.warn("no read model in Redis: projecting the whole log", { replaced: active ?? null });
+    const checkpoint = active && (await createRedisReadModel({ redis, keys, generation: active }).checkpoint());
+    const shape = active && (await generationShape(redis, keys, active));
+    if (active && checkpoint !== undefined && shape === readModelShape) return startOn(active);
+    if (checkpoint === undefined) logger.warn("no read model in Redis: projecting the whole log", { replaced: active ?? null });
+    else logger.warn("the read model in Redis has another shape (an upgrade changed its collections): projecting the whole log", { replaced: active });
     const built = await build(active ?? "", held);
     if (active) await deleteGeneration(redis, keys, active).catch(onError);
     return built;
