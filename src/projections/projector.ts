@@ -49,8 +49,6 @@ export function startProjector({
   let running = true;
   let subscription: Subscription | undefined;
   const waiters = new Set<{ readonly position: bigint; readonly resolve: (reached: boolean) => void }>();
-  // Event id -> how many times the reducers refused it so far.
-  const refusals = new Map<string, number>();
 
   function advance(to: bigint) {
     position = to;
@@ -65,18 +63,19 @@ export function startProjector({
   async function reduce(event: RecordedEvent, view: ProjectionView, readFailures: WeakSet<object>): Promise<readonly Write[]> {
     const reducer = reducers[event.type];
     if (!reducer) return [];
-    try {
-      return await reducer(event, view);
-    } catch (error) {
-      if (typeof error === "object" && error !== null && readFailures.has(error)) throw error;
-      const attempts = (refusals.get(event.id) ?? 0) + 1;
-      if (attempts < maxAttempts) {
-        refusals.set(event.id, attempts);
-        throw error;
+    // Tried again in place, against the same state: starting the batch over (with the backoff
+    // meant for a read model that is away) would cost seconds per refused event, and a log with
+    // many of them would stall the projection, and with it every request, for hours.
+    for (let attempts = 1; ; attempts++) {
+      try {
+        return await reducer(event, view);
+      } catch (error) {
+        if (typeof error === "object" && error !== null && readFailures.has(error)) throw error;
+        if (attempts >= maxAttempts) {
+          onParked(event, error);
+          return [parkedEvent(event, error, attempts, now())];
+        }
       }
-      refusals.delete(event.id);
-      onParked(event, error);
-      return [parkedEvent(event, error, attempts, now())];
     }
   }
 
@@ -131,6 +130,7 @@ export function startProjector({
           if (!running) return;
         }
         await apply(batch);
+        failures = 0;
         // 2. follow live appends. A stop that came during the last catch-up commit found no
         // subscription to close: one opened now would follow the log forever.
         if (!running) return;

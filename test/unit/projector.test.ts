@@ -99,6 +99,18 @@ describe("projector: events it cannot apply", () => {
     });
   });
 
+  it("parks a long run of refused events without stalling: each is tried in place, not by starting the batch over", { timeout: 10_000 }, async () => {
+    const refused = Array.from({ length: 300 }, () => newEvent("user.machine.changed", { name: "of nobody" }));
+    await store.append("user-nobody", refused, { expectedRevision: "no_stream" });
+    await store.append("user-after", [newEvent("user.machine.added", { userName: "after", name: "After" })], { expectedRevision: "no_stream" });
+    const readModel = createMemoryReadModel();
+    const parked: string[] = [];
+    await projectAll(readModel, { maxAttempts: 3, onParked: (event) => parked.push(event.id) });
+
+    assert.deepEqual(parked.slice(-300), refused.map((event) => event.id));
+    assert.equal((await readModel.get<{ userName: string }>(collections.users, "after"))?.userName, "after");
+  });
+
   it("never parks an event because the read model failed to read: that is retried until it passes", { timeout: 10_000 }, async () => {
     await store.append("user-1", [newEvent("user.machine.added", { userName: "robot", name: "Robot" }), newEvent("user.machine.changed", { name: "Renamed" })], {
       expectedRevision: "no_stream",
