@@ -45,6 +45,22 @@ describe("sqlite subscriptions share the live tail", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it("deliver what another process appended to the same file once a reader here asks for the head", async () => {
+    const path = join(dir, `${randomUUID()}.db`);
+    const here = open({ path });
+    const elsewhere = open({ path });
+    await here.append("user-0", [newEvent()], { expectedRevision: "no_stream" });
+    const follower = consume(here.subscribe());
+    await until(() => here.subscriptionStats().followers === 1, "the subscription has caught up");
+
+    await elsewhere.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    for (let turn = 0; turn < 100; turn++) await nextTurn();
+    assert.deepEqual(follower.positions, [1n], "nothing here announced the other process's append");
+    assert.equal(await here.headPosition(), 2n);
+    await until(() => follower.positions.length === 2, "the head seen here woke the tail");
+    assert.deepEqual(follower.positions, [1n, 2n]);
+  });
+
   it("read the log once per commit however many subscriptions are idle at its head", async () => {
     const store = open();
     await store.append("user-0", [newEvent(), newEvent()], { expectedRevision: "no_stream" });

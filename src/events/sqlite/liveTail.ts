@@ -55,6 +55,10 @@ export function createLiveTail(readPage: (after: bigint) => RecordedEvent[], pag
   return {
     /** Called after every commit; the read happens once the committing code has run. */
     onCommit: () => schedule(queueMicrotask),
+    /** The log's head as a reader just saw it: appends of another process sharing the file wake the tail too. */
+    noticeHead(head: bigint): void {
+      if (head > tail) schedule(queueMicrotask);
+    },
     /** `position`: the last event the follower has seen, read in the same synchronous step as this call. */
     join(follower: Follower, position: bigint): void {
       // Nobody followed, so the tail may lag far behind: start it where the log ends now (or

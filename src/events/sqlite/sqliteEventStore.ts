@@ -34,8 +34,9 @@ const pageSize = 2000;
 /**
  * Opens (or creates) an event store in one SQLite file: WAL, fsync on every commit, and appends
  * arriving together committed as one transaction. Subscriptions follow appends made through this
- * instance, not those of other processes writing the same file; those that have caught up share
- * one read per commit.
+ * instance at once, and those of other processes writing the same file as soon as anyone here asks
+ * for the head (every request does, for read-your-writes); those that have caught up share one
+ * read per commit.
  */
 export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQueueLimit = 1000 }: SqliteEventStoreOptions): SqliteEventStore {
   const db = openDatabase(path, busyTimeoutMs);
@@ -79,7 +80,9 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQ
       return subscription;
     },
     async headPosition() {
-      return translated(() => sql.headPosition());
+      const head = translated(() => sql.headPosition());
+      tail.noticeHead(head);
+      return head;
     },
     stats: writer.stats,
     subscriptionStats: () => ({ ...tail.stats(), pageReads }),
