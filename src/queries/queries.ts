@@ -42,10 +42,12 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
   return {
     /**
      * Read-your-writes with no help from the client: wait until the projection has reached the
-     * log's head as of now, as ZITADEL triggers its projections on read.
+     * log's head as of now (or `position`), as ZITADEL triggers its projections on read. Fails
+     * closed: a read model that does not get there in time answers 503 UNAVAILABLE, never stale
+     * data, since authentication reads it too (a lock or a removed token must count at once).
      */
-    async catchUp(): Promise<boolean> {
-      return projector.waitFor(await store.headPosition(), consistencyTimeoutMs);
+    async catchUp(position?: bigint): Promise<void> {
+      if (!(await projector.waitFor(position ?? (await store.headPosition()), consistencyTimeoutMs))) fail("unavailable");
     },
 
     /** A user of `orgId`; one of another org is not found, as in ZITADEL. */

@@ -58,7 +58,7 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
     let stream;
     try {
       const head = await store.headPosition();
-      await queries.reached(head);
+      await queries.catchUp(head);
       const session = await authorizeSession(queries, credentials, "");
       const scope = await eventScope(queries, session.caller);
       stream = {

@@ -183,6 +183,25 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     }
   });
 
+  it("with nobody projecting, a request fails closed (503) instead of authenticating from a read model behind the log", async () => {
+    const projecting = await startTestService(redisEnv());
+    const reading = track(await startTestService(redisEnv({ PROJECTOR: "off", CONSISTENCY_TIMEOUT_MS: "300" }), projecting.dataDir));
+    track({ dispose: () => rm(projecting.dataDir, { recursive: true, force: true }) });
+    const { userId } = await addMachine(reading, `stale-${randomUUID()}`);
+    await restClient(reading)("POST", "/management/v1/orgs/me/members", { userId, roles: ["ORG_USER_MANAGER"] });
+    const pat = (await restClient(reading)("POST", `/management/v1/users/${userId}/pats`, {})).body as { token: string };
+    const asHolder = restClient({ url: reading.url, adminToken: pat.token });
+    assert.equal((await asHolder("GET", `/management/v1/users/${userId}`)).status, 200);
+
+    await projecting.close();
+    assert.equal((await restClient(reading)("POST", `/management/v1/users/${userId}/_lock`, {})).status, 200);
+    for (const attempt of [() => asHolder("GET", `/management/v1/users/${userId}`), () => asHolder("POST", "/management/v1/users/machine", { userName: `by-locked-${randomUUID()}`, name: "N" })]) {
+      const refused = await attempt();
+      assert.equal(refused.status, 503, JSON.stringify(refused.body));
+      assert.equal(refused.body.code, 14);
+    }
+  });
+
   it("a projector process that dies is replaced by an API instance within seconds", { timeout: 30_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "idledger-projector-"));
     track({ dispose: () => rm(dataDir, { recursive: true, force: true }) });

@@ -16,7 +16,8 @@ export interface ServiceProcess {
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", ...env },
+    // CONSISTENCY_TIMEOUT_MS: as in startTestService (test/support/service.ts), for a loaded machine.
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", CONSISTENCY_TIMEOUT_MS: "10000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -19,7 +19,9 @@ export interface TestService extends RunningService {
  */
 export async function startTestService(env: Record<string, string> = {}, dataDir?: string): Promise<TestService> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "idledger-test-")));
-  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, PASSWORD_SCRYPT_LOGN: "10", ...env });
+  // A longer consistency wait than production's 2 s: on a loaded 2-core machine projecting a bulk
+  // append can take longer, and a request past the wait fails closed (503) by design.
+  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, PASSWORD_SCRYPT_LOGN: "10", CONSISTENCY_TIMEOUT_MS: "10000", ...env });
   const service = await startService(config, createLogger("error", true));
   const adminToken = (await readFile(join(dir, ADMIN_PAT_FILE), "utf8")).trim();
   return {
