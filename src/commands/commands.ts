@@ -58,10 +58,10 @@ export function createCommands(config: CommandsConfig) {
     now: config.now,
   });
   // Every command on a user goes through here, and so through the no-escalation check.
-  const onUser = async (caller: Caller, userId: string, command: UserCommand) => {
-    await config.access.assertMayManage(caller, userId);
-    return handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller));
-  };
+  const onUser = (caller: Caller, userId: string, command: UserCommand) =>
+    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller), (s) =>
+      config.access.assertMayManage(caller, { userId, ...(s.kind === "absent" ? {} : { homeOrg: s.resourceOwner }) }, command.type),
+    );
   // Ids that stand for the system itself in event metadata (editors, aggregates): a user who took
   // one would appear as the author of the system's own events.
   const reservedIds = new Set([SYSTEM_USER_ID.toLowerCase(), config.instanceId.toLowerCase()]);

@@ -39,10 +39,20 @@ describe("userAccess over the read model", () => {
 
   it("refuses acting on a user whose roles in any scope the caller does not cover", async () => {
     const access = await setup();
-    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), "manager-a"), { id: "API-Esc4l" });
-    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), "admin"), { id: "API-Esc4l" });
-    await access.assertMayManage(caller("admin", "org-a"), "manager-a");
-    await access.assertMayManage(caller("manager-a", "org-a"), "someone-without-roles");
+    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "manager-a", homeOrg: "org-a" }, "AddPersonalAccessToken"), { id: "API-Esc4l" });
+    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "admin", homeOrg: "org-a" }, "ChangeMachine"), { id: "API-Esc4l" });
+    await access.assertMayManage(caller("admin", "org-a"), { userId: "manager-a", homeOrg: "org-a" }, "AddPersonalAccessToken");
+    await access.assertMayManage(caller("manager-a", "org-a"), { userId: "someone-without-roles" }, "AddMachineUser");
+  });
+
+  it("counts only the home org and the instance for a state change: a foreign role is no shield against lock or removal", async () => {
+    const access = await setup();
+    for (const command of ["LockUser", "UnlockUser", "DeactivateUser", "ReactivateUser", "RemoveUser"] as const) {
+      await access.assertMayManage(caller("owner-a", "org-a"), { userId: "manager-a", homeOrg: "org-a" }, command);
+      await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "admin", homeOrg: "org-a" }, command), { id: "API-Esc4l" });
+    }
+    // Were org-b manager-a's home, its ORG_OWNER there would count, and owner-a holds nothing in org-b.
+    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "manager-a", homeOrg: "org-b" }, "LockUser"), { id: "API-Esc4l" });
   });
 
   it("refuses granting roles the caller does not hold in that scope", async () => {
