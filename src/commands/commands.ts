@@ -59,9 +59,13 @@ export function createCommands(config: CommandsConfig) {
   });
   // Every command on a user goes through here, and so through the no-escalation check.
   const onUser = (caller: Caller, userId: string, command: UserCommand) =>
-    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller), (s) =>
-      config.access.assertMayManage(caller, { userId, ...(s.kind === "absent" ? {} : { homeOrg: s.resourceOwner }) }, command.type),
-    );
+    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller), (s) => {
+      if (s.kind === "absent") return config.access.assertMayManage(caller, { userId }, command.type);
+      // A user of another org is NotFound, with the command's own id, before its roles are looked
+      // at: a 403 for some foreign users and a 404 for others would tell which hold roles.
+      if (s.resourceOwner !== caller.orgId) userDecider.decide(command, s);
+      return config.access.assertMayManage(caller, { userId, homeOrg: s.resourceOwner }, command.type);
+    });
   // Ids that stand for the system itself in event metadata (editors, aggregates): a user who took
   // one would appear as the author of the system's own events.
   const reservedIds = new Set([SYSTEM_USER_ID.toLowerCase(), config.instanceId.toLowerCase()]);
