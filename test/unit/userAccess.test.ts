@@ -65,13 +65,14 @@ describe("userAccess over the read model", () => {
 });
 
 describe("touchesAccess", () => {
-  const session = { caller: { userId: "u1", orgId: "o1", correlationId: "c" }, expiresAt: Infinity, tokenHash: "h" };
+  const session = { caller: { userId: "u1", orgId: "o1", correlationId: "c" }, expiresAt: Infinity, tokenHash: "h", tokenId: "t1" };
   const event = (stream: string, data: unknown) => ({
     id: "e", type: "t", stream, revision: 0, position: 1n, data,
     metadata: { resourceOwner: "o1", instanceId: "i", editorUser: "x", createdAt: new Date(0).toISOString(), correlationId: "c", causationId: "c", schemaVersion: 1 },
   });
-  it("is true for the caller's own stream, its org's and the instance's, and events naming it as userId", () => {
+  it("is true for the caller's own stream, its token's session, its org's and the instance's, and events naming it as userId", () => {
     assert.equal(touchesAccess(event("user-u1", {}), session), true);
+    assert.equal(touchesAccess(event("oidc_session-t1", {}), session), true);
     assert.equal(touchesAccess(event("org-o1", { name: "x" }), session), true);
     assert.equal(touchesAccess(event("instance", {}), session), true);
     assert.equal(touchesAccess(event("org-o2", { userId: "u1", roles: ["ORG_OWNER"] }), session), true);
@@ -80,5 +81,6 @@ describe("touchesAccess", () => {
     assert.equal(touchesAccess(event("user-u2", { userId: "u2" }), session), false);
     assert.equal(touchesAccess(event("org-o2", { userId: "u2" }), session), false);
     assert.equal(touchesAccess(event("user-u10", null), session), false);
+    assert.equal(touchesAccess(event("oidc_session-t2", {}), session), false);
   });
 });
