@@ -11,6 +11,7 @@ import { handleCommand, type CommandContext, type CommandResult } from "./handle
 import { instanceDecider } from "./instance/decider.js";
 import { orgDecider, type OrgCommand, type OrgState } from "./org/decider.js";
 import { orgDomainName } from "./org/orgDomainName.js";
+import { MAX_MEMBER_ROLES } from "./org/roles.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
@@ -349,6 +350,7 @@ export function createCommands(config: CommandsConfig) {
     },
 
     async addOrgMember(caller: Caller, orgId: string, input: { userId: string; roles: readonly string[] }): Promise<{ details: ObjectDetails }> {
+      if (input.roles.length > MAX_MEMBER_ROLES) fail("memberTooManyRoles");
       if ((await store.readStream(userStream(input.userId))).length === 0) fail("userNotFound");
       await config.access.assertMayGrant(caller, orgId, input.roles);
       const result = await onOrg(caller, orgId, { type: "AddOrgMember", ...input });

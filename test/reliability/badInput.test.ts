@@ -68,6 +68,7 @@ const badRequests = (): BadRequest[] => [
   { name: "machine rename to blank", method: "PUT", path: `${users}/${userId}/machine`, body: { name: "  " }, status: 400, code: 3, says: "COMMAND-bs9Ds" },
   { name: "member without roles", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: [] }, status: 400, code: 3, says: "Org-W8m4l" },
   { name: "member with an empty role", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: [""] }, status: 400, code: 3, says: "Org-4N8es" },
+  { name: "member with too many roles", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: Array(51).fill("ORG_USER_MANAGER") }, status: 400, code: 3, says: "API-mEmRl" },
   { name: "member with an instance role", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: ["IAM_OWNER"] }, status: 400, code: 3, says: "Org-4N8es" },
   { name: "token that expired already", method: "POST", path: `${users}/${userId}/pats`, body: { expirationDate: "2000-01-01T00:00:00Z" }, status: 400, code: 3, says: "API-Pe3xp" },
   { name: "path with a broken escape", method: "GET", path: `${users}/%ZZ`, status: 400, code: 3, says: "could not be read" },
