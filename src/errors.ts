@@ -108,6 +108,7 @@ export const catalogue = {
   metadataTooManyQueries: entry("InvalidArgument", "API-mEtqS", "Too many metadata queries"),
   memberInvalid: entry("InvalidArgument", "Org-W8m4l", "Member is invalid: it needs at least one role"),
   memberRolesInvalid: entry("InvalidArgument", "Org-4N8es", "Member is invalid: unknown org role"),
+  memberUserNotFound: entry("PreconditionFailed", "ORG-GoXOn", "User could not be found"),
   memberTooManyRoles: entry("InvalidArgument", "API-mEmRl", "Member is invalid: at most 50 roles"),
   expirationInPast: entry("InvalidArgument", "API-Pe3xp", "The expiration date is in the past"),
   machineKeyExpirationInPast: entry("InvalidArgument", "DOMAIN-dv3t5", "The expiration date is in the past"),

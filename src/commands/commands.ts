@@ -20,7 +20,7 @@ import { hashPassword, newClientSecret, sha256Hash, type CodeKind, type Password
 import { checkImportedHash } from "./user/importedHashes.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { RemoveUserMetadata } from "./user/metadata.js";
-import type { HumanProfile, UserState } from "./user/state.js";
+import { exists, type HumanProfile, type UserState } from "./user/state.js";
 
 export interface CommandsConfig {
   readonly store: EventStore;
@@ -351,7 +351,9 @@ export function createCommands(config: CommandsConfig) {
 
     async addOrgMember(caller: Caller, orgId: string, input: { userId: string; roles: readonly string[] }): Promise<{ details: ObjectDetails }> {
       if (input.roles.length > MAX_MEMBER_ROLES) fail("memberTooManyRoles");
-      if ((await store.readStream(userStream(input.userId))).length === 0) fail("userNotFound");
+      // ZITADEL's ExistsUser: a user that was never added or was removed cannot become a member.
+      const user = (await store.readStream(userStream(input.userId))).reduce((s, e) => userDecider.evolve(s, e as never), userDecider.initialState());
+      if (!exists(user)) fail("memberUserNotFound");
       await config.access.assertMayGrant(caller, orgId, input.roles);
       const result = await onOrg(caller, orgId, { type: "AddOrgMember", ...input });
       return { details: details(result) };
