@@ -113,6 +113,7 @@ export const catalogue = {
   expirationInPast: entry("InvalidArgument", "API-Pe3xp", "The expiration date is in the past"),
   machineKeyExpirationInPast: entry("InvalidArgument", "DOMAIN-dv3t5", "The expiration date is in the past"),
   machineKeyInvalid: entry("InvalidArgument", "COMMAND-5F3h1", "The public key is not an RSA public key in PEM (PKIX) form"),
+  machineKeySize: entry("InvalidArgument", "API-kEySz", "The public key must be an RSA key of 2048 to 8192 bits"),
   machineKeyUserNotFound: entry("PreconditionFailed", "COMMAND-bnipwm1", "User could not be found"),
   machineKeyNotFound: entry("NotFound", "COMMAND-4m77G", "Machine key not found"),
   machineKeyNotFoundQuery: entry("NotFound", "QUERY-Dgr3g", "AuthN Key not found"),
