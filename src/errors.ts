@@ -132,6 +132,7 @@ export const catalogue = {
   changesNotFound: entry("NotFound", "QUERY-FpQqK", "No history found"),
   webhookTargetInvalid: entry("InvalidArgument", "WEBHOOK-x9Tq2", "The webhook target is invalid"),
   webhookTargetExists: entry("AlreadyExists", "WEBHOOK-Ae7Lk", "The webhook target already exists"),
+  webhookTargetLimit: entry("PreconditionFailed", "WEBHOOK-tL1mt", "The instance has as many webhook targets as it may have"),
   webhookTargetNotFound: entry("NotFound", "WEBHOOK-n0Tf4", "Webhook target not found"),
   deadLetterNotFound: entry("NotFound", "WEBHOOK-dL4nf", "Dead letter not found"),
   redriveFailed: entry("Unavailable", "WEBHOOK-rD1vf", "The target did not accept the event"),

@@ -87,6 +87,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger,
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
     allowedNetworks: config.webhookAllowedNetworks,
+    maxTargets: config.webhookMaxTargets,
     redis: config.redisUrl
       ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs }
       : undefined,
