@@ -134,6 +134,7 @@ export const catalogue = {
   webhookTargetExists: entry("AlreadyExists", "WEBHOOK-Ae7Lk", "The webhook target already exists"),
   webhookTargetLimit: entry("PreconditionFailed", "WEBHOOK-tL1mt", "The instance has as many webhook targets as it may have"),
   webhookTargetNotFound: entry("NotFound", "WEBHOOK-n0Tf4", "Webhook target not found"),
+  deadLetterPageInvalid: entry("InvalidArgument", "WEBHOOK-pG1nv", "The dead-letter page is invalid"),
   deadLetterNotFound: entry("NotFound", "WEBHOOK-dL4nf", "Dead letter not found"),
   redriveFailed: entry("Unavailable", "WEBHOOK-rD1vf", "The target did not accept the event"),
   unavailable: entry("Unavailable", "API-mU8fR", "The service is temporarily unavailable"),

@@ -196,6 +196,27 @@ describe("webhooks", () => {
     await hook.stop();
   });
 
+  it("pages the dead-letter listing by id (after, limit: 100 by default, at most 1000)", async () => {
+    const { call } = await start({ WEBHOOK_MAX_ATTEMPTS: "1" });
+    const hook = receiver({ status: () => 500 });
+    await hook.start();
+    assert.equal((await call("POST", "/webhooks/v1/targets", { name: "refusing", endpoint: hook.url, eventTypes: ["user.machine.added"] })).status, 200);
+    await addUsers(call, "lettered", 3);
+    const all = (await eventually(() => call("GET", "/webhooks/v1/deadletters"), (r) => r.body.result.length === 3)).body.result;
+    const ids = all.map((letter: any) => letter.id);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    const first = await call("GET", "/webhooks/v1/deadletters?limit=2");
+    assert.deepEqual(first.body.result.map((letter: any) => letter.id), ids.slice(0, 2));
+    const rest = await call("GET", `/webhooks/v1/deadletters?limit=2&after=${ids[1]}`);
+    assert.deepEqual(rest.body.result.map((letter: any) => letter.id), ids.slice(2));
+    for (const query of ["limit=0", "limit=1001", "limit=x", "after=-1", "after=1e3"]) {
+      const refused = await call("GET", `/webhooks/v1/deadletters?${query}`);
+      assert.equal(refused.status, 400, query);
+      assert.equal(refused.body.details[0].id, "WEBHOOK-pG1nv");
+    }
+    await hook.stop();
+  });
+
   it("keeps signing keys out of the log in plaintext; targets are listed, removed, and admin-only", async () => {
     const { service, call } = await start({});
     const hook = receiver();

@@ -39,6 +39,19 @@ export interface WebhookRoutesOptions {
 /** ZITADEL's CreateTargetRequest bounds `name` and `endpoint` to 1000 characters. */
 const MAX_TARGET_TEXT = 1000;
 
+const DEAD_LETTER_PAGE = { default: 100, max: 1000 };
+
+/** `?after=<id>&limit=<n>` of the dead-letter listing. */
+function deadLetterPage(query: Request["query"]) {
+  const number = (value: unknown, fallback: number) => (value === undefined ? fallback : typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : NaN);
+  const afterId = number(query.after, 0);
+  const limit = number(query.limit, DEAD_LETTER_PAGE.default);
+  if (Number.isNaN(afterId) || !(limit >= 1 && limit <= DEAD_LETTER_PAGE.max)) {
+    return fail("deadLetterPageInvalid", `after must be a dead letter id, limit from 1 to ${DEAD_LETTER_PAGE.max}`);
+  }
+  return { afterId, limit };
+}
+
 /**
  * A target as `webhook.target.added` wants it, checked before anything is appended: its endpoint
  * must resolve to addresses webhooks may reach (delivery checks again, on the address it dials).
@@ -159,8 +172,8 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
     )
     .get(
       `${WEBHOOKS_PREFIX}/deadletters`,
-      route(async () => ({
-        result: (await state.deadLetters()).map((letter) => ({ ...letter, position: letter.position.toString() })),
+      route(async (req) => ({
+        result: (await state.deadLetters(deadLetterPage(req.query))).map((letter) => ({ ...letter, position: letter.position.toString() })),
       })),
     )
     .post(
