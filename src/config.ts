@@ -25,6 +25,8 @@ export interface Config {
   readonly webhookBackoffMs: number;
   /** Non-public networks webhook targets may point at; by default only public addresses. */
   readonly webhookAllowedNetworks: readonly AllowedNetwork[];
+  /** Webhook targets the instance may have at once. */
+  readonly webhookMaxTargets: number;
   /** With Redis: how long an instance's lease on delivering to one target lasts unrenewed. */
   readonly webhookLeaseMs: number;
   /** With Redis: whether this instance competes to run the projector (false: `npm run projector` does). */
@@ -71,6 +73,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     webhookMaxAttempts: integer(env, "WEBHOOK_MAX_ATTEMPTS", 10, 1, 100),
     webhookBackoffMs: integer(env, "WEBHOOK_BACKOFF_MS", 500, 1, 60000),
     webhookAllowedNetworks: networks(env, "WEBHOOK_ALLOWED_NETWORKS"),
+    webhookMaxTargets: integer(env, "WEBHOOK_MAX_TARGETS", 100, 1, 10_000),
     webhookLeaseMs: integer(env, "WEBHOOK_LEASE_MS", 5000, 100, 60000),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),

@@ -26,7 +26,7 @@ import type { Logger } from "./logger.js";
 import { openKeyRing } from "./oauth/keys/keyRing.js";
 import { oauthRouter } from "./oauth/router.js";
 import { securePrivateDirectory, writePrivateFile } from "./privateFiles.js";
-import { exposedBackends } from "./trustBoundary.js";
+import { clientChosenIssuer, exposedBackends } from "./trustBoundary.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
 import { countParked } from "./projections/failedEvents.js";
 import { parkedEventLog, startProjector, type Projector } from "./projections/projector.js";
@@ -54,6 +54,8 @@ const READ_SIDE_STOP_MS = 10_000;
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   await securePrivateDirectory(config.dataDir, logger);
   for (const warning of exposedBackends(config)) logger.warn(warning, { see: "docs/security.md" });
+  const issuerWarning = clientChosenIssuer(config);
+  if (issuerWarning) logger.warn(issuerWarning, { see: "README.md#configuration" });
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
   const { store, readModel } = readSide;
   const base = {
@@ -87,6 +89,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger,
     retry: { maxAttempts: config.webhookMaxAttempts, backoffMs: config.webhookBackoffMs },
     allowedNetworks: config.webhookAllowedNetworks,
+    maxTargets: config.webhookMaxTargets,
     redis: config.redisUrl
       ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs }
       : undefined,

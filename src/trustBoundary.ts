@@ -29,3 +29,13 @@ export function exposedBackends({ redisUrl, eventStoreUrl }: Pick<Config, "redis
   }
   return warnings;
 }
+
+/**
+ * Without EXTERNAL_URL the OIDC issuer (discovery, the endpoints it names, every token's `iss`) is
+ * the origin the request came to, which its `Host` header names: fine on loopback, but on an open
+ * interface any client picks the issuer and the endpoints discovery points others to.
+ */
+export function clientChosenIssuer({ host, externalUrl }: Pick<Config, "host" | "externalUrl">): string | undefined {
+  if (externalUrl || onThisHost(host)) return undefined;
+  return `HOST is ${host} and EXTERNAL_URL is unset: the OIDC issuer and discovery's endpoints follow each request's Host header; set EXTERNAL_URL`;
+}

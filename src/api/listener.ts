@@ -134,12 +134,23 @@ function routeByPreface(socket: Socket, timeoutMs: number, handOver: (isHttp2: b
   socket.setTimeout(timeoutMs, () => socket.destroy());
 }
 
+/** What a session's requests tell its guard. */
+interface SessionGuard {
+  /** A request's body is in (or it had none). */
+  requestIn(): void;
+  /** A request's body was not in within the request timeout. */
+  requestTimedOut(): void;
+}
+
 /**
  * node:http2 has no header or keep-alive deadlines (its server's `timeout` is the idle one): the
  * client's SETTINGS must arrive within the header timeout, and a session with no open stream is
- * closed (GOAWAY) after the keep-alive timeout.
+ * closed (GOAWAY) after the keep-alive timeout. A request whose body is late only loses its stream,
+ * but a client that keeps opening such streams would hold the session forever: once one times out
+ * and no request's body came in for the request timeout, the session gets a GOAWAY and is
+ * destroyed, with whatever it still holds, one request timeout later.
  */
-function guardSession(session: Http2Session, limits: ConnectionLimits): void {
+function guardSession(session: Http2Session, limits: ConnectionLimits): SessionGuard {
   const settings = setTimeout(() => session.destroy(), limits.headersTimeoutMs);
   session.once("remoteSettings", () => clearTimeout(settings));
   let open = 0;
@@ -153,22 +164,37 @@ function guardSession(session: Http2Session, limits: ConnectionLimits): void {
       if (--open === 0 && !session.closed && !session.destroyed) awaitNextStream();
     });
   });
+  let lastRequestIn = Date.now();
+  let hardStop: NodeJS.Timeout | undefined;
   session.once("close", () => {
     clearTimeout(settings);
     clearTimeout(keepAlive);
+    clearTimeout(hardStop);
   });
+  return {
+    requestIn: () => (lastRequestIn = Date.now()),
+    requestTimedOut() {
+      if (hardStop || Date.now() - lastRequestIn < limits.requestTimeoutMs) return;
+      session.close();
+      hardStop = setTimeout(() => session.destroy(), limits.requestTimeoutMs);
+    },
+  };
 }
 
 /** An HTTP/2 request whose body is not in within the request timeout is answered 408 and its stream cancelled. */
-function requestDeadline(req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number): void {
+function requestDeadline(req: Http2ServerRequest, res: Http2ServerResponse, timeoutMs: number, guard: SessionGuard | undefined): void {
   const { stream } = req;
-  if (stream.endAfterHeaders) return;
+  if (stream.endAfterHeaders) return guard?.requestIn();
   const deadline = setTimeout(() => {
     if (!res.headersSent) res.writeHead(408, { "content-type": "text/plain" }).end("request timeout");
     stream.close(http2.constants.NGHTTP2_CANCEL);
+    guard?.requestTimedOut();
   }, timeoutMs);
   // The compatibility layer reads the stream as data arrives, so 'end' means the body is in.
-  stream.once("end", () => clearTimeout(deadline));
+  stream.once("end", () => {
+    clearTimeout(deadline);
+    guard?.requestIn();
+  });
   stream.once("close", () => clearTimeout(deadline));
 }
 
@@ -180,7 +206,7 @@ function requestDeadline(req: Http2ServerRequest, res: Http2ServerResponse, time
  */
 function draining(handler: HttpHandler, limits: ConnectionLimits) {
   let closing = false;
-  const sessions = new Set<Http2Session>();
+  const sessions = new Map<Http2Session, SessionGuard>();
   /** Open HTTP/1.1 connections, and their requests in flight. */
   const connections = new Map<Socket, number>();
   const count = (socket: Socket, delta: number) => {
@@ -190,7 +216,7 @@ function draining(handler: HttpHandler, limits: ConnectionLimits) {
   return {
     handler: ((req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => {
       if (req instanceof http2.Http2ServerRequest) {
-        requestDeadline(req, res as Http2ServerResponse, limits.requestTimeoutMs);
+        requestDeadline(req, res as Http2ServerResponse, limits.requestTimeoutMs, sessions.get(req.stream.session!));
       } else {
         const socket = req.socket;
         count(socket, 1);
@@ -209,14 +235,13 @@ function draining(handler: HttpHandler, limits: ConnectionLimits) {
     },
     session(session: Http2Session) {
       if (closing) return session.close();
-      guardSession(session, limits);
-      sessions.add(session);
+      sessions.set(session, guardSession(session, limits));
       session.once("close", () => sessions.delete(session));
     },
     close(server: net.Server) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const session of sessions) session.close();
+      for (const session of sessions.keys()) session.close();
       for (const [socket, inFlight] of connections) if (inFlight === 0) socket.destroy();
       return closed;
     },

@@ -1,10 +1,12 @@
 import { getExtension, hasExtension, isFieldSet, ScalarType, toJson, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import {
   BytesRulesSchema,
+  RepeatedRulesSchema,
   rules as validateRules,
   StringRulesSchema,
   type BytesRules,
   type FieldRules,
+  type RepeatedRules,
   type StringRules,
 } from "@zitadel/proto/validate/validate_pb.js";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
@@ -70,9 +72,11 @@ function schemaOf(desc: DescMessage): Schema {
 
 function fieldSchema(field: DescField, rules: FieldRules | undefined): Schema {
   switch (field.fieldKind) {
-    case "list":
+    case "list": {
       // Each element is checked as a singular field of its kind would be, with `repeated.items`.
-      return { type: "array", items: valueSchema(field.listKind, field, rules?.type.case === "repeated" ? rules.type.value.items : undefined) };
+      const repeated = rules?.type.case === "repeated" ? rules.type.value : undefined;
+      return { type: "array", items: valueSchema(field.listKind, field, repeated?.items), ...(repeated ? itemCountSchema(repeated) : {}) };
+    }
     case "map":
       return {};
     default:
@@ -199,6 +203,13 @@ function valueOf(field: DescField, message: Fields): unknown {
   return chosen?.case === field.localName ? chosen.value : undefined;
 }
 
+// PGV's own reading of the proto2 fields: a `min_items` of 0 is no rule, a `max_items` that is set is one.
+function itemCountSchema(r: RepeatedRules): Schema {
+  const min = r.minItems > 0n ? Number(r.minItems) : undefined;
+  const max = isFieldSet(r, RepeatedRulesSchema.field.maxItems) ? Number(r.maxItems) : undefined;
+  return { ...(min === undefined ? {} : { minItems: min }), ...(max === undefined ? {} : { maxItems: max }), "x-items": [min, max] };
+}
+
 function bytesSchema(r: BytesRules): Schema {
   const set = (name: "minLen" | "maxLen") => isFieldSet(r, BytesRulesSchema.field[name]);
   const limits = [set("minLen") ? Number(r.minLen) : undefined, set("maxLen") ? Number(r.maxLen) : undefined];
@@ -248,6 +259,13 @@ function reason(error: ErrorObject): string {
       const unit = error.keyword === "x-bytes" ? "bytes" : "runes";
       if (min !== undefined && max !== undefined) return `value length must be between ${min} and ${max} ${unit}, inclusive`;
       return min !== undefined ? `value length must be at least ${min} ${unit}` : `value length must be at most ${max} ${unit}`;
+    }
+    case "minItems":
+    case "maxItems": {
+      const [least, most] = (schema?.["x-items"] as [number | undefined, number | undefined] | undefined) ?? [];
+      if (least !== undefined && least === most) return `value must contain exactly ${least} item(s)`;
+      if (least !== undefined && most !== undefined) return `value must contain between ${least} and ${most} items, inclusive`;
+      return least !== undefined ? `value must contain at least ${least} item(s)` : `value must contain no more than ${most} item(s)`;
     }
     case "enum":
       return "value must be one of the defined enum values";

@@ -8,9 +8,9 @@ export interface EventFilter {
   readonly limit: number;
   readonly asc: boolean;
   readonly editorUserId: string;
-  readonly eventTypes: readonly string[];
+  readonly eventTypes: ReadonlySet<string>;
   readonly aggregateId: string;
-  readonly aggregateTypes: readonly string[];
+  readonly aggregateTypes: ReadonlySet<string>;
   readonly resourceOwner: string;
   /** Inclusive lower bound on `createdAt`. */
   readonly since?: Date;
@@ -22,12 +22,12 @@ export interface EventFilter {
 export function matchesFilter(filter: EventFilter, event: RecordedEvent): boolean {
   const { metadata } = event;
   if (filter.editorUserId && metadata.editorUser !== filter.editorUserId) return false;
-  if (filter.eventTypes.length > 0 && !filter.eventTypes.includes(event.type)) return false;
+  if (filter.eventTypes.size > 0 && !filter.eventTypes.has(event.type)) return false;
   if (filter.resourceOwner && metadata.resourceOwner !== filter.resourceOwner) return false;
-  if (filter.aggregateId || filter.aggregateTypes.length > 0) {
+  if (filter.aggregateId || filter.aggregateTypes.size > 0) {
     const aggregate = aggregateOf(event);
     if (filter.aggregateId && aggregate.id !== filter.aggregateId) return false;
-    if (filter.aggregateTypes.length > 0 && !filter.aggregateTypes.includes(aggregate.type)) return false;
+    if (filter.aggregateTypes.size > 0 && !filter.aggregateTypes.has(aggregate.type)) return false;
   }
   if (filter.since || filter.until) {
     const createdAt = Date.parse(metadata.createdAt);

@@ -20,6 +20,8 @@ export interface Session {
   readonly expiresAt: number;
   /** The credential's hash: what long-lived sessions (streams) are counted by, never the token itself. */
   readonly tokenHash: string;
+  /** The credential's id: a PAT's, or an OAuth access token's (whose `oidc_session-<id>` stream records its revocation). */
+  readonly tokenId: string;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function authorizeSession(queries: Queries, credentials: Credential
   if (credentials.orgId && !(await queries.orgById(orgId))) throw new DomainError("orgNotAccessible");
 
   if (permission && !grants(await queries.rolesIn(orgId, pat.userId), permission)) throw new DomainError("permissionDenied");
-  return { caller: { userId: pat.userId, orgId, correlationId: credentials.requestId ?? randomUUID() }, expiresAt, tokenHash };
+  return { caller: { userId: pat.userId, orgId, correlationId: credentials.requestId ?? randomUUID() }, expiresAt, tokenHash, tokenId: pat.tokenId };
 }
 
 export const authorize = async (queries: Queries, credentials: Credentials, permission: string): Promise<Caller> =>

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from "../events/envelope.js";
 import { INSTANCE_STREAM } from "../events/instance.js";
+import { oidcSessionStream } from "../events/oidcSession.js";
 import { orgStream } from "../events/org.js";
 import { userStream } from "../events/user.js";
 import type { Queries } from "../queries/queries.js";
@@ -7,12 +8,14 @@ import { authorizeSession, type Credentials, type Session } from "./authorize.js
 
 /**
  * Whether an event may change what `session` is allowed: anything on the caller's own user
- * stream (a token removed, the user locked or removed), on the org it acts in or on the instance,
- * and any event about the caller as a member (`data.userId`).
+ * stream (a token removed, the user locked or removed), on its OAuth access token's session (the
+ * token revoked), on the org it acts in or on the instance, and any event about the caller as a
+ * member (`data.userId`).
  */
 export function touchesAccess(event: RecordedEvent, session: Session): boolean {
   const { userId, orgId } = session.caller;
-  if (event.stream === userStream(userId) || event.stream === orgStream(orgId) || event.stream === INSTANCE_STREAM) return true;
+  const streams = [userStream(userId), oidcSessionStream(session.tokenId), orgStream(orgId), INSTANCE_STREAM];
+  if (streams.includes(event.stream)) return true;
   const data = event.data as { readonly userId?: unknown } | null;
   return typeof data === "object" && data !== null && data.userId === userId;
 }

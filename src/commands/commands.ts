@@ -11,6 +11,7 @@ import { handleCommand, type CommandContext, type CommandResult } from "./handle
 import { instanceDecider } from "./instance/decider.js";
 import { orgDecider, type OrgCommand, type OrgState } from "./org/decider.js";
 import { orgDomainName } from "./org/orgDomainName.js";
+import { MAX_MEMBER_ROLES } from "./org/roles.js";
 import { userDecider, type UserCommand } from "./user/decider.js";
 import { normalizeEmail, normalizePhone } from "./user/contact.js";
 import { checkPasswordComplexity } from "./user/passwordComplexity.js";
@@ -19,7 +20,7 @@ import { hashPassword, newClientSecret, sha256Hash, type CodeKind, type Password
 import { checkImportedHash } from "./user/importedHashes.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { RemoveUserMetadata } from "./user/metadata.js";
-import type { HumanProfile, UserState } from "./user/state.js";
+import { exists, type HumanProfile, type UserState } from "./user/state.js";
 
 export interface CommandsConfig {
   readonly store: EventStore;
@@ -58,10 +59,14 @@ export function createCommands(config: CommandsConfig) {
     now: config.now,
   });
   // Every command on a user goes through here, and so through the no-escalation check.
-  const onUser = async (caller: Caller, userId: string, command: UserCommand) => {
-    await config.access.assertMayManage(caller, userId);
-    return handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller));
-  };
+  const onUser = (caller: Caller, userId: string, command: UserCommand) =>
+    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller), (s) => {
+      if (s.kind === "absent") return config.access.assertMayManage(caller, { userId }, command.type);
+      // A user of another org is NotFound, with the command's own id, before its roles are looked
+      // at: a 403 for some foreign users and a 404 for others would tell which hold roles.
+      if (s.resourceOwner !== caller.orgId) userDecider.decide(command, s);
+      return config.access.assertMayManage(caller, { userId, homeOrg: s.resourceOwner }, command.type);
+    });
   // Ids that stand for the system itself in event metadata (editors, aggregates): a user who took
   // one would appear as the author of the system's own events.
   const reservedIds = new Set([SYSTEM_USER_ID.toLowerCase(), config.instanceId.toLowerCase()]);
@@ -345,7 +350,10 @@ export function createCommands(config: CommandsConfig) {
     },
 
     async addOrgMember(caller: Caller, orgId: string, input: { userId: string; roles: readonly string[] }): Promise<{ details: ObjectDetails }> {
-      if ((await store.readStream(userStream(input.userId))).length === 0) fail("userNotFound");
+      if (input.roles.length > MAX_MEMBER_ROLES) fail("memberTooManyRoles");
+      // ZITADEL's ExistsUser: a user that was never added or was removed cannot become a member.
+      const user = (await store.readStream(userStream(input.userId))).reduce((s, e) => userDecider.evolve(s, e as never), userDecider.initialState());
+      if (!exists(user)) fail("memberUserNotFound");
       await config.access.assertMayGrant(caller, orgId, input.roles);
       const result = await onOrg(caller, orgId, { type: "AddOrgMember", ...input });
       return { details: details(result) };

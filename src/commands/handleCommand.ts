@@ -28,7 +28,8 @@ const MAX_ATTEMPTS = 20;
 const streamLocks = new KeyedMutex();
 
 /**
- * The shared load -> decide -> append loop. `resourceOwner` names the org every new event belongs to.
+ * The shared load -> decide -> append loop. `resourceOwner` names the org every new event belongs to;
+ * `authorize` sees the state read and refuses (throws) before anything is decided.
  * A revision conflict (another process wrote in between) retries the whole loop, a bounded number of times.
  */
 export function handleCommand<State, Command, Event extends DomainEvent>(
@@ -38,6 +39,7 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
   command: Command,
   resourceOwner: (state: State) => string,
   context: CommandContext,
+  authorize?: (state: State) => Promise<void>,
 ): Promise<CommandResult<State>> {
   return streamLocks.run(stream, async () => {
     for (let attempt = 1; ; attempt++) {
@@ -55,7 +57,8 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
     const history = await store.readStream(stream);
     let state = history.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), decider.initialState());
 
-    // 2. decide (throws a DomainError when refused)
+    // 2. authorize against that state, then decide (each throws a DomainError when refused)
+    await authorize?.(state);
     const decision = decider.decide(command, state);
 
     // A decision with nothing to record appends nothing (a cascade with nothing left to remove).

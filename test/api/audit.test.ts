@@ -164,6 +164,19 @@ describe("ListEvents", () => {
     assert.equal(since.length + until.length, all.length);
   });
 
+  it("refuses more than 30 event types or 10 aggregate types with 400, as the descriptors bound them", async () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `user.type${i}`);
+    assert.equal((await list({ eventTypes: many(30), aggregateTypes: many(10) })).status, 200);
+    for (const [body, field, max] of [[{ eventTypes: many(31) }, "EventTypes", 30], [{ aggregateTypes: many(11) }, "AggregateTypes", 10]] as const) {
+      const refused = await list(body);
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.code, 3);
+      assert.equal(refused.body.message, `invalid ListEventsRequest.${field}: value must contain no more than ${max} item(s)`);
+    }
+    // A huge list is refused before a single event is read, not matched against each of them.
+    assert.equal((await list({ eventTypes: many(1000) })).status, 400);
+  });
+
   it("an org owner sees only its org's events; a user without events.read is refused", async () => {
     const org = await call("POST", "/management/v1/orgs", { name: "Acme" });
     const orgId = org.body.id;

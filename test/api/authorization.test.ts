@@ -62,6 +62,37 @@ describe("no escalation: nobody acts on a user who holds a role the caller does 
     assert.equal((await ownerOfA.as("POST", "/management/v1/users/machine", { userName: "in-b", name: "B" }, { orgId: orgB })).status, 403);
   });
 
+  it("lets an org owner of A lock, deactivate and remove a user of A who holds a role in org B, and still mint it no token", async () => {
+    const orgA = (await call("POST", "/management/v1/orgs", { name: "Org A2" })).body.id as string;
+    const orgB = (await call("POST", "/management/v1/orgs", { name: "Org B2" })).body.id as string;
+    const ownerOfA = await actor("owner-of-a2", orgA, ["ORG_OWNER"]);
+    const shielded = (await call("POST", "/management/v1/users/machine", { userName: "shielded", name: "S" }, { orgId: orgA })).body.userId as string;
+    assert.equal((await call("POST", "/management/v1/orgs/me/members", { userId: shielded, roles: ["ORG_OWNER"] }, { orgId: orgB })).status, 200);
+
+    refusedAsOutranked(await ownerOfA.as("POST", `/management/v1/users/${shielded}/pats`, {}, { orgId: orgA }));
+    for (const action of ["lock", "unlock", "deactivate", "reactivate"]) {
+      assert.equal((await ownerOfA.as("POST", `/management/v1/users/${shielded}/_${action}`, {}, { orgId: orgA })).status, 200, action);
+    }
+    assert.equal((await ownerOfA.as("DELETE", `/management/v1/users/${shielded}`, undefined, { orgId: orgA })).status, 200);
+    assert.equal((await call("GET", `/management/v1/users/${shielded}`, undefined, { orgId: orgA })).status, 404);
+  });
+
+  it("answers for a user of another org as for one that does not exist, whether or not it holds roles", async () => {
+    const orgA = (await call("POST", "/management/v1/orgs", { name: "Org A3" })).body.id as string;
+    const orgB = (await call("POST", "/management/v1/orgs", { name: "Org B3" })).body.id as string;
+    const ownerOfA = await actor("owner-of-a3", orgA, ["ORG_OWNER"]);
+    const ownerOfB = await actor("owner-of-b3", orgB, ["ORG_OWNER"]);
+    const plainOfB = (await call("POST", "/management/v1/users/machine", { userName: "plain-of-b3", name: "P" }, { orgId: orgB })).body.userId as string;
+    for (const [method, action] of [["POST", "pats"], ["PUT", "secret"], ["POST", "_lock"]] as const) {
+      const missing = await ownerOfA.as(method, `/management/v1/users/404404404/${action}`, {}, { orgId: orgA });
+      assert.ok(missing.status === 404 || missing.status === 400, action);
+      for (const target of [ownerOfB.userId, plainOfB, adminId]) {
+        const refused = await ownerOfA.as(method, `/management/v1/users/${target}/${action}`, {}, { orgId: orgA });
+        assert.deepEqual([refused.status, refused.body.details[0].id], [missing.status, missing.body.details[0].id], `${action} ${target}`);
+      }
+    }
+  });
+
   it("still lets a caller manage users whose roles it holds: plain users, lesser roles, peers and itself", async () => {
     const owner = await actor("owner-2", defaultOrg, ["ORG_OWNER"]);
     const manager = await actor("manager-2", defaultOrg, ["ORG_USER_MANAGER"]);

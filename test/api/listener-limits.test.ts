@@ -207,6 +207,40 @@ function http2Cases(title: string, target: () => { url: string; ca?: Buffer; dia
       h2.client.destroy();
     });
 
+    it("closes a session whose streams keep sending half a body, one after the other, once no request completed within the request timeout", async () => {
+      const { url, ca } = target();
+      const h2 = await session(url, ca);
+      // A new half-sent body before the last one is cancelled: the session always has a stream open.
+      const stops: (() => void)[] = [];
+      const open = () => {
+        const stream = h2.client.request({ ":method": "POST", ":path": "/body" });
+        stream.on("error", () => {});
+        stops.push(dribble(() => stream.write("a")));
+      };
+      open();
+      const opener = setInterval(() => h2.client.closed || h2.client.destroyed || open(), limits.requestTimeoutMs * 0.6);
+      const closed = await h2.closed;
+      clearInterval(opener);
+      for (const stop of stops) stop();
+      assert.equal(closed, true, "a session that completes no request stays open");
+    });
+
+    it("keeps a session open through a timed-out body while its other requests complete", async () => {
+      const { url, ca } = target();
+      const h2 = await session(url, ca);
+      const stream = h2.client.request({ ":method": "POST", ":path": "/body" });
+      const answer = answerOf(stream);
+      const stop = dribble(() => stream.write("a"));
+      const completing = setInterval(() => void h2.request({ ":path": "/ok" }), limits.requestTimeoutMs / 4);
+      assert.equal((await answer).status, 408);
+      stop();
+      await sleep(limits.requestTimeoutMs * 1.5);
+      clearInterval(completing);
+      assert.equal(h2.client.closed || h2.client.destroyed, false, "the session that completes requests was closed");
+      assert.deepEqual(await h2.request({ ":path": "/ok" }), { status: 200, body: "ok 0", rstCode: 0 });
+      h2.client.destroy();
+    });
+
     it("closes a session that has had no open stream for the keep-alive timeout", async () => {
       const { url, ca } = target();
       const h2 = await session(url, ca);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateKeyPairSync } from "node:crypto";
+import { createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createAccessTokenInterceptor, createManagementClient } from "@zitadel/node/dist/api/index.js";
 import { KeyType } from "@zitadel/node/dist/api/generated/zitadel/auth_n_key.js";
@@ -71,7 +71,7 @@ describe("AddMachineKey", () => {
     assert.deepEqual(read.body.key, { id: added.body.keyId, details: { sequence, creationDate: changeDate, changeDate, resourceOwner }, type: "KEY_TYPE_JSON", expirationDate });
   });
 
-  it("refuses an expiration date in the past (DOMAIN-dv3t5), a key that is not an RSA PEM (COMMAND-5F3h1), and no type", async () => {
+  it("refuses an expiration date in the past (DOMAIN-dv3t5), a key that is not an RSA PEM (COMMAND-5F3h1), one under 2048 or over 8192 bits (API-kEySz), and no type", async () => {
     const userId = await machine("keyed-refused");
     const past = await call("POST", `/management/v1/users/${userId}/keys`, { type: "KEY_TYPE_JSON", expirationDate: "2020-01-01T00:00:00Z" });
     assert.equal(past.status, 400);
@@ -80,6 +80,18 @@ describe("AddMachineKey", () => {
       const refused = await call("POST", `/management/v1/users/${userId}/keys`, { type: "KEY_TYPE_JSON", publicKey: b64(bad) });
       assert.equal(refused.status, 400, bad);
       assert.equal(errorId(refused.body), "COMMAND-5F3h1");
+    }
+    // A public key needs no primes: a random odd modulus of the right length is one.
+    const ofBits = (bits: number) => {
+      const n = randomBytes(bits / 8);
+      n[0]! |= 0x80;
+      n[n.length - 1]! |= 1;
+      return createPublicKey({ key: { kty: "RSA", n: n.toString("base64url"), e: "AQAB" }, format: "jwk" }).export({ type: "spki", format: "pem" }) as string;
+    };
+    for (const bits of [1024, 2040, 8200]) {
+      const refused = await call("POST", `/management/v1/users/${userId}/keys`, { type: "KEY_TYPE_JSON", publicKey: b64(ofBits(bits)) });
+      assert.equal(refused.status, 400, String(bits));
+      assert.equal(errorId(refused.body), "API-kEySz");
     }
     const untyped = await call("POST", `/management/v1/users/${userId}/keys`, {});
     assert.equal(untyped.status, 400);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { addMachine as addTestMachine, API_SCOPE, basic, generateSecret, postForm } from "../support/oauth.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 import { openStream } from "../support/sse.js";
 
@@ -80,5 +81,32 @@ describe("limits on open streams", () => {
     const admitted = await openStream(service.url, service.adminToken);
     assert.equal(admitted.response.status, 200);
     admitted.close();
+  });
+});
+
+describe("an event stream opened with an OAuth access token", () => {
+  // Rechecks far apart, so only the revocation's own event can end the stream in time.
+  let slow: TestService;
+  before(async () => (slow = await startTestService({ SSE_RECHECK_MS: "600000" })));
+  after(() => slow.dispose());
+
+  it("ends as soon as that token is revoked at /oauth/v2/revoke", async () => {
+    const admin = restClient(slow);
+    const machine = await addTestMachine(admin, "oauth-streamer");
+    assert.equal((await admin("POST", "/management/v1/orgs/me/members", { userId: machine.userId, roles: ["ORG_OWNER"] })).status, 200);
+    const secret = await generateSecret(admin, machine);
+    const issued = await postForm(`${slow.url}/oauth/v2/token`, { grant_type: "client_credentials", scope: `openid ${API_SCOPE}` }, basic(machine.userName, secret));
+    assert.equal(issued.status, 200, JSON.stringify(issued.body));
+    const token = issued.body.access_token as string;
+
+    const stream = await openStream(slow.url, token);
+    assert.equal(stream.response.status, 200);
+    await admin("POST", "/management/v1/users/machine", { userName: "seen-by-oauth", name: "S" });
+    await stream.untilFrame((frame) => frame.data.data.userName === "seen-by-oauth");
+
+    assert.equal((await postForm(`${slow.url}/oauth/v2/revoke`, { token }, basic(machine.userName, secret))).status, 200);
+    const ended = await Promise.race([stream.ended.then(() => "ended"), sleep(3000).then(() => "still open")]);
+    assert.equal(ended, "ended");
+    stream.close();
   });
 });

@@ -182,6 +182,41 @@ describe("webhooks", () => {
     await hook.stop();
   });
 
+  it("refuses a target past WEBHOOK_MAX_TARGETS (400 WEBHOOK-tL1mt), concurrent adds included, and takes one again once a target is removed", async () => {
+    const { call } = await start({ WEBHOOK_MAX_TARGETS: "2" });
+    const hook = receiver();
+    await hook.start();
+    const adds = await Promise.all([1, 2, 3, 4].map((i) => call("POST", "/webhooks/v1/targets", { name: `t${i}`, endpoint: hook.url })));
+    assert.deepEqual(adds.map((a) => a.status).sort(), [200, 200, 400, 400]);
+    assert.ok(adds.filter((a) => a.status === 400).every((a) => a.body.details[0].id === "WEBHOOK-tL1mt"));
+    assert.equal((await call("GET", "/webhooks/v1/targets")).body.result.length, 2);
+    const first = adds.find((a) => a.status === 200)!;
+    assert.equal((await call("DELETE", `/webhooks/v1/targets/${first.body.id}`)).status, 200);
+    assert.equal((await call("POST", "/webhooks/v1/targets", { name: "t5", endpoint: hook.url })).status, 200);
+    await hook.stop();
+  });
+
+  it("pages the dead-letter listing by id (after, limit: 100 by default, at most 1000)", async () => {
+    const { call } = await start({ WEBHOOK_MAX_ATTEMPTS: "1" });
+    const hook = receiver({ status: () => 500 });
+    await hook.start();
+    assert.equal((await call("POST", "/webhooks/v1/targets", { name: "refusing", endpoint: hook.url, eventTypes: ["user.machine.added"] })).status, 200);
+    await addUsers(call, "lettered", 3);
+    const all = (await eventually(() => call("GET", "/webhooks/v1/deadletters"), (r) => r.body.result.length === 3)).body.result;
+    const ids = all.map((letter: any) => letter.id);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    const first = await call("GET", "/webhooks/v1/deadletters?limit=2");
+    assert.deepEqual(first.body.result.map((letter: any) => letter.id), ids.slice(0, 2));
+    const rest = await call("GET", `/webhooks/v1/deadletters?limit=2&after=${ids[1]}`);
+    assert.deepEqual(rest.body.result.map((letter: any) => letter.id), ids.slice(2));
+    for (const query of ["limit=0", "limit=1001", "limit=x", "after=-1", "after=1e3"]) {
+      const refused = await call("GET", `/webhooks/v1/deadletters?${query}`);
+      assert.equal(refused.status, 400, query);
+      assert.equal(refused.body.details[0].id, "WEBHOOK-pG1nv");
+    }
+    await hook.stop();
+  });
+
   it("keeps signing keys out of the log in plaintext; targets are listed, removed, and admin-only", async () => {
     const { service, call } = await start({});
     const hook = receiver();
@@ -211,9 +246,17 @@ describe("webhooks", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(hook.deliveries.length, delivered, "a removed target gets nothing more");
 
-    const invalid = await call("POST", "/webhooks/v1/targets", { name: "x", endpoint: "ftp://example.com" });
-    assert.equal(invalid.status, 400);
-    assert.equal(invalid.body.details[0].id, "WEBHOOK-x9Tq2");
+    for (const bad of [
+      { name: "x", endpoint: "ftp://example.com" },
+      { name: "n".repeat(1001), endpoint: hook.url },
+      { name: "long", endpoint: `${hook.url}?${"q".repeat(1000)}` },
+      { name: "creds", endpoint: hook.url.replace("http://", "http://user:secret@") },
+      { name: "user only", endpoint: hook.url.replace("http://", "http://user@") },
+    ]) {
+      const invalid = await call("POST", "/webhooks/v1/targets", bad);
+      assert.equal(invalid.status, 400, bad.name);
+      assert.equal(invalid.body.details[0].id, "WEBHOOK-x9Tq2");
+    }
     assert.equal((await call("GET", "/webhooks/v1/targets", undefined, { token: null })).status, 401);
     const org = await call("POST", "/management/v1/orgs", { name: "Hookless" });
     const owner = await call("POST", "/management/v1/users/machine", { userName: "hook-owner", name: "O" }, { orgId: org.body.id });

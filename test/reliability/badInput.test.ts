@@ -6,6 +6,7 @@ let service: TestService;
 let call: ReturnType<typeof restClient>;
 let userId: string;
 let humanId: string;
+let removedId: string;
 
 before(async () => {
   service = await startTestService();
@@ -13,6 +14,8 @@ before(async () => {
   userId = (await call("POST", "/management/v1/users/machine", { userName: "taken", name: "Taken" })).body.userId;
   const active = { userName: "active-human", profile: { firstName: "A", lastName: "H" }, email: { email: "ah@example.com", isEmailVerified: true }, initialPassword: "Active!Passw0rd" };
   humanId = (await call("POST", "/management/v1/users/human", active)).body.userId;
+  removedId = (await call("POST", "/management/v1/users/machine", { userName: "removed", name: "Removed" })).body.userId;
+  assert.equal((await call("DELETE", `/management/v1/users/${removedId}`)).status, 200);
 });
 after(() => service.dispose());
 
@@ -68,6 +71,9 @@ const badRequests = (): BadRequest[] => [
   { name: "machine rename to blank", method: "PUT", path: `${users}/${userId}/machine`, body: { name: "  " }, status: 400, code: 3, says: "COMMAND-bs9Ds" },
   { name: "member without roles", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: [] }, status: 400, code: 3, says: "Org-W8m4l" },
   { name: "member with an empty role", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: [""] }, status: 400, code: 3, says: "Org-4N8es" },
+  { name: "member who does not exist", method: "POST", path: "/management/v1/orgs/me/members", body: { userId: "nobody", roles: ["ORG_OWNER"] }, status: 400, code: 9, says: "ORG-GoXOn" },
+  { name: "member who was removed", method: "POST", path: "/management/v1/orgs/me/members", body: { userId: removedId, roles: ["ORG_OWNER"] }, status: 400, code: 9, says: "ORG-GoXOn" },
+  { name: "member with too many roles", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: Array(51).fill("ORG_USER_MANAGER") }, status: 400, code: 3, says: "API-mEmRl" },
   { name: "member with an instance role", method: "POST", path: "/management/v1/orgs/me/members", body: { userId, roles: ["IAM_OWNER"] }, status: 400, code: 3, says: "Org-4N8es" },
   { name: "token that expired already", method: "POST", path: `${users}/${userId}/pats`, body: { expirationDate: "2000-01-01T00:00:00Z" }, status: 400, code: 3, says: "API-Pe3xp" },
   { name: "path with a broken escape", method: "GET", path: `${users}/%ZZ`, status: 400, code: 3, says: "could not be read" },

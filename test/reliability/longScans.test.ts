@@ -64,9 +64,9 @@ const noFilter: EventFilter = {
   limit: 0,
   asc: true,
   editorUserId: "",
-  eventTypes: [],
+  eventTypes: new Set(),
   aggregateId: "",
-  aggregateTypes: [],
+  aggregateTypes: new Set(),
   resourceOwner: "",
 };
 const everything: EventScope = { kind: "instance" };
@@ -102,7 +102,7 @@ describe("long scans of the SQLite log", () => {
   it("in ListEvents filtered by type, scoped to an org, or newest first", async () => {
     const audit = createAuditLog({ store, readModel: createMemoryReadModel() });
     const sparse = [
-      () => audit.events({ ...noFilter, eventTypes: ["user.machine.added"] }, everything),
+      () => audit.events({ ...noFilter, eventTypes: new Set(["user.machine.added"]) }, everything),
       () => audit.events(noFilter, { kind: "org", orgId: "an-org-without-events" }),
       () => audit.events({ ...noFilter, asc: false, resourceOwner: "nobody" }, everything),
     ];

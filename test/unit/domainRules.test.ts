@@ -6,6 +6,9 @@ import { normalizeEmail, normalizePhone } from "../../src/commands/user/contact.
 import { checkPasswordComplexity } from "../../src/commands/user/passwordComplexity.js";
 import { sha256Hash, verifyPassword, hashPassword, newClientSecret } from "../../src/commands/user/secrets.js";
 import { DomainError } from "../../src/errors.js";
+import type { RecordedEvent } from "../../src/events/envelope.js";
+import { createMemoryReadModel } from "../../src/projections/memory/memoryReadModel.js";
+import { reducers } from "../../src/projections/reducers/index.js";
 import { createIdGenerator } from "../../src/ids.js";
 
 const errorId = (action: () => unknown) => {
@@ -57,6 +60,25 @@ describe("org domains (domain.NewIAMDomainName)", () => {
     );
     assert.deepEqual(decision.events.at(-1)?.data, { userId: "u1", roles: ["ORG_OWNER"] });
     assert.deepEqual(decision.uniqueConstraints?.map((c) => `${c.name}:${c.value}`), ["orgnames:acme", "orgdomains:acme.localhost"]);
+  });
+});
+
+describe("org members", () => {
+  const org = orgDecider.evolve(orgDecider.initialState(), { type: "org.added", data: { name: "Acme" } } as never);
+
+  it("AddOrgMember records a role named twice once", () => {
+    const decision = orgDecider.decide({ type: "AddOrgMember", userId: "u2", roles: ["ORG_OWNER", "ORG_USER_MANAGER", "ORG_OWNER"] }, org);
+    assert.deepEqual(decision.events[0]?.data, { userId: "u2", roles: ["ORG_OWNER", "ORG_USER_MANAGER"] });
+  });
+
+  it("the read model keeps each role of an imported org.member.added once", async () => {
+    const readModel = createMemoryReadModel();
+    const event: RecordedEvent = {
+      id: "e1", type: "org.member.added", stream: "org-o1", revision: 1, position: 1n, data: { userId: "u2", roles: Array(1000).fill("ORG_OWNER") },
+      metadata: { resourceOwner: "o1", instanceId: "i", editorUser: "u", createdAt: "2026-01-01T00:00:00.000Z", correlationId: "c", causationId: "c", schemaVersion: 1 },
+    };
+    const writes = await reducers["org.member.added"]!(event, readModel);
+    assert.deepEqual(writes.map((write) => (write.op === "put" ? write.doc : undefined)), [{ scope: "o1", userId: "u2", roles: ["ORG_OWNER"] }]);
   });
 });
 

@@ -39,10 +39,20 @@ describe("userAccess over the read model", () => {
 
   it("refuses acting on a user whose roles in any scope the caller does not cover", async () => {
     const access = await setup();
-    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), "manager-a"), { id: "API-Esc4l" });
-    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), "admin"), { id: "API-Esc4l" });
-    await access.assertMayManage(caller("admin", "org-a"), "manager-a");
-    await access.assertMayManage(caller("manager-a", "org-a"), "someone-without-roles");
+    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "manager-a", homeOrg: "org-a" }, "AddPersonalAccessToken"), { id: "API-Esc4l" });
+    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "admin", homeOrg: "org-a" }, "ChangeMachine"), { id: "API-Esc4l" });
+    await access.assertMayManage(caller("admin", "org-a"), { userId: "manager-a", homeOrg: "org-a" }, "AddPersonalAccessToken");
+    await access.assertMayManage(caller("manager-a", "org-a"), { userId: "someone-without-roles" }, "AddMachineUser");
+  });
+
+  it("counts only the home org and the instance for a state change: a foreign role is no shield against lock or removal", async () => {
+    const access = await setup();
+    for (const command of ["LockUser", "UnlockUser", "DeactivateUser", "ReactivateUser", "RemoveUser"] as const) {
+      await access.assertMayManage(caller("owner-a", "org-a"), { userId: "manager-a", homeOrg: "org-a" }, command);
+      await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "admin", homeOrg: "org-a" }, command), { id: "API-Esc4l" });
+    }
+    // Were org-b manager-a's home, its ORG_OWNER there would count, and owner-a holds nothing in org-b.
+    await assert.rejects(access.assertMayManage(caller("owner-a", "org-a"), { userId: "manager-a", homeOrg: "org-b" }, "LockUser"), { id: "API-Esc4l" });
   });
 
   it("refuses granting roles the caller does not hold in that scope", async () => {
@@ -55,13 +65,14 @@ describe("userAccess over the read model", () => {
 });
 
 describe("touchesAccess", () => {
-  const session = { caller: { userId: "u1", orgId: "o1", correlationId: "c" }, expiresAt: Infinity, tokenHash: "h" };
+  const session = { caller: { userId: "u1", orgId: "o1", correlationId: "c" }, expiresAt: Infinity, tokenHash: "h", tokenId: "t1" };
   const event = (stream: string, data: unknown) => ({
     id: "e", type: "t", stream, revision: 0, position: 1n, data,
     metadata: { resourceOwner: "o1", instanceId: "i", editorUser: "x", createdAt: new Date(0).toISOString(), correlationId: "c", causationId: "c", schemaVersion: 1 },
   });
-  it("is true for the caller's own stream, its org's and the instance's, and events naming it as userId", () => {
+  it("is true for the caller's own stream, its token's session, its org's and the instance's, and events naming it as userId", () => {
     assert.equal(touchesAccess(event("user-u1", {}), session), true);
+    assert.equal(touchesAccess(event("oidc_session-t1", {}), session), true);
     assert.equal(touchesAccess(event("org-o1", { name: "x" }), session), true);
     assert.equal(touchesAccess(event("instance", {}), session), true);
     assert.equal(touchesAccess(event("org-o2", { userId: "u1", roles: ["ORG_OWNER"] }), session), true);
@@ -70,5 +81,6 @@ describe("touchesAccess", () => {
     assert.equal(touchesAccess(event("user-u2", { userId: "u2" }), session), false);
     assert.equal(touchesAccess(event("org-o2", { userId: "u2" }), session), false);
     assert.equal(touchesAccess(event("user-u10", null), session), false);
+    assert.equal(touchesAccess(event("oidc_session-t2", {}), session), false);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, type DescMessage, type DescService } from "@bufbuild/protobuf";
-import { AdminService, ListEventsRequestSchema } from "@zitadel/proto/zitadel/admin_pb.js";
+import { AddLDAPProviderRequestSchema, AdminService, ListEventsRequestSchema } from "@zitadel/proto/zitadel/admin_pb.js";
 import {
   AddHumanUserRequestSchema,
   AddMachineUserRequestSchema,
@@ -118,6 +118,17 @@ describe("validation from the descriptors' validate.rules", () => {
       messageOf(() => list(create(ListUserMetadataRequestSchema, { id: "1", queries: [keyQuery(99)] }))),
       "invalid ListUserMetadataRequest.Queries[0]: embedded message failed validation | caused by: invalid MetadataQuery.KeyQuery: embedded message failed validation | caused by: invalid MetadataKeyQuery.Method: value must be one of the defined enum values",
     );
+  });
+
+  it("bounds the number of a list's items, as PGV words it (ListEvents: 30 event types, 10 aggregate types)", () => {
+    const events = validatorFor(ListEventsRequestSchema);
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
+    assert.equal(messageOf(() => events(create(ListEventsRequestSchema, { eventTypes: names(30), aggregateTypes: names(10) }))), undefined);
+    assert.equal(messageOf(() => events(create(ListEventsRequestSchema, { eventTypes: names(31) }))), "invalid ListEventsRequest.EventTypes: value must contain no more than 30 item(s)");
+    assert.equal(messageOf(() => events(create(ListEventsRequestSchema, { aggregateTypes: names(11) }))), "invalid ListEventsRequest.AggregateTypes: value must contain no more than 10 item(s)");
+    // Both bounds: min_items 1 and max_items 20.
+    const ldap = validatorFor(AddLDAPProviderRequestSchema);
+    assert.equal(messageOf(() => ldap(create(AddLDAPProviderRequestSchema, { name: "ldap", servers: [] }))), "invalid AddLDAPProviderRequest.Servers: value must contain between 1 and 20 items, inclusive");
   });
 });
 

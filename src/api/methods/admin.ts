@@ -46,9 +46,10 @@ export function createAdminMethods({ queries, audit }: MethodDeps): ReadonlyMap<
           limit: request.limit,
           asc: request.asc,
           editorUserId: request.editorUserId,
-          eventTypes: request.eventTypes,
+          // At most 30 and 10 (the descriptors' max_items, checked before this handler runs).
+          eventTypes: new Set(request.eventTypes),
           aggregateId: request.aggregateId,
-          aggregateTypes: request.aggregateTypes,
+          aggregateTypes: new Set(request.aggregateTypes),
           resourceOwner: request.resourceOwner,
           ...creationDates(request),
         };

@@ -53,7 +53,7 @@ function decide(command: OrgCommand, state: OrgState): Decision<OrgEvent> {
       if (command.roles.length === 0) return fail("memberInvalid");
       if (!command.roles.every(isOrgRole)) return fail("memberRolesInvalid");
       if (state.members.has(command.userId)) return fail("memberAlreadyExists");
-      return { events: [{ type: "org.member.added", data: { userId: command.userId, roles: [...command.roles] } }] };
+      return { events: [{ type: "org.member.added", data: { userId: command.userId, roles: [...new Set(command.roles)] } }] };
     case "CascadeRemoveOrgMember":
       if (state.kind === "absent" || !state.members.has(command.userId)) return { events: [] };
       return { events: [{ type: "org.member.cascade.removed", data: { userId: command.userId } }] };

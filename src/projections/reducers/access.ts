@@ -5,8 +5,9 @@ import type { ProjectionView, ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, madeBy, memberKey, type MachineSecretView, type MemberView, type PersonalAccessTokenView } from "../views.js";
 
+// An imported log may name a role twice; the view holds each once.
 const member = (scope: string, data: MemberAdded): Write[] => {
-  const doc: MemberView = { scope, userId: data.userId, roles: data.roles };
+  const doc: MemberView = { scope, userId: data.userId, roles: [...new Set(data.roles)] };
   return [{ op: "put", collection: collections.members, id: memberKey(scope, data.userId), doc, indexes: { user: data.userId } }];
 };
 

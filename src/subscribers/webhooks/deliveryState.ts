@@ -22,7 +22,8 @@ export interface DeliveryState {
   saveCheckpoint(targetId: string, position: bigint, holder?: string): Promise<boolean>;
   /** Records the dead letter and moves the checkpoint past it, in one step. */
   deadLetter(letter: Omit<DeadLetter, "id">, holder?: string): Promise<boolean>;
-  deadLetters(): Promise<DeadLetter[]>;
+  /** Oldest first: the first `limit` letters whose id is above `afterId`. */
+  deadLetters(page: { readonly afterId: number; readonly limit: number }): Promise<DeadLetter[]>;
   deadLetterById(id: number): Promise<DeadLetter | undefined>;
   removeDeadLetter(id: number): Promise<void>;
   failedAgain(id: number, error: string, at: string): Promise<void>;

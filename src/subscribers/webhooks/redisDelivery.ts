@@ -71,8 +71,12 @@ export function redisDelivery(redis: Redis, leaseMs: number, prefix = WEBHOOK_KE
       );
       return written === 1;
     },
-    async deadLetters() {
-      return Object.values(await translated(() => redis.hgetall(keys.letters))).map(toDeadLetter).sort((a, b) => a.id - b.id);
+    async deadLetters({ afterId, limit }) {
+      // Only the ids are read whole; the letters of one page are fetched.
+      const ids = (await translated(() => redis.hkeys(keys.letters))).map(Number).filter((id) => id > afterId).sort((a, b) => a - b).slice(0, limit);
+      if (ids.length === 0) return [];
+      const letters = await translated(() => redis.hmget(keys.letters, ...ids.map(String)));
+      return letters.filter((json): json is string => json !== null).map(toDeadLetter);
     },
     async deadLetterById(id) {
       const json = await translated(() => redis.hget(keys.letters, String(id)));

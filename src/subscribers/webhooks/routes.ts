@@ -5,6 +5,7 @@ import { authorize } from "../../auth/authorize.js";
 import type { Caller } from "../../commands/commands.js";
 import { detailsOf } from "../../commands/details.js";
 import { handleCommand } from "../../commands/handleCommand.js";
+import { KeyedMutex } from "../../commands/keyedMutex.js";
 import { DomainError, fail } from "../../errors.js";
 import type { EventStore } from "../../events/eventStore.js";
 import { webhookStream } from "../../events/webhook.js";
@@ -31,6 +32,24 @@ export interface WebhookRoutesOptions {
   readonly retry: RetryPolicy;
   readonly instanceId: string;
   readonly newId: () => string;
+  /** Targets the instance may have at once (WEBHOOK_MAX_TARGETS). */
+  readonly maxTargets: number;
+}
+
+/** ZITADEL's CreateTargetRequest bounds `name` and `endpoint` to 1000 characters. */
+const MAX_TARGET_TEXT = 1000;
+
+const DEAD_LETTER_PAGE = { default: 100, max: 1000 };
+
+/** `?after=<id>&limit=<n>` of the dead-letter listing. */
+function deadLetterPage(query: Request["query"]) {
+  const number = (value: unknown, fallback: number) => (value === undefined ? fallback : typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : NaN);
+  const afterId = number(query.after, 0);
+  const limit = number(query.limit, DEAD_LETTER_PAGE.default);
+  if (Number.isNaN(afterId) || !(limit >= 1 && limit <= DEAD_LETTER_PAGE.max)) {
+    return fail("deadLetterPageInvalid", `after must be a dead letter id, limit from 1 to ${DEAD_LETTER_PAGE.max}`);
+  }
+  return { afterId, limit };
 }
 
 /**
@@ -39,17 +58,22 @@ export interface WebhookRoutesOptions {
  */
 async function targetInput(body: unknown, egress: EgressPolicy) {
   const { name, endpoint, eventTypes = [] } = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof name !== "string" || !name.trim()) return fail("webhookTargetInvalid", "name must be a non-empty string");
-  if (typeof endpoint !== "string" || !/^https?:$/.test(URL.canParse(endpoint) ? new URL(endpoint).protocol : "")) {
-    return fail("webhookTargetInvalid", "endpoint must be an http(s) URL");
+  if (typeof name !== "string" || !name.trim() || [...name].length > MAX_TARGET_TEXT) {
+    return fail("webhookTargetInvalid", `name must be a non-empty string of at most ${MAX_TARGET_TEXT} characters`);
   }
+  if (typeof endpoint !== "string" || [...endpoint].length > MAX_TARGET_TEXT || !/^https?:$/.test(URL.canParse(endpoint) ? new URL(endpoint).protocol : "")) {
+    return fail("webhookTargetInvalid", `endpoint must be an http(s) URL of at most ${MAX_TARGET_TEXT} characters`);
+  }
+  // Credentials in the URL would be stored in the log in clear and shown by every listing.
+  const url = new URL(endpoint);
+  if (url.username || url.password) return fail("webhookTargetInvalid", "endpoint must not carry credentials (user:password@)");
   if (!Array.isArray(eventTypes) || eventTypes.length > 30 || !eventTypes.every((t) => typeof t === "string" && t.trim())) {
     return fail("webhookTargetInvalid", "eventTypes must be a list of at most 30 event type patterns");
   }
   // The dispatcher compiles them the same way: a pattern it would refuse is refused here, before it is stored.
   typeMatcher(eventTypes as string[]);
   try {
-    await egress.check(new URL(endpoint).hostname);
+    await egress.check(url.hostname);
   } catch (error) {
     if (error instanceof AddressNotAllowed) return fail("webhookTargetInvalid", "endpoint must be a public address (or in WEBHOOK_ALLOWED_NETWORKS)");
     return fail("webhookTargetInvalid", "endpoint host does not resolve");
@@ -61,7 +85,9 @@ async function targetInput(body: unknown, egress: EgressPolicy) {
  * idledger's own small API for webhooks, for instance admins: targets (events in the log, signing
  * keys encrypted) and dead letters (delivery state beside the log), which can be re-driven.
  */
-export function webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId }: WebhookRoutesOptions): express.Router {
+export function webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId, maxTargets }: WebhookRoutesOptions): express.Router {
+  // Adds in this process one at a time, so that the count they check is the count they leave.
+  const adding = new KeyedMutex();
   const onTarget = (caller: Caller, targetId: string, command: TargetCommand) =>
     handleCommand(store, targetDecider, webhookStream(targetId), command, () => "", {
       instanceId,
@@ -109,13 +135,17 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
       `${WEBHOOKS_PREFIX}/targets`,
       route(async (req, caller, authorized) => {
         const input = await targetInput(req.body, egress);
-        await authorized();
-        const signingKey = newSigningKey();
-        const id = newId();
-        const result = await onTarget(caller, id, { type: "AddTarget", target: { ...input, signingKey: encryption.encrypt(signingKey) } });
-        await dispatcher.caughtUp(result.appended.at(-1)!.position);
-        // The key is shown once, as ZITADEL's CreateTarget does; the log holds it encrypted.
-        return { id, signingKey, details: detailsOf(result.first, result.appended.at(-1)!) };
+        return adding.run("targets", async () => {
+          await dispatcher.caughtUp(await store.headPosition());
+          if (dispatcher.targets().length >= maxTargets) fail("webhookTargetLimit");
+          await authorized();
+          const signingKey = newSigningKey();
+          const id = newId();
+          const result = await onTarget(caller, id, { type: "AddTarget", target: { ...input, signingKey: encryption.encrypt(signingKey) } });
+          await dispatcher.caughtUp(result.appended.at(-1)!.position);
+          // The key is shown once, as ZITADEL's CreateTarget does; the log holds it encrypted.
+          return { id, signingKey, details: detailsOf(result.first, result.appended.at(-1)!) };
+        });
       }),
     )
     .get(
@@ -142,8 +172,8 @@ export function webhookRouter({ store, queries, dispatcher, state, encryption, e
     )
     .get(
       `${WEBHOOKS_PREFIX}/deadletters`,
-      route(async () => ({
-        result: (await state.deadLetters()).map((letter) => ({ ...letter, position: letter.position.toString() })),
+      route(async (req) => ({
+        result: (await state.deadLetters(deadLetterPage(req.query))).map((letter) => ({ ...letter, position: letter.position.toString() })),
       })),
     )
     .post(

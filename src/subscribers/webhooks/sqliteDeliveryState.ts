@@ -42,7 +42,7 @@ export function openSqliteDeliveryState(path: string): DeliveryState {
   const addDeadLetter = db.prepare(
     "INSERT INTO dead_letters (target_id, position, event_id, event_type, attempts, last_error, failed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
-  const listDeadLetters = db.prepare("SELECT * FROM dead_letters ORDER BY id").safeIntegers();
+  const listDeadLetters = db.prepare("SELECT * FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?").safeIntegers();
   const getDeadLetter = db.prepare("SELECT * FROM dead_letters WHERE id = ?").safeIntegers();
   const removeDeadLetter = db.prepare("DELETE FROM dead_letters WHERE id = ?");
   const failedAgain = db.prepare("UPDATE dead_letters SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?");
@@ -66,7 +66,7 @@ export function openSqliteDeliveryState(path: string): DeliveryState {
     checkpoint: async (targetId) => (getCheckpoint.get(targetId) as bigint | undefined) ?? undefined,
     saveCheckpoint: async (targetId, position) => (setCheckpoint.run(targetId, position), true),
     deadLetter: async (letter) => (deadLetter(letter), true),
-    deadLetters: async () => (listDeadLetters.all() as DeadLetterRow[]).map(toDeadLetter),
+    deadLetters: async ({ afterId, limit }) => (listDeadLetters.all(afterId, limit) as DeadLetterRow[]).map(toDeadLetter),
     deadLetterById: async (id) => {
       const row = getDeadLetter.get(id) as DeadLetterRow | undefined;
       return row && toDeadLetter(row);

@@ -29,12 +29,13 @@ export interface WebhooksOptions {
   readonly retry: Pick<RetryPolicy, "maxAttempts" | "backoffMs">;
   /** Networks webhooks may reach although they are not public (loopback, private ranges...). */
   readonly allowedNetworks: readonly AllowedNetwork[];
+  readonly maxTargets: number;
   /** With Redis, instances share the work: a lease per target, and the delivery state in Redis. */
   readonly redis: { readonly url: string; readonly leaseMs: number } | undefined;
 }
 
 /** Webhook delivery and its API, started with the service. */
-export async function startWebhooks({ store, follower, queries, dataDir, encryption, instanceId, newId, logger, retry: configured, allowedNetworks, redis }: WebhooksOptions) {
+export async function startWebhooks({ store, follower, queries, dataDir, encryption, instanceId, newId, logger, retry: configured, allowedNetworks, maxTargets, redis }: WebhooksOptions) {
   const egress = egressPolicy(allowedNetworks);
   const retry: RetryPolicy = { ...configured, maxBackoffMs: 60_000, timeoutMs: 10_000 };
   const shared = redis && sharedDelivery(redis);
@@ -42,7 +43,7 @@ export async function startWebhooks({ store, follower, queries, dataDir, encrypt
   const leases = shared && { lease: shared.coordination.lease, leaseMs: redis.leaseMs };
   const dispatcher = startDispatcher({ store: follower, state, encryption, egress, retry, logger, leases });
   return {
-    router: webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId }),
+    router: webhookRouter({ store, queries, dispatcher, state, encryption, egress, retry, instanceId, newId, maxTargets }),
     async close(): Promise<void> {
       await dispatcher.stop();
       await state.close();
