@@ -20,7 +20,7 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.human.email.verified": "Email address verified",
   "user.human.phone.verified": "Phone number verified",
   "user.human.initialization.code.added": "Initialization code generated",
-  "user.personal.access.token.added": "Personal access token added",
+  "user.pat.added": "Personal access token added",
   "user.pat.removed": "Personal Access Token removed",
   "user.deactivated": "User deactivated",
   "user.reactivated": "User reactivated",

@@ -18,12 +18,15 @@ interface Entry {
 const ajv = new Ajv({ allErrors: false, strict: true });
 addFormats.default(ajv, ["date-time"]);
 
-const entries = new Map<string, Entry>(
-  ([...userEvents, ...orgEvents, ...instanceEvents, ...webhookEvents, ...oidcSessionEvents, ...keyPairEvents] as EventDefinition<unknown>[]).map((definition) => [
-    definition.type,
-    { definition, validate: ajv.compile(definition.schema) },
-  ]),
+const definitions = [...userEvents, ...orgEvents, ...instanceEvents, ...webhookEvents, ...oidcSessionEvents, ...keyPairEvents] as EventDefinition<unknown>[];
+const entries = new Map<string, Entry>(definitions.map((definition) => [definition.type, { definition, validate: ajv.compile(definition.schema) }]));
+/** A former type name -> the entry of the type it is read as. */
+const formerNames = new Map<string, Entry>(
+  definitions.flatMap((definition) => (definition.formerTypes ?? []).map((former): [string, Entry] => [former, entries.get(definition.type)!])),
 );
+
+/** The type an event of `type` is read as: itself, or the current name of a renamed type. */
+export const currentType = (type: string): string => formerNames.get(type)?.definition.type ?? type;
 
 /** Every event type idledger writes, with its current schema version. */
 export const eventTypes = (): { type: string; schemaVersion: number }[] =>
@@ -42,14 +45,16 @@ export function assertValidEvent(event: NewEvent): void {
   }
 }
 
-/** Lifts an event read from the log to the current schema version, then validates it. */
+/** Lifts an event read from the log to its type's current name and schema version, then validates it. */
 export function upcast(event: RecordedEvent): RecordedEvent {
-  const { definition } = entryFor(event.type);
-  const from = event.metadata.schemaVersion;
+  const renamed = formerNames.get(event.type);
+  const named = renamed ? { ...event, type: renamed.definition.type } : event;
+  const { definition } = entryFor(named.type);
+  const from = named.metadata.schemaVersion;
   const current =
     from === definition.schemaVersion || !definition.upcast
-      ? event
-      : { ...event, data: definition.upcast(event.data, from), metadata: { ...event.metadata, schemaVersion: definition.schemaVersion } };
+      ? named
+      : { ...named, data: definition.upcast(named.data, from), metadata: { ...named.metadata, schemaVersion: definition.schemaVersion } };
   assertValidEvent(current);
   return current;
 }

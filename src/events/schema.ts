@@ -5,6 +5,8 @@ export interface EventDefinition<Data> {
   readonly type: string;
   readonly schemaVersion: number;
   readonly schema: JSONSchemaType<Data>;
+  /** Names this type was written under by older versions; read back as `type`, never appended. */
+  readonly formerTypes?: readonly string[];
   /** Lifts a payload written under an older schema version to the current one. */
   readonly upcast?: (data: unknown, fromVersion: number) => unknown;
 }

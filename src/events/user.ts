@@ -153,7 +153,9 @@ export interface PersonalAccessTokenAdded {
   readonly tokenHash: string;
 }
 export const personalAccessTokenAdded = defineEvent<PersonalAccessTokenAdded>({
-  type: "user.personal.access.token.added",
+  type: "user.pat.added",
+  // ZITADEL's name (internal/repository/user/personal_access_token.go); idledger wrote its own at first.
+  formerTypes: ["user.personal.access.token.added"],
   schemaVersion: 1,
   schema: {
     type: "object",
@@ -394,7 +396,7 @@ export type UserEvent =
   | { readonly type: "user.human.email.verified"; readonly data: HumanEmailVerified }
   | { readonly type: "user.human.phone.verified"; readonly data: HumanPhoneVerified }
   | { readonly type: "user.human.initialization.code.added"; readonly data: HumanInitialCodeAdded }
-  | { readonly type: "user.personal.access.token.added"; readonly data: PersonalAccessTokenAdded }
+  | { readonly type: "user.pat.added"; readonly data: PersonalAccessTokenAdded }
   | { readonly type: "user.deactivated"; readonly data: NoPayload }
   | { readonly type: "user.reactivated"; readonly data: NoPayload }
   | { readonly type: "user.locked"; readonly data: NoPayload }

@@ -1,9 +1,10 @@
+import type { RecordedEvent } from "./envelope.js";
 import type { EventStore, Subscription } from "./eventStore.js";
-import { assertValidEvent, upcast } from "./registry.js";
+import { assertValidEvent, currentType, upcast } from "./registry.js";
 
 /**
  * Puts the event schemas in front of any adapter: appends are validated before they reach the
- * store, reads are upcast to the current schema version and validated.
+ * store, reads are upcast to the current type name and schema version and validated.
  */
 export function withEventSchemas(store: EventStore): EventStore {
   return {
@@ -18,7 +19,10 @@ export function withEventSchemas(store: EventStore): EventStore {
       for await (const event of store.readAll(options)) yield upcast(event);
     },
     subscribe(options): Subscription {
-      const inner = store.subscribe(options);
+      // The adapter filters before upcasting: show the filter the type the event will be read as.
+      const filter = options?.filter;
+      const named = filter && ((event: RecordedEvent) => filter(currentType(event.type) === event.type ? event : { ...event, type: currentType(event.type) }));
+      const inner = store.subscribe(named ? { ...options, filter: named } : options);
       return {
         close: () => inner.close(),
         async *[Symbol.asyncIterator]() {

@@ -53,7 +53,7 @@ describe("ListUserChanges", () => {
         ["1", "EventTypes.user.machine.added"],
         ["2", "EventTypes.user.machine.changed"],
         ["3", "EventTypes.user.machine.secret.set"],
-        ["4", "EventTypes.user.personal.access.token.added"],
+        ["4", "EventTypes.user.pat.added"],
       ],
     );
     const [first] = body.result;
@@ -121,7 +121,7 @@ describe("ListEvents", () => {
     assert.equal(human.payload.userName, "ada");
     const code = body.events.find((e: any) => e.type.type === "user.human.initialization.code.added");
     assert.equal(code.payload.code, "[redacted]");
-    const pat = body.events.find((e: any) => e.type.type === "user.personal.access.token.added");
+    const pat = body.events.find((e: any) => e.type.type === "user.pat.added");
     assert.equal(pat.payload.tokenHash, "[redacted]");
     noSecretHashes(body);
   });

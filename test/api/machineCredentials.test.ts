@@ -150,7 +150,7 @@ describe("ListPersonalAccessTokens / GetPersonalAccessTokenByIDs", () => {
     assert.equal(got.status, 200);
     assert.deepEqual(got.body.token, listed.body.result[2]);
 
-    const hashes = (await service.store.readStream(`user-${userId}`)).flatMap((e) => (e.type === "user.personal.access.token.added" ? [(e.data as { tokenHash: string }).tokenHash] : []));
+    const hashes = (await service.store.readStream(`user-${userId}`)).flatMap((e) => (e.type === "user.pat.added" ? [(e.data as { tokenHash: string }).tokenHash] : []));
     for (const answer of [listed, got]) {
       const text = JSON.stringify(answer.body);
       for (const value of [...tokens.map((t) => t.token), ...hashes.map((h) => h.slice("sha256:".length))]) assert.ok(!text.includes(value));

@@ -30,7 +30,7 @@ const hash = (c: string) => `sha256:${c.repeat(64)}`;
 const on = (userId: string, event: UserEvent) => ({ ...event, userId });
 const machine = (userId: string) => on(userId, { type: "user.machine.added", data: { userName: userId, name: userId } });
 const token = (userId: string, tokenId: string, tokenHash: string) =>
-  on(userId, { type: "user.personal.access.token.added", data: { tokenId, expiration: "9999-12-31T23:59:59.000Z", scopes: ["openid"], tokenHash } });
+  on(userId, { type: "user.pat.added", data: { tokenId, expiration: "9999-12-31T23:59:59.000Z", scopes: ["openid"], tokenHash } });
 
 describe("the read model on credential and metadata removals", () => {
   it("user.pat.removed deletes the document of that token of that user, found by its id though keyed by its hash", async () => {

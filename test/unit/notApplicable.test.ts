@@ -51,7 +51,7 @@ describe("evolve refuses an event that does not fit the aggregate", () => {
   it("a machine's change on a human, a human's verification on a machine", () => {
     refuses(evolveError(user, [humanAdded()], event("user-1", "user.machine.changed", { name: "x" })), /^user\.machine\.changed cannot be applied: the aggregate is human; it applies to machine$/);
     refuses(evolveError(user, [humanAdded()], event("user-1", "user.machine.secret.set", { hashedSecret: "sha256:00" })), /is human/);
-    refuses(evolveError(user, [humanAdded()], event("user-1", "user.personal.access.token.added", {})), /is human/);
+    refuses(evolveError(user, [humanAdded()], event("user-1", "user.pat.added", {})), /is human/);
     refuses(evolveError(user, [machineAdded()], event("user-1", "user.human.email.verified")), /is machine; it applies to human/);
   });
 

@@ -257,7 +257,7 @@ describe("RemoveMachineSecret", () => {
 
 describe("RemovePersonalAccessToken", () => {
   const tokenAdded = (tokenId: string): UserEvent => ({
-    type: "user.personal.access.token.added",
+    type: "user.pat.added",
     data: { tokenId, expiration: "9999-12-31T23:59:59.000Z", scopes: ["openid"], tokenHash: `sha256:${"b".repeat(64)}` },
   });
   const remove = (tokenId: string, resourceOwner = "org-1"): UserCommand => ({ type: "RemovePersonalAccessToken", resourceOwner, tokenId });

@@ -61,7 +61,7 @@ export async function setupInstance(options: SetupOptions): Promise<InstanceAdde
   if (!instance.some((e) => e.type === "instance.member.added")) {
     await onInstance({ type: "AddInstanceMember", userId: adminUserId, roles: ["IAM_OWNER"] }, instanceId);
   }
-  if (!adminEvents.some((e) => e.type === "user.personal.access.token.added")) {
+  if (!adminEvents.some((e) => e.type === "user.pat.added")) {
     const token = newPersonalAccessToken();
     await options.savePersonalAccessToken(token);
     await commands.addPersonalAccessToken(caller, adminUserId, { token, expiration: PAT_EXPIRATION });

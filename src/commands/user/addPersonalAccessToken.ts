@@ -18,7 +18,7 @@ export function addPersonalAccessToken(command: AddPersonalAccessToken, state: U
   return {
     events: [
       {
-        type: "user.personal.access.token.added",
+        type: "user.pat.added",
         data: {
           tokenId: command.tokenId,
           tokenHash: command.tokenHash,

@@ -159,7 +159,7 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return { ...applicableTo(state, event, "machine"), hasSecret: true };
     case "user.machine.secret.removed":
       return { ...applicableTo(state, event, "machine"), hasSecret: false };
-    case "user.personal.access.token.added": {
+    case "user.pat.added": {
       const machine = applicableTo(state, event, "machine");
       return { ...machine, tokenIds: [...machine.tokenIds, event.data.tokenId] };
     }

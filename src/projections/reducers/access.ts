@@ -43,7 +43,7 @@ async function personalAccessTokenRemoved(event: RecordedEvent, view: Projection
 
 /** What authentication and authorization read: token and secret hashes, and memberships. */
 export const accessReducers: ReducerTable = {
-  "user.personal.access.token.added": async (event) => {
+  "user.pat.added": async (event) => {
     const data = event.data as PersonalAccessTokenAdded;
     const userId = userOf(event);
     const doc: PersonalAccessTokenView = {

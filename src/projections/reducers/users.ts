@@ -117,7 +117,7 @@ export const userReducers: ReducerTable = {
     initialized: false,
     state: user.state === "USER_STATE_ACTIVE" ? "USER_STATE_INITIAL" : user.state,
   })),
-  "user.personal.access.token.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
+  "user.pat.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
   "user.machine.key.added": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
   "user.machine.key.removed": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
   "user.pat.removed": onUser((user, event) => ({ ...user, machine: machineOf(user, event) })),
