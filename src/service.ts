@@ -20,6 +20,7 @@ import { loadOrCreateKeyFile } from "./crypto/keyFile.js";
 import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
+import { ownHead } from "./events/ownHead.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
@@ -72,7 +73,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     newId: base.newId,
     retentionMs: config.accessTokenLifetimeSeconds * 1000 + CLOCK_SKEW_MS,
   });
-  const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs, signingKeys: keyRing });
+  const queries = createQueries({
+    store,
+    readModel,
+    projector: readSide.progress,
+    consistencyTimeoutMs: config.consistencyTimeoutMs,
+    signingKeys: keyRing,
+    ...(readSide.ownHead ? { headPosition: readSide.ownHead } : {}),
+  });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store: readSide.follower, queries, limits: config.sse });
@@ -152,6 +160,8 @@ interface ReadSide {
   readonly readModel: ReadModel;
   /** Read-your-writes: waits until what queries read has reached a log position. */
   readonly progress: Pick<Projector, "waitFor">;
+  /** When this process is the log's only writer: the head it has appended to, known without asking the log. */
+  readonly ownHead?: () => bigint;
   close(): Promise<void>;
 }
 
@@ -171,6 +181,9 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
     });
   }
   const readModel = createMemoryReadModel();
+  // The embedded log with the in-process read model has no other writer: the projector follows this
+  // process's appends only, so they are all read-your-writes has to wait for.
+  const head = config.eventStoreUrl ? undefined : await ownHead(store);
   const projector = startProjector({
     store,
     readModel,
@@ -179,10 +192,11 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
     onParked: parkedEventLog(logger),
   });
   return {
-    store,
+    store: head?.store ?? store,
     follower: store,
     readModel,
     progress: projector,
+    ...(head ? { ownHead: head.position } : {}),
     async close() {
       await projector.stop();
       await readModel.close();

@@ -22,15 +22,18 @@ import {
 export interface QueriesConfig {
   readonly store: EventStore;
   readonly readModel: ReadModel;
-  readonly projector: Pick<Projector, "waitFor">;
+  /** With `position` (the in-process projector), `readVersion` can tell what the read model reflects. */
+  readonly projector: Pick<Projector, "waitFor"> & Partial<Pick<Projector, "position">>;
   /** How long a request waits for the projection to reach the log's head before it reads what there is. */
   readonly consistencyTimeoutMs: number;
   /** The OIDC signing keys, to verify JWT access tokens with. */
   readonly signingKeys: VerificationKeys;
+  /** The log's head when this process knows it without asking the store (src/events/ownHead.ts). */
+  readonly headPosition?: () => bigint;
 }
 
 /** The read side, as ZITADEL's `query.Queries`. */
-export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys }: QueriesConfig) {
+export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys, headPosition }: QueriesConfig) {
   /** Roles of `userId` in `scope` ("instance" or an org id). */
   const roles = async (scope: string, userId: string): Promise<readonly string[]> =>
     (await readModel.get<MemberView>(collections.members, memberKey(scope, userId)))?.roles ?? [];
@@ -45,8 +48,14 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
      * log's head as of now, as ZITADEL triggers its projections on read.
      */
     async catchUp(): Promise<boolean> {
-      return projector.waitFor(await store.headPosition(), consistencyTimeoutMs);
+      return projector.waitFor(headPosition ? headPosition() : await store.headPosition(), consistencyTimeoutMs);
     },
+
+    /**
+     * What the read model reflects right now, as a tag that any applied event changes; undefined when
+     * this read side cannot tell (Redis). Taken after `catchUp`, it lets `authorize` reuse a principal.
+     */
+    readVersion: (): string | undefined => projector.position?.().toString(),
 
     /** A user of `orgId`; one of another org is not found, as in ZITADEL. */
     async userById(userId: string, orgId: string): Promise<UserView> {
