@@ -21,6 +21,7 @@ import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { ownHead } from "./events/ownHead.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
@@ -55,8 +56,10 @@ const READ_SIDE_STOP_MS = 10_000;
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   await securePrivateDirectory(config.dataDir, logger);
   for (const warning of exposedBackends(config)) logger.warn(warning, { see: "docs/security.md" });
-  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
-  const { store, readModel } = readSide;
+  const metrics = config.metrics ? createMetrics() : undefined;
+  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger, metrics?.commitBatch)), logger, metrics?.rebuilt);
+  const { readModel } = readSide;
+  const store = metrics ? metrics.timedAppends(readSide.store) : readSide.store;
   const base = {
     store,
     externalDomain: config.externalDomain,
@@ -98,6 +101,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     redis: config.redisUrl
       ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs }
       : undefined,
+    ...(metrics ? { observer: { attempt: metrics.webhookAttempt, deadLetter: metrics.webhookDeadLetter } } : {}),
+  });
+  metrics?.watch({
+    headPosition: () => store.headPosition(),
+    projectionPosition: async () => (await readModel.checkpoint()) ?? 0n,
+    appendedAfter: async (position) => {
+      for await (const event of store.readAll({ from: position, maxCount: 1 })) return Date.parse(event.metadata.createdAt);
+      return undefined;
+    },
+    parkedEvents: () => countParked(readModel),
+    openStreams: eventStream.openStreams,
+    webhookBacklog: webhooks.backlog,
   });
   const served = createManagementMethods({ commands, queries, audit });
   const admin = createAdminMethods({ commands, queries, audit });
@@ -116,10 +131,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     served,
     logger,
     ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),
+    ...(metrics ? { metrics } : {}),
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
-  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), { tls, limits: config.connections });
+  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app), ...(metrics ? { metrics } : {}) }), { tls, limits: config.connections });
   await listen(listener.server, config.port, config.host);
   const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {
@@ -146,10 +162,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
 }
 
-export async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
+export async function openEventStore(config: Config, logger: Logger, onBatchCommitted?: (appends: number) => void): Promise<EventStore> {
   if (config.eventStoreUrl) return openEsdbEventStore(config.eventStoreUrl);
   logger.warn("using the embedded SQLite event log (development default); set EVENTSTORE_URL for EventStoreDB", { dataDir: config.dataDir });
-  return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite") });
+  return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite"), ...(onBatchCommitted ? { onBatchCommitted } : {}) });
 }
 
 interface ReadSide {
@@ -166,7 +182,7 @@ interface ReadSide {
 }
 
 /** Redis, shared by any number of instances, one of which projects; or memory, projected in-process. */
-async function openReadSide(config: Config, store: EventStore, logger: Logger): Promise<ReadSide> {
+async function openReadSide(config: Config, store: EventStore, logger: Logger, onRebuilt?: () => void): Promise<ReadSide> {
   if (config.redisUrl) {
     return startRedisReadSide({
       url: config.redisUrl,
@@ -178,6 +194,7 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       leaseMs: config.projectorLeaseMs,
       sharedLogPollMs: config.sharedLogPollMs,
       logger,
+      ...(onRebuilt ? { onRebuilt } : {}),
     });
   }
   const readModel = createMemoryReadModel();
@@ -191,6 +208,8 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
     onError: (error) => logger.error("projection failed", { error: String(error) }),
     onParked: parkedEventLog(logger),
   });
+  // The in-process read model is rebuilt from the whole log at every start.
+  onRebuilt?.();
   return {
     store: head?.store ?? store,
     follower: store,

@@ -73,6 +73,7 @@ export function restRouter(
     const body = route.bodyStar ? [requireJson(route), parseJson] : [];
     group[route.verb](relative, ...body, async (req: Request, res: Response) => {
       res.locals.route = route.path;
+      res.locals.method = route.method.name;
       if (!serve) {
         sendError(res, new StatusError("Unimplemented", `method ${route.method.name} not implemented`));
         return;

@@ -26,6 +26,8 @@ export interface RedisReadSideOptions {
   readonly sharedLogPollMs?: number;
   readonly logger: Logger;
   readonly keyPrefix?: string;
+  /** A rebuild into a new generation finished (the metrics). */
+  readonly onRebuilt?: () => void;
 }
 
 export interface RedisReadSide {
@@ -65,6 +67,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
         reducers: options.reducers,
         leaseMs: options.leaseMs,
         logger,
+        ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),
       })
     : undefined;
 
