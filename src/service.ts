@@ -82,6 +82,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     projector: readSide.progress,
     consistencyTimeoutMs: config.consistencyTimeoutMs,
     signingKeys: keyRing,
+    readVersion: readSide.readVersion,
     ...(readSide.ownHead ? { headPosition: readSide.ownHead } : {}),
   });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
@@ -178,6 +179,8 @@ interface ReadSide {
   readonly progress: Pick<Projector, "waitFor">;
   /** When this process is the log's only writer: the head it has appended to, known without asking the log. */
   readonly ownHead?: () => bigint;
+  /** What the read model reflects, as a tag any applied event changes (src/auth/principalCache.ts). */
+  readonly readVersion: () => Promise<string | undefined> | string;
   close(): Promise<void>;
 }
 
@@ -216,6 +219,7 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger, o
     readModel,
     progress: projector,
     ...(head ? { ownHead: head.position } : {}),
+    readVersion: () => projector.position().toString(),
     async close() {
       await projector.stop();
       await readModel.close();

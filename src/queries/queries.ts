@@ -22,18 +22,19 @@ import {
 export interface QueriesConfig {
   readonly store: EventStore;
   readonly readModel: ReadModel;
-  /** With `position` (the in-process projector), `readVersion` can tell what the read model reflects. */
-  readonly projector: Pick<Projector, "waitFor"> & Partial<Pick<Projector, "position">>;
+  readonly projector: Pick<Projector, "waitFor">;
   /** How long a request waits for the projection to reach the log's head before it reads what there is. */
   readonly consistencyTimeoutMs: number;
   /** The OIDC signing keys, to verify JWT access tokens with. */
   readonly signingKeys: VerificationKeys;
   /** The log's head when this process knows it without asking the store (src/events/ownHead.ts). */
   readonly headPosition?: () => bigint;
+  /** What the read model reflects, as a tag that any applied event changes; without it nothing is cached. */
+  readonly readVersion?: () => Promise<string | undefined> | string;
 }
 
 /** The read side, as ZITADEL's `query.Queries`. */
-export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys, headPosition }: QueriesConfig) {
+export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys, headPosition, readVersion }: QueriesConfig) {
   /** Roles of `userId` in `scope` ("instance" or an org id). */
   const roles = async (scope: string, userId: string): Promise<readonly string[]> =>
     (await readModel.get<MemberView>(collections.members, memberKey(scope, userId)))?.roles ?? [];
@@ -52,10 +53,11 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
     },
 
     /**
-     * What the read model reflects right now, as a tag that any applied event changes; undefined when
-     * this read side cannot tell (Redis). Taken after `catchUp`, it lets `authorize` reuse a principal.
+     * What the read model reflects right now, as a tag that any applied event (and, with Redis, a
+     * switch of generation) changes; undefined when the read side cannot tell. Taken after
+     * `catchUp`, before the reads it tags, it lets `authorize` reuse a principal.
      */
-    readVersion: (): string | undefined => projector.position?.().toString(),
+    readVersion: async (): Promise<string | undefined> => readVersion?.(),
 
     /** A user of `orgId`; one of another org is not found, as in ZITADEL. */
     async userById(userId: string, orgId: string): Promise<UserView> {

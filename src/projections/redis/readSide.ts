@@ -9,6 +9,7 @@ import { DEFAULT_KEY_PREFIX, redisKeys } from "./keys.js";
 import { startLeasedProjection, type LeasedProjection } from "./leasedProjection.js";
 import { watchCheckpoint, type ProjectionProgress } from "./progress.js";
 import { createRedisReadModel } from "./redisReadModel.js";
+import { readVersion } from "./scripts.js";
 
 export interface RedisReadSideOptions {
   readonly url: string;
@@ -39,6 +40,11 @@ export interface RedisReadSide {
   readonly readModel: ReadModel;
   /** Waits on the checkpoint in Redis, whichever instance projects. */
   readonly progress: ProjectionProgress;
+  /**
+   * The active generation and its checkpoint, read together: what readers see changes with either,
+   * so it tags what was read (src/auth/principalCache.ts). Undefined when Redis cannot say.
+   */
+  readVersion(): Promise<string | undefined>;
   readonly projection: LeasedProjection | undefined;
   close(): Promise<void>;
 }
@@ -77,6 +83,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
     readModel,
     progress,
     projection,
+    readVersion: async () => ((await readVersion(redis, [keys.base, ""]).catch(() => null)) as string | null) ?? undefined,
     async close() {
       await projection?.stop();
       await progress.close();
