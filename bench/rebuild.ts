@@ -46,14 +46,15 @@ const memory = () => {
 
 /**
  * Rebuild of the in-process read model from the SQLite log, as every embedded start does; and the
- * memory the rebuilt read model holds (RSS and heap growth of this process, after a full GC).
+ * memory the rebuilt read model holds: growth of this process's RSS (which also holds SQLite's page
+ * cache) and heap from before the log was written, each after a full GC.
  */
 export async function benchRebuild({ dir, users = 20_000 }: { dir: string; users?: number }) {
   // Reads go through the schema check and upcasting, as they do in the service.
+  const before = memory();
   const store = withEventSchemas(createSqliteEventStore({ path: join(dir, "rebuild.sqlite") }));
   const events = await fillLog(store, users);
   const head = await store.headPosition();
-  const before = memory();
   const started = performance.now();
   const readModel = createMemoryReadModel();
   const projector = startProjector({ store, readModel, reducers });

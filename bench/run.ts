@@ -30,11 +30,13 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function compare(figure: string, measured: HttpFigures, bare: HttpFigures, minRatio: number) {
   const ratio = measured.requestsPerSecond / bare.requestsPerSecond;
+  const cpu = (f: HttpFigures) => (f.cpuMsPerRequest === undefined ? "" : `, ${f.cpuMsPerRequest.toFixed(3)} ms CPU/req`);
+  const cpuRatio = measured.cpuMsPerRequest && bare.cpuMsPerRequest ? ` (CPU: ${(bare.cpuMsPerRequest / measured.cpuMsPerRequest).toFixed(2)}×)` : "";
   rows.push({
     figure,
-    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
-    baseline: `${fmt(bare.requestsPerSecond)} req/s, p99 ${bare.p99Ms} ms`,
-    ratio: `${ratio.toFixed(2)}×`,
+    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${cpu(measured)}${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
+    baseline: `${fmt(bare.requestsPerSecond)} req/s, p99 ${bare.p99Ms} ms${cpu(bare)}`,
+    ratio: `${ratio.toFixed(2)}×${cpuRatio}`,
     target: `≥ ${minRatio}× bare express`,
     met: ratio >= minRatio && measured.non2xx === 0,
   });
@@ -86,30 +88,36 @@ function absolute(figure: string, value: number, unit: string, min: number, note
 
 const dir = await mkdtemp(join(tmpdir(), "idledger-bench-"));
 try {
-  // 1. REST against a bare express route, both on loopback in their own processes.
+  // 1. REST against a bare express route, both on loopback in their own processes, measured in
+  // alternation (three rounds each, medians): a machine whose load changes moves both alike.
   const bareProcess = await startBare();
-  const bare = {
-    post: await measure({ url: `${bareProcess.url}/bare`, method: "POST", body: () => JSON.stringify({ userName: "u", name: "n" }) }),
-    get: await measure({ url: `${bareProcess.url}/bare/1`, method: "GET" }),
-  };
-  bareProcess.stop();
-
   const service = await spawnService({ DATA_DIR: join(dir, "service") });
   const token = (await readFile(join(dir, "service", "admin.pat"), "utf8")).trim();
   const auth = { authorization: `Bearer ${token}` };
   let counter = 0;
-  const create = await measure({
-    url: `${service.url}/management/v1/users/machine`,
-    method: "POST",
-    headers: auth,
-    body: () => JSON.stringify({ userName: `bench-${process.pid}-${counter++}`, name: "Bench" }),
-  });
+  const [create, barePost] = await alternately(
+    () =>
+      measure({
+        url: `${service.url}/management/v1/users/machine`,
+        method: "POST",
+        headers: auth,
+        body: () => JSON.stringify({ userName: `bench-${process.pid}-${counter++}`, name: "Bench" }),
+        seconds: 3,
+        cpuOf: service.child.pid!,
+      }),
+    () => measure({ url: `${bareProcess.url}/bare`, method: "POST", body: () => JSON.stringify({ userName: "u", name: "n" }), seconds: 3, cpuOf: bareProcess.pid }),
+  );
   const created = await fetch(`${service.url}/management/v1/users/machine`, {
     method: "POST",
     headers: { ...auth, "content-type": "application/json" },
     body: JSON.stringify({ userName: "bench-read", name: "Bench" }),
   }).then((r) => r.json() as Promise<{ userId: string }>);
-  const read = await measure({ url: `${service.url}/management/v1/users/${created.userId}`, method: "GET", headers: auth });
+  const [read, bareGet] = await alternately(
+    () => measure({ url: `${service.url}/management/v1/users/${created.userId}`, method: "GET", headers: auth, seconds: 3, cpuOf: service.child.pid! }),
+    () => measure({ url: `${bareProcess.url}/bare/1`, method: "GET", seconds: 3, cpuOf: bareProcess.pid }),
+  );
+  const bare = { post: barePost, get: bareGet };
+  bareProcess.stop();
   // gRPC over h2c through ZITADEL's own SDK, against the same process.
   const grpc = await benchGrpc({ target: { url: service.url, adminToken: token }, concurrency: 50, seconds: 5 });
   // gRPC and REST driven by the same light client (h2load), against the same process.
@@ -221,6 +229,17 @@ async function redisServerAvailable(): Promise<boolean> {
   });
 }
 
+/** `a` and `b` in turn, three rounds each: the round of each with the median rate. */
+async function alternately(a: () => Promise<HttpFigures>, b: () => Promise<HttpFigures>): Promise<[HttpFigures, HttpFigures]> {
+  const rounds: [HttpFigures[], HttpFigures[]] = [[], []];
+  for (let round = 0; round < 3; round++) {
+    rounds[0].push(await a());
+    rounds[1].push(await b());
+  }
+  const median = (figures: HttpFigures[]) => [...figures].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[1]!;
+  return [median(rounds[0]), median(rounds[1])];
+}
+
 /** A fresh service in `name` under the bench's directory, with one machine user to read. */
 async function readTarget(name: string, env: Record<string, string>) {
   const service = await spawnService({ DATA_DIR: join(dir, name), ...env });
@@ -236,5 +255,5 @@ async function readTarget(name: string, env: Record<string, string>) {
 async function startBare() {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bareExpress.ts", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve) => child.stdout!.once("data", (line: Buffer) => resolve((JSON.parse(line.toString()) as { port: number }).port)));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
 }
