@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventStore } from "../events/eventStore.js";
+import { requestHistogram } from "./requestHistogram.js";
 
 /** How a request came in: REST (HTTP/1.1 or HTTP/2) or one of connect-node's three RPC protocols. */
 export type Transport = "rest" | "grpc" | "grpc-web" | "connect";
@@ -25,12 +26,10 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const requests = new Histogram({
+  const requests = requestHistogram(registry, {
     name: "idledger_request_duration_seconds",
     help: "API requests by method (RPC name, or route template beside the API), transport and gRPC code, and how long they took",
-    labelNames: ["method", "transport", "code"] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers,
   });
   const appends = new Histogram({
     name: "idledger_event_store_append_duration_seconds",
@@ -53,16 +52,10 @@ export function createMetrics() {
   });
   const deadLetters = new Counter({ name: "idledger_webhook_dead_letters_total", help: "Events a webhook target did not accept after every attempt", registers });
 
-  // One child per label combination, looked up by a string key: cheaper per request than `labels()`.
-  const children = new Map<string, ReturnType<typeof requests.labels>>();
-
   return {
     registry,
     request(method: string, transport: Transport, code: number, seconds: number): void {
-      const key = `${method}\0${transport}\0${code}`;
-      let child = children.get(key);
-      if (!child) children.set(key, (child = requests.labels(method, transport, String(code))));
-      child.observe(seconds);
+      requests.observe(`${method}\0${transport}\0${code}`, () => ({ method, transport, code: String(code) }), seconds);
     },
     /** The store, timing each append. */
     timedAppends(store: EventStore): EventStore {
