@@ -8,6 +8,7 @@ import { benchAppend } from "./append.js";
 import { measure, type HttpFigures } from "./http.js";
 import { benchExport } from "./export.js";
 import { benchGrpc } from "./grpc.js";
+import { benchH2load, h2loadAvailable, type H2loadFigures } from "./h2load.js";
 import { benchOAuth } from "./oauth.js";
 import { benchRebuild } from "./rebuild.js";
 import { benchRedis } from "./redis.js";
@@ -29,11 +30,13 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function compare(figure: string, measured: HttpFigures, bare: HttpFigures, minRatio: number) {
   const ratio = measured.requestsPerSecond / bare.requestsPerSecond;
+  const cpu = (f: HttpFigures) => (f.cpuMsPerRequest === undefined ? "" : `, ${f.cpuMsPerRequest.toFixed(3)} ms CPU/req`);
+  const cpuRatio = measured.cpuMsPerRequest && bare.cpuMsPerRequest ? ` (CPU: ${(bare.cpuMsPerRequest / measured.cpuMsPerRequest).toFixed(2)}×)` : "";
   rows.push({
     figure,
-    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
-    baseline: `${fmt(bare.requestsPerSecond)} req/s, p99 ${bare.p99Ms} ms`,
-    ratio: `${ratio.toFixed(2)}×`,
+    value: `${fmt(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms${cpu(measured)}${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
+    baseline: `${fmt(bare.requestsPerSecond)} req/s, p99 ${bare.p99Ms} ms${cpu(bare)}`,
+    ratio: `${ratio.toFixed(2)}×${cpuRatio}`,
     target: `≥ ${minRatio}× bare express`,
     met: ratio >= minRatio && measured.non2xx === 0,
   });
@@ -65,44 +68,98 @@ function against(figure: string, measured: HttpFigures, other: HttpFigures, othe
   });
 }
 
+/** gRPC against REST, both driven by h2load; the sample's grpc-status must be the expected one. */
+function viaH2load(figure: string, grpc: H2loadFigures, rest: H2loadFigures, status: string | undefined, expectedStatus: string) {
+  const ratio = grpc.requestsPerSecond / rest.requestsPerSecond;
+  const show = (f: H2loadFigures) => `${fmt(f.requestsPerSecond)} req/s, mean ${f.meanMs} ms, max ${f.maxMs} ms${f.unexpected ? `, ${f.unexpected} unexpected` : ""}`;
+  rows.push({
+    figure,
+    value: `${show(grpc)}, grpc-status ${status ?? "none"}`,
+    baseline: `REST: ${show(rest)}`,
+    ratio: `${ratio.toFixed(2)}× REST`,
+    target: "≥ 0.8× REST",
+    met: ratio >= 0.8 && grpc.unexpected === 0 && rest.unexpected === 0 && status === expectedStatus,
+  });
+}
+
 function absolute(figure: string, value: number, unit: string, min: number, note = "", alsoRequired = true) {
   rows.push({ figure, value: `${fmt(value)} ${unit}${note}`, baseline: "–", ratio: "–", target: `≥ ${fmt(min)} ${unit}`, met: value >= min && alsoRequired });
 }
 
 const dir = await mkdtemp(join(tmpdir(), "idledger-bench-"));
 try {
-  // 1. REST against a bare express route, both on loopback in their own processes.
+  // 1. REST against a bare express route, both on loopback in their own processes, measured in
+  // alternation (three rounds each, medians): a machine whose load changes moves both alike.
   const bareProcess = await startBare();
-  const bare = {
-    post: await measure({ url: `${bareProcess.url}/bare`, method: "POST", body: () => JSON.stringify({ userName: "u", name: "n" }) }),
-    get: await measure({ url: `${bareProcess.url}/bare/1`, method: "GET" }),
-  };
-  bareProcess.stop();
-
   const service = await spawnService({ DATA_DIR: join(dir, "service") });
   const token = (await readFile(join(dir, "service", "admin.pat"), "utf8")).trim();
   const auth = { authorization: `Bearer ${token}` };
   let counter = 0;
-  const create = await measure({
-    url: `${service.url}/management/v1/users/machine`,
-    method: "POST",
-    headers: auth,
-    body: () => JSON.stringify({ userName: `bench-${process.pid}-${counter++}`, name: "Bench" }),
-  });
+  const [create, barePost] = await alternately(
+    () =>
+      measure({
+        url: `${service.url}/management/v1/users/machine`,
+        method: "POST",
+        headers: auth,
+        body: () => JSON.stringify({ userName: `bench-${process.pid}-${counter++}`, name: "Bench" }),
+        seconds: 3,
+        cpuOf: service.child.pid!,
+      }),
+    () => measure({ url: `${bareProcess.url}/bare`, method: "POST", body: () => JSON.stringify({ userName: "u", name: "n" }), seconds: 3, cpuOf: bareProcess.pid }),
+  );
   const created = await fetch(`${service.url}/management/v1/users/machine`, {
     method: "POST",
     headers: { ...auth, "content-type": "application/json" },
     body: JSON.stringify({ userName: "bench-read", name: "Bench" }),
   }).then((r) => r.json() as Promise<{ userId: string }>);
-  const read = await measure({ url: `${service.url}/management/v1/users/${created.userId}`, method: "GET", headers: auth });
+  const [read, bareGet] = await alternately(
+    () => measure({ url: `${service.url}/management/v1/users/${created.userId}`, method: "GET", headers: auth, seconds: 3, cpuOf: service.child.pid! }),
+    () => measure({ url: `${bareProcess.url}/bare/1`, method: "GET", seconds: 3, cpuOf: bareProcess.pid }),
+  );
+  const bare = { post: barePost, get: bareGet };
+  bareProcess.stop();
   // gRPC over h2c through ZITADEL's own SDK, against the same process.
   const grpc = await benchGrpc({ target: { url: service.url, adminToken: token }, concurrency: 50, seconds: 5 });
-  service.child.kill("SIGTERM");
-  await service.exited;
+  // gRPC and REST driven by the same light client (h2load), against the same process.
+  const h2 = (await h2loadAvailable()) ? await benchH2load({ url: service.url, token, userId: created.userId, dir }) : undefined;
+  if (!h2) console.log("\n*** SKIP the h2load figures (gRPC against REST): h2load is not installed (Debian: apt-get install nghttp2-client) ***\n");
   compare("POST /users/machine (fsync'd, 50 conns)", create, bare.post, 0.6);
   compare("GET /users/{id} (50 conns)", read, bare.get, 0.8);
   reported("gRPC AddMachineUser (@zitadel/node, 50 in flight)", grpc.addMachineUser, create);
   reported("gRPC GetUserByID (@zitadel/node, 50 in flight)", grpc.getUserByID, read);
+  if (h2) {
+    viaH2load("gRPC GetUserByID against REST --h1 (h2load, 50 conns)", h2.grpc.getUserByID, h2.rest.getUserByID, h2.grpcStatus.getUserByID, "0");
+    viaH2load("gRPC AddMachineUser against REST --h1, a duplicate each time (h2load, 50 conns)", h2.grpc.addMachineUser, h2.rest.addMachineUser, h2.grpcStatus.addMachineUser, "6");
+  }
+
+  service.child.kill("SIGTERM");
+  await service.exited;
+
+  // Metrics on against off: the same GET, alternately on two fresh processes, one with METRICS=off.
+  {
+    const on = await readTarget("metrics-on", {});
+    const off = await readTarget("metrics-off", { METRICS: "off" });
+    const rounds = { on: [] as HttpFigures[], off: [] as HttpFigures[] };
+    for (let round = 0; round < 3; round++) {
+      rounds.on.push(await measure({ url: on.userUrl, method: "GET", headers: on.auth, seconds: 3, cpuOf: on.service.child.pid! }));
+      rounds.off.push(await measure({ url: off.userUrl, method: "GET", headers: off.auth, seconds: 3, cpuOf: off.service.child.pid! }));
+    }
+    for (const { service } of [on, off]) {
+      service.child.kill("SIGTERM");
+      await service.exited;
+    }
+    const median = (figures: HttpFigures[], of: (f: HttpFigures) => number) => figures.map(of).sort((a, b) => a - b)[1]!;
+    const rate = { on: median(rounds.on, (f) => f.requestsPerSecond), off: median(rounds.off, (f) => f.requestsPerSecond) };
+    const cpu = { on: median(rounds.on, (f) => f.cpuMsPerRequest!), off: median(rounds.off, (f) => f.cpuMsPerRequest!) };
+    rows.push({
+      figure: "GET /users/{id}, metrics on against METRICS=off (medians of 3 alternating runs)",
+      value: `${fmt(rate.on)} req/s, ${cpu.on.toFixed(3)} ms CPU/req`,
+      baseline: `off: ${fmt(rate.off)} req/s, ${cpu.off.toFixed(3)} ms CPU/req`,
+      ratio: `${(rate.on / rate.off).toFixed(2)}× (CPU: ${(cpu.off / cpu.on).toFixed(2)}×)`,
+      target: "≥ 0.97× (< 3 % cost)",
+      met: rate.on / rate.off >= 0.97,
+    });
+  }
 
   // 2. OAuth for machine users, next to oidc-provider issuing the same grant in the same run.
   const oauth = await benchOAuth({ dir });
@@ -134,6 +191,15 @@ try {
   });
   const rebuild = await benchRebuild({ dir, users: 20_000 });
   absolute(`read-model rebuild from the log (${fmt(rebuild.events)} events)`, rebuild.eventsPerSecond, "events/s", 100_000);
+  const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+  rows.push({
+    figure: "in-process read model, memory per 100,000 machine users (from 20,000)",
+    value: `RSS ${mb(rebuild.rssPer100kUsers)}, heap ${mb(rebuild.heapPer100kUsers)}`,
+    baseline: "–",
+    ratio: "–",
+    target: "stated",
+    met: true,
+  });
 
   // 4. Redis read model (its own redis-server) and the replay CLI.
   if (await redisServerAvailable()) {
@@ -163,8 +229,31 @@ async function redisServerAvailable(): Promise<boolean> {
   });
 }
 
+/** `a` and `b` in turn, three rounds each: the round of each with the median rate. */
+async function alternately(a: () => Promise<HttpFigures>, b: () => Promise<HttpFigures>): Promise<[HttpFigures, HttpFigures]> {
+  const rounds: [HttpFigures[], HttpFigures[]] = [[], []];
+  for (let round = 0; round < 3; round++) {
+    rounds[0].push(await a());
+    rounds[1].push(await b());
+  }
+  const median = (figures: HttpFigures[]) => [...figures].sort((x, y) => x.requestsPerSecond - y.requestsPerSecond)[1]!;
+  return [median(rounds[0]), median(rounds[1])];
+}
+
+/** A fresh service in `name` under the bench's directory, with one machine user to read. */
+async function readTarget(name: string, env: Record<string, string>) {
+  const service = await spawnService({ DATA_DIR: join(dir, name), ...env });
+  const auth = { authorization: `Bearer ${(await readFile(join(dir, name, "admin.pat"), "utf8")).trim()}` };
+  const user = await fetch(`${service.url}/management/v1/users/machine`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ userName: "bench-read", name: "Bench" }),
+  }).then((r) => r.json() as Promise<{ userId: string }>);
+  return { service, auth, userUrl: `${service.url}/management/v1/users/${user.userId}` };
+}
+
 async function startBare() {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bareExpress.ts", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve) => child.stdout!.once("data", (line: Buffer) => resolve((JSON.parse(line.toString()) as { port: number }).port)));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGTERM") };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
 }

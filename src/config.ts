@@ -31,6 +31,8 @@ export interface Config {
   readonly webhookLeaseMs: number;
   /** With Redis: whether this instance competes to run the projector (false: `npm run projector` does). */
   readonly runProjector: boolean;
+  /** Whether `GET /debug/metrics` serves Prometheus metrics (and they are collected at all). */
+  readonly metrics: boolean;
   /** With Redis: how long the projector's lease lasts unrenewed; a dead holder is replaced after about this long. */
   readonly projectorLeaseMs: number;
   /** With Redis and the shared SQLite log: the projector's fallback poll of the log between announced appends. */
@@ -76,6 +78,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     webhookMaxTargets: integer(env, "WEBHOOK_MAX_TARGETS", 100, 1, 10_000),
     webhookLeaseMs: integer(env, "WEBHOOK_LEASE_MS", 5000, 100, 60000),
     runProjector: oneOf(env, "PROJECTOR", "in-process", ["in-process", "off"]) === "in-process",
+    metrics: oneOf(env, "METRICS", "on", ["on", "off"]) === "on",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
     sse: Object.freeze({

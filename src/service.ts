@@ -20,6 +20,8 @@ import { loadOrCreateKeyFile } from "./crypto/keyFile.js";
 import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
+import { ownHead } from "./events/ownHead.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
@@ -56,8 +58,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   for (const warning of exposedBackends(config)) logger.warn(warning, { see: "docs/security.md" });
   const issuerWarning = clientChosenIssuer(config);
   if (issuerWarning) logger.warn(issuerWarning, { see: "README.md#configuration" });
-  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
-  const { store, readModel } = readSide;
+  const metrics = config.metrics ? createMetrics() : undefined;
+  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger, metrics?.commitBatch)), logger, metrics?.rebuilt);
+  const { readModel } = readSide;
+  const store = metrics ? metrics.timedAppends(readSide.store) : readSide.store;
   const base = {
     store,
     externalDomain: config.externalDomain,
@@ -74,7 +78,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     newId: base.newId,
     retentionMs: config.accessTokenLifetimeSeconds * 1000 + CLOCK_SKEW_MS,
   });
-  const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs, signingKeys: keyRing });
+  const queries = createQueries({
+    store,
+    readModel,
+    projector: readSide.progress,
+    consistencyTimeoutMs: config.consistencyTimeoutMs,
+    signingKeys: keyRing,
+    readVersion: readSide.readVersion,
+    ...(readSide.ownHead ? { headPosition: readSide.ownHead } : {}),
+  });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store: readSide.follower, queries, limits: config.sse });
@@ -93,6 +105,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     redis: config.redisUrl
       ? { url: config.redisUrl, leaseMs: config.webhookLeaseMs }
       : undefined,
+    ...(metrics ? { observer: { attempt: metrics.webhookAttempt, deadLetter: metrics.webhookDeadLetter } } : {}),
+  });
+  metrics?.watch({
+    headPosition: () => store.headPosition(),
+    projectionPosition: async () => (await readModel.checkpoint()) ?? 0n,
+    appendedAfter: async (position) => {
+      for await (const event of store.readAll({ from: position, maxCount: 1 })) return Date.parse(event.metadata.createdAt);
+      return undefined;
+    },
+    parkedEvents: () => countParked(readModel),
+    openStreams: eventStream.openStreams,
+    webhookBacklog: webhooks.backlog,
   });
   const served = createManagementMethods({ commands, queries, audit });
   const admin = createAdminMethods({ commands, queries, audit });
@@ -111,10 +135,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     served,
     logger,
     ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),
+    ...(metrics ? { metrics } : {}),
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
-  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app) }), { tls, limits: config.connections });
+  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app), ...(metrics ? { metrics } : {}) }), { tls, limits: config.connections });
   await listen(listener.server, config.port, config.host);
   const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {
@@ -141,10 +166,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
 }
 
-export async function openEventStore(config: Config, logger: Logger): Promise<EventStore> {
+export async function openEventStore(config: Config, logger: Logger, onBatchCommitted?: (appends: number) => void): Promise<EventStore> {
   if (config.eventStoreUrl) return openEsdbEventStore(config.eventStoreUrl);
   logger.warn("using the embedded SQLite event log (development default); set EVENTSTORE_URL for EventStoreDB", { dataDir: config.dataDir });
-  return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite") });
+  return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite"), ...(onBatchCommitted ? { onBatchCommitted } : {}) });
 }
 
 interface ReadSide {
@@ -155,11 +180,15 @@ interface ReadSide {
   readonly readModel: ReadModel;
   /** Read-your-writes: waits until what queries read has reached a log position. */
   readonly progress: Pick<Projector, "waitFor">;
+  /** When this process is the log's only writer: the head it has appended to, known without asking the log. */
+  readonly ownHead?: () => bigint;
+  /** What the read model reflects, as a tag any applied event changes (src/auth/principalCache.ts). */
+  readonly readVersion: () => Promise<string | undefined> | string;
   close(): Promise<void>;
 }
 
 /** Redis, shared by any number of instances, one of which projects; or memory, projected in-process. */
-async function openReadSide(config: Config, store: EventStore, logger: Logger): Promise<ReadSide> {
+async function openReadSide(config: Config, store: EventStore, logger: Logger, onRebuilt?: () => void): Promise<ReadSide> {
   if (config.redisUrl) {
     return startRedisReadSide({
       url: config.redisUrl,
@@ -171,9 +200,14 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       leaseMs: config.projectorLeaseMs,
       sharedLogPollMs: config.sharedLogPollMs,
       logger,
+      ...(onRebuilt ? { onRebuilt } : {}),
     });
   }
   const readModel = createMemoryReadModel();
+  // The embedded log with the in-process read model: this process makes nearly every append, so
+  // read-your-writes waits for a counter of its own; the CLI's (rotate-signing-key, erase) are
+  // picked up by a poll of the head.
+  const head = config.eventStoreUrl ? undefined : await ownHead(store, config.sharedLogPollMs);
   const projector = startProjector({
     store,
     readModel,
@@ -181,12 +215,17 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
     onError: (error) => logger.error("projection failed", { error: String(error) }),
     onParked: parkedEventLog(logger),
   });
+  // The in-process read model is rebuilt from the whole log at every start.
+  onRebuilt?.();
   return {
-    store,
+    store: head?.store ?? store,
     follower: store,
     readModel,
     progress: projector,
+    ...(head ? { ownHead: head.position } : {}),
+    readVersion: () => projector.position().toString(),
     async close() {
+      head?.stop();
       await projector.stop();
       await readModel.close();
     },

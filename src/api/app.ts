@@ -3,6 +3,7 @@ import { AdminService } from "@zitadel/proto/zitadel/admin_pb.js";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { StatusError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { ServedMethod } from "./pipeline.js";
 import { restRouter, sendError } from "./rest.js";
 import { toWireError } from "./errorBody.js";
@@ -19,14 +20,16 @@ export interface AppOptions {
    * projection parked (reported, but no reason to be unready: see `/debug/ready` below).
    */
   readonly ready: () => Promise<{ readonly caughtUp: boolean; readonly parkedEvents: number }>;
+  /** Served at /debug/metrics and fed by every request; without them there is no such route. */
+  readonly metrics?: Metrics;
 }
 
 /** The HTTP/1.1 application: health probes, the REST gateway, and ZITADEL-shaped errors for the rest. */
-export function createApp({ served, admin = new Map(), routers = [], logger, ready }: AppOptions): express.Express {
+export function createApp({ served, admin = new Map(), routers = [], logger, ready, metrics }: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, metrics));
 
   app.get("/debug/healthz", (_req, res) => {
     res.type("text/plain").send("ok");
@@ -39,6 +42,17 @@ export function createApp({ served, admin = new Map(), routers = [], logger, rea
     const parked = parkedEvents === 0 ? "" : `\nparked events: ${parkedEvents} (the projection could not apply them; idledger failed-events lists them)`;
     res.status(caughtUp ? 200 : 503).type("text/plain").send((caughtUp ? "ok" : "not ready") + parked);
   });
+
+  // Unauthenticated, as ZITADEL serves it and as Prometheus scrapes: the figures name no user,
+  // token or org (labels are method names, route templates and codes). METRICS=off removes it.
+  if (metrics) {
+    app.get("/debug/metrics", async (_req, res) => {
+      res.locals.route = "/debug/metrics";
+      const text = await metrics.registry.metrics().catch(() => undefined);
+      if (text === undefined) res.status(503).type("text/plain").send("metrics unavailable");
+      else res.type(metrics.registry.contentType).send(text);
+    });
+  }
 
   app.use(restRouter(served));
   app.use(restRouter(admin, { service: AdminService, prefix: "/admin/v1" }));
@@ -62,7 +76,7 @@ export function createApp({ served, admin = new Map(), routers = [], logger, rea
 }
 
 /** One line per request: method, route, status, duration, request id. Never headers or bodies. */
-function requestLog(logger: Logger) {
+function requestLog(logger: Logger, metrics: Metrics | undefined) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     const requestId = req.get("x-request-id")?.slice(0, 64) || randomUUID();
@@ -71,12 +85,16 @@ function requestLog(logger: Logger) {
     res.on("finish", () => {
       const error = res.locals.error as unknown;
       const wire = error === undefined ? undefined : toWireError(error);
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const route = (res.locals.route as string | undefined) ?? "unmatched";
+      // Beside the API (no gRPC code of its own): 0 for a success, 2 UNKNOWN for anything else.
+      metrics?.request((res.locals.method as string | undefined) ?? route, "rest", wire?.code ?? (res.statusCode < 400 ? 0 : 2), durationMs / 1000);
       const line = {
         requestId,
         method: req.method,
-        route: (res.locals.route as string | undefined) ?? "unmatched",
+        route,
         status: res.statusCode,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        durationMs,
         // The id, never the message: a decode error quotes the client's value, which may be a password.
         ...(wire ? { grpcCode: wire.code, ...(wire.detail ? { errorId: wire.detail.id } : {}) } : {}),
       };

@@ -25,7 +25,7 @@ export function servedMethod(method: DescMethod, queries: Queries, handler: Meth
   const validate = validatorFor(method.input);
   return async (request, credentials) => {
     await queries.catchUp();
-    const caller = await authorize(queries, credentials, permission === "authenticated" ? "" : (permission ?? ""));
+    const caller = await authorize(queries, credentials, permission === "authenticated" ? "" : (permission ?? ""), await queries.readVersion());
     validate(request);
     return handler(request, caller);
   };

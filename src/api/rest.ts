@@ -58,21 +58,20 @@ export function restRouter(
 ): express.Router {
   const router = express.Router();
   const parseJson = express.json({ type: () => true, limit: "1mb" });
-  // One sub-router per first path segment (`/users`, `/orgs`, ...), found by a map lookup: a
-  // request is matched against the few dozen routes under its segment, not all ~300.
-  const groups = new Map<string, express.Router>();
+  // One group per first path segment (`/users`, `/orgs`, ...), found by a map lookup; inside it, the
+  // routes of the request's verb with its number of segments (plus the few `{name=**}` routes, which
+  // take any number): a request is matched against a handful of routes, not all ~300.
+  const groups = new Map<string, Group>();
   for (const route of routesOf(service.methods, prefix)) {
     const relative = route.path.slice(prefix.length);
     const segment = /^\/[^/:*]+/.exec(relative)?.[0] ?? "";
     let group = groups.get(segment);
-    if (!group) {
-      group = express.Router();
-      groups.set(segment, group);
-    }
+    if (!group) groups.set(segment, (group = { routes: [], all: express.Router(), byShape: new Map() }));
     const serve = served.get(route.method.name);
     const body = route.bodyStar ? [requireJson(route), parseJson] : [];
-    group[route.verb](relative, ...body, async (req: Request, res: Response) => {
+    const handler = async (req: Request, res: Response) => {
       res.locals.route = route.path;
+      res.locals.method = route.method.name;
       if (!serve) {
         sendError(res, new StatusError("Unimplemented", `method ${route.method.name} not implemented`));
         return;
@@ -88,15 +87,58 @@ export function restRouter(
       } catch (error) {
         sendError(res, error);
       }
-    });
+    };
+    group.routes.push({ verb: route.verb, relative, segments: segmentCount(relative), wildcard: relative.includes("*"), handlers: [...body, handler] });
+    group.all[route.verb](relative, ...body, handler);
+  }
+  for (const group of groups.values()) {
+    for (const { verb, segments, wildcard } of group.routes) {
+      const shape = wildcard ? `${verb} *` : `${verb} ${segments}`;
+      if (!group.byShape.has(shape)) group.byShape.set(shape, shapeRouter(group.routes, verb, wildcard ? undefined : segments));
+    }
   }
   const variableFirst = groups.get("");
   router.use(prefix, (req, res, next) => {
     const group = groups.get(/^\/[^/]+/.exec(req.path)?.[0] ?? "") ?? variableFirst;
-    if (group) group(req, res, next);
+    if (!group) return next();
+    const verb = req.method === "HEAD" ? "get" : req.method.toLowerCase();
+    // Other methods (OPTIONS and the like) meet every route, for express's own answer to them.
+    if (!VERBS.has(verb)) return group.all(req, res, next);
+    const shaped = group.byShape.get(`${verb} ${segmentCount(req.path)}`) ?? group.byShape.get(`${verb} *`);
+    if (shaped) shaped(req, res, next);
     else next();
   });
   return router;
+}
+
+const VERBS: ReadonlySet<string> = new Set(["get", "put", "post", "delete", "patch"]);
+
+interface GroupRoute {
+  readonly verb: Route["verb"];
+  readonly relative: string;
+  readonly segments: number;
+  readonly wildcard: boolean;
+  readonly handlers: express.RequestHandler[];
+}
+
+interface Group {
+  readonly routes: GroupRoute[];
+  /** Every route of the group, as registered. */
+  readonly all: express.Router;
+  /** `"<verb> <segments>"` (`"<verb> *"`: any other number) -> the routes a request of that shape can match, in the group's order. */
+  readonly byShape: Map<string, express.Router>;
+}
+
+/** A path's non-empty segments: what a route without `{name=**}` matches exactly (a trailing slash aside). */
+const segmentCount = (path: string) => path.split("/").filter(Boolean).length;
+
+/** The routes of `verb` with `segments` segments (undefined: none but the wildcards), and every wildcard route of `verb`. */
+function shapeRouter(routes: readonly GroupRoute[], verb: Route["verb"], segments: number | undefined): express.Router {
+  const shaped = express.Router();
+  for (const route of routes) {
+    if (route.verb === verb && (route.wildcard || route.segments === segments)) shaped[verb](route.relative, ...route.handlers);
+  }
+  return shaped;
 }
 
 function requireJson(route: Route) {

@@ -45,6 +45,17 @@ export function validatorFor(desc: DescMessage): Validate {
     compiled.set(desc, validate);
   }
   const check = validate;
+  // A message of plain string fields (GetUserByID and most look-ups) has its fields as its canonical
+  // JSON: no need for the reflective encoder, nor for the range check, which concerns no string.
+  const plainStrings = desc.fields.every((f) => f.fieldKind === "scalar" && f.scalar === ScalarType.STRING && !f.oneof && !f.proto.proto3Optional);
+  if (plainStrings) {
+    return (message) => {
+      const fields = message as unknown as Fields;
+      const canonical: Fields = {};
+      for (const field of desc.fields) canonical[field.jsonName] = fields[field.localName];
+      if (!check(canonical)) throw new StatusError("InvalidArgument", describe(desc, check.errors?.[0]));
+    };
+  }
   return (message) => {
     // First: protojson cannot even encode a Timestamp out of range, and a handler must not meet one.
     const outOfRange = rangeProblem(desc, message as unknown as Fields);

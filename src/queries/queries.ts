@@ -27,10 +27,14 @@ export interface QueriesConfig {
   readonly consistencyTimeoutMs: number;
   /** The OIDC signing keys, to verify JWT access tokens with. */
   readonly signingKeys: VerificationKeys;
+  /** The log's head when this process knows it without asking the store (src/events/ownHead.ts). */
+  readonly headPosition?: () => bigint;
+  /** What the read model reflects, as a tag that any applied event changes; without it nothing is cached. */
+  readonly readVersion?: () => Promise<string | undefined> | string;
 }
 
 /** The read side, as ZITADEL's `query.Queries`. */
-export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys }: QueriesConfig) {
+export function createQueries({ store, readModel, projector, consistencyTimeoutMs, signingKeys, headPosition, readVersion }: QueriesConfig) {
   /** Roles of `userId` in `scope` ("instance" or an org id). */
   const roles = async (scope: string, userId: string): Promise<readonly string[]> =>
     (await readModel.get<MemberView>(collections.members, memberKey(scope, userId)))?.roles ?? [];
@@ -47,8 +51,16 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
      * data, since authentication reads it too (a lock or a removed token must count at once).
      */
     async catchUp(position?: bigint): Promise<void> {
-      if (!(await projector.waitFor(position ?? (await store.headPosition()), consistencyTimeoutMs))) fail("unavailable");
+      const target = position ?? (headPosition ? headPosition() : await store.headPosition());
+      if (!(await projector.waitFor(target, consistencyTimeoutMs))) fail("unavailable");
     },
+
+    /**
+     * What the read model reflects right now, as a tag that any applied event (and, with Redis, a
+     * switch of generation) changes; undefined when the read side cannot tell. Taken after
+     * `catchUp`, before the reads it tags, it lets `authorize` reuse a principal.
+     */
+    readVersion: async (): Promise<string | undefined> => readVersion?.(),
 
     /** A user of `orgId`; one of another org is not found, as in ZITADEL. */
     async userById(userId: string, orgId: string): Promise<UserView> {

@@ -114,6 +114,7 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
 
   return {
     router: express.Router().get(STREAM_PATH, serve),
+    openStreams: () => open.size,
     /** Ends every open stream, so that a graceful stop need not wait for clients to leave. */
     async close(): Promise<void> {
       await Promise.all([...open].map(({ subscription }) => subscription.close()));

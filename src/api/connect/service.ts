@@ -6,6 +6,7 @@ import { AdminService } from "@zitadel/proto/zitadel/admin_pb.js";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { StatusError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
+import type { Metrics } from "../../metrics/metrics.js";
 import type { ServedMethod } from "../pipeline.js";
 import { toConnectError } from "./errors.js";
 import { useSpecGrpcMessage } from "./grpcMessage.js";
@@ -25,6 +26,7 @@ export interface RpcHandlerOptions {
   readonly logger: Logger;
   /** Every request that is not a ManagementService RPC (REST, health probes, unknown services). */
   readonly fallback: HttpHandler;
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface RpcHandlerOptions {
  * gRPC-web and Connect, from the same ServedMethods as REST; a method REST does not serve answers
  * UNIMPLEMENTED here as it does there.
  */
-export function rpcHandler({ served, admin = new Map(), logger, fallback }: RpcHandlerOptions): HttpHandler {
+export function rpcHandler({ served, admin = new Map(), logger, fallback, metrics }: RpcHandlerOptions): HttpHandler {
   const services = [
     { service: ManagementService, served },
     { service: AdminService, served: admin },
@@ -42,7 +44,7 @@ export function rpcHandler({ served, admin = new Map(), logger, fallback }: RpcH
       for (const { service, served } of services) router.service(service, implementationOf(service, served) as Partial<ServiceImpl<typeof service>>);
     },
     fallback,
-    interceptors: [requestLog(logger)],
+    interceptors: [requestLog(logger, metrics)],
     readMaxBytes: MAX_MESSAGE_BYTES,
   });
   const rpcPrefixes = services.map(({ service }) => `/${service.typeName}/`);
@@ -75,27 +77,28 @@ function implementationOf(service: DescService, served: ReadonlyMap<string, Serv
 }
 
 /** One line per call, as REST writes it: method, protocol, gRPC code, duration, request id. */
-function requestLog(logger: Logger): Interceptor {
+function requestLog(logger: Logger, metrics: Metrics | undefined): Interceptor {
   return (next) => async (request) => {
     const started = process.hrtime.bigint();
     const requestId = request.header.get("x-request-id")?.slice(0, 64) || randomUUID();
     request.contextValues.set(requestIdKey, requestId);
-    const line = () => ({
-      requestId,
-      method: request.method.name,
-      protocol: protocolOf(request.header.get("content-type")),
-      durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-    });
+    const protocol = protocolOf(request.header.get("content-type"));
+    const line = (grpcCode: number) => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      // The method name is the descriptor's, from connect's router: never a path the client made up.
+      metrics?.request(request.method.name, protocol, grpcCode, durationMs / 1000);
+      return { requestId, method: request.method.name, protocol, durationMs, grpcCode };
+    };
     try {
       const response = await next(request);
       response.header.set("x-request-id", requestId);
-      logger.info("rpc", { ...line(), grpcCode: 0 });
+      logger.info("rpc", line(0));
       return response;
     } catch (thrown) {
       const error = ConnectError.from(thrown);
       error.metadata.set("x-request-id", requestId);
       // The code, never the message: a client error's message may quote the value it sent.
-      const entry = { ...line(), grpcCode: error.code };
+      const entry = line(error.code);
       if (error.code === 13 || error.code === 14) logger.error("rpc", { ...entry, cause: describeCause(error.cause) });
       else logger.info("rpc", entry);
       throw error;

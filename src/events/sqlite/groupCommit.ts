@@ -17,7 +17,7 @@ interface Pending<Request, Result> {
 export function createGroupCommit<Request, Result>(
   db: Database.Database,
   apply: (request: Request) => Result,
-  onCommit: () => void,
+  onCommit: (appends: number) => void,
 ) {
   // Called inside a transaction, a better-sqlite3 transaction function runs as a SAVEPOINT.
   const inSavepoint = db.transaction(apply);
@@ -51,7 +51,7 @@ export function createGroupCommit<Request, Result>(
     }
     stats.transactions++;
     for (const settle of settlers) settle();
-    onCommit();
+    onCommit(batch.length);
   }
 
   return {

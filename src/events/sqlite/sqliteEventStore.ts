@@ -16,6 +16,8 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** Events a caught-up subscription may hold for a slow consumer before it reads pages itself again. Default 1000. */
   readonly subscriberQueueLimit?: number;
+  /** Told how many appends each group commit committed together (the metrics). */
+  readonly onBatchCommitted?: (appends: number) => void;
 }
 
 export interface SubscriptionStats extends LiveTailStats {
@@ -38,12 +40,15 @@ const pageSize = 2000;
  * for the head (every request does, for read-your-writes); those that have caught up share one
  * read per commit.
  */
-export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQueueLimit = 1000 }: SqliteEventStoreOptions): SqliteEventStore {
+export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQueueLimit = 1000, onBatchCommitted }: SqliteEventStoreOptions): SqliteEventStore {
   const db = openDatabase(path, busyTimeoutMs);
   const sql = prepareStatements(db);
   const readPage = (after: bigint, limit = pageSize) => translated(() => sql.eventsAfter(after, limit));
   const tail = createLiveTail(readPage, pageSize, () => translated(() => sql.headPosition()));
-  const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), tail.onCommit);
+  const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), (appends) => {
+    tail.onCommit();
+    onBatchCommitted?.(appends);
+  });
   const pages = { after: readPage, before: (before: bigint, limit: number) => translated(() => sql.eventsBefore(before, limit)) };
   let pageReads = 0;
   const readOwnPage = (after: bigint) => {

@@ -19,6 +19,8 @@ export interface LeasedProjectionOptions {
   /** A holder that stops renewing is replaced after about this long. */
   readonly leaseMs: number;
   readonly logger: Logger;
+  /** A rebuild into a new generation finished (the metrics). */
+  readonly onRebuilt?: () => void;
 }
 
 export interface LeasedProjection {
@@ -38,7 +40,7 @@ interface Running {
  * (first start, or Redis lost its data) or a rebuild is requested, it projects the whole log into
  * a new generation, switches readers over once that one has caught up, and deletes the old one.
  */
-export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, logger }: LeasedProjectionOptions): LeasedProjection {
+export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, logger, onRebuilt }: LeasedProjectionOptions): LeasedProjection {
   const lease = redisLease(redis, keys.lease, leaseMs);
   const tickMs = Math.max(20, Math.floor(leaseMs / 3));
   const stopping = new AbortController();
@@ -93,6 +95,7 @@ export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, l
       throw error;
     }
     logger.info("read model rebuilt", { generation, position: head.toString(), ms: Math.round(performance.now() - started) });
+    onRebuilt?.();
     return next;
   }
 

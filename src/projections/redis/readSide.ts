@@ -9,6 +9,7 @@ import { DEFAULT_KEY_PREFIX, redisKeys } from "./keys.js";
 import { startLeasedProjection, type LeasedProjection } from "./leasedProjection.js";
 import { watchCheckpoint, type ProjectionProgress } from "./progress.js";
 import { createRedisReadModel } from "./redisReadModel.js";
+import { readVersion } from "./scripts.js";
 
 export interface RedisReadSideOptions {
   readonly url: string;
@@ -26,6 +27,8 @@ export interface RedisReadSideOptions {
   readonly sharedLogPollMs?: number;
   readonly logger: Logger;
   readonly keyPrefix?: string;
+  /** A rebuild into a new generation finished (the metrics). */
+  readonly onRebuilt?: () => void;
 }
 
 export interface RedisReadSide {
@@ -37,6 +40,11 @@ export interface RedisReadSide {
   readonly readModel: ReadModel;
   /** Waits on the checkpoint in Redis, whichever instance projects. */
   readonly progress: ProjectionProgress;
+  /**
+   * The active generation and its checkpoint, read together: what readers see changes with either,
+   * so it tags what was read (src/auth/principalCache.ts). Undefined when Redis cannot say.
+   */
+  readVersion(): Promise<string | undefined>;
   readonly projection: LeasedProjection | undefined;
   close(): Promise<void>;
 }
@@ -65,6 +73,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
         reducers: options.reducers,
         leaseMs: options.leaseMs,
         logger,
+        ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),
       })
     : undefined;
 
@@ -74,6 +83,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
     readModel,
     progress,
     projection,
+    readVersion: async () => ((await readVersion(redis, [keys.base, ""]).catch(() => null)) as string | null) ?? undefined,
     async close() {
       await projection?.stop();
       await progress.close();

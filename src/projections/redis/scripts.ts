@@ -32,6 +32,12 @@ return redis.call('GET', g .. 'd:' .. ARGV[3] .. ':' .. ARGV[4])`);
 export const findIds = script(`${resolveGeneration}
 return redis.call('SMEMBERS', g .. 'i:' .. ARGV[3] .. ':' .. ARGV[4] .. ':' .. ARGV[5])`);
 
+/** ARGV: base, '' -> `<active generation>@<its checkpoint>`, read together, or nil. */
+export const readVersion = script(`${resolveGeneration}
+local cp = redis.call('GET', g .. 'cp')
+if not cp then return nil end
+return gen .. '@' .. cp`);
+
 /** ARGV: base, generation -> the checkpoint or nil. */
 export const readCheckpoint = script(`${resolveGeneration}
 return redis.call('GET', g .. 'cp')`);

@@ -8,7 +8,7 @@ import { typeMatcher } from "../wireEvent.js";
 import type { DeliveryState } from "./deliveryState.js";
 import type { EgressPolicy } from "./egress.js";
 import type { TargetLease } from "./redisDelivery.js";
-import { startTargetWorker, type RetryPolicy, type WebhookTarget } from "./worker.js";
+import { startTargetWorker, type DeliveryObserver, type RetryPolicy, type WebhookTarget } from "./worker.js";
 
 export interface DispatcherOptions {
   /** The log as delivery follows it: its subscriptions must see every process's appends. */
@@ -20,6 +20,7 @@ export interface DispatcherOptions {
   readonly logger: Logger;
   /** With instances sharing the work: a lease per target, so that one of them delivers to it. */
   readonly leases: { lease(targetId: string): TargetLease; readonly leaseMs: number } | undefined;
+  readonly observer?: DeliveryObserver;
 }
 
 /** Delivering: this process posts to it. Standby: another instance holds its lease. Failing: this process cannot deliver to it. */
@@ -45,7 +46,7 @@ function whyFailing(error: unknown): string {
  * patterns are refused by this version) is reported as failing and left alone; the others go
  * on, and the registry follows the log again from where it was when its subscription fails.
  */
-export function startDispatcher({ store, state, encryption, egress, retry, logger, leases }: DispatcherOptions) {
+export function startDispatcher({ store, state, encryption, egress, retry, logger, leases, observer }: DispatcherOptions) {
   const targets = new Map<string, Entry>();
   const stopping = new AbortController();
   let seen = 0n;
@@ -61,7 +62,7 @@ export function startDispatcher({ store, state, encryption, egress, retry, logge
       const wanted = typeMatcher(target.eventTypes);
       const signingKey = encryption.decrypt(data.signingKey);
       const lease = leases && { lease: leases.lease(id), leaseMs: leases.leaseMs };
-      targets.set(id, { target, signingKey, worker: startTargetWorker({ target, signingKey, wanted, store, state, egress, retry, logger, lease }) });
+      targets.set(id, { target, signingKey, worker: startTargetWorker({ target, signingKey, wanted, store, state, egress, retry, logger, lease, ...(observer ? { observer } : {}) }) });
     } catch (error) {
       const failure = whyFailing(error);
       logger.error("webhook target cannot be delivered to; the other targets go on", { targetId: id, failure });

@@ -36,6 +36,13 @@ export interface TargetWorkerOptions {
   readonly logger: Logger;
   /** With instances sharing the work: who delivers to this target. Without: this process does. */
   readonly lease: { readonly lease: TargetLease; readonly leaseMs: number } | undefined;
+  readonly observer?: DeliveryObserver;
+}
+
+/** Told of every delivery attempt and dead letter (the metrics). */
+export interface DeliveryObserver {
+  attempt(outcome: "delivered" | "failed"): void;
+  deadLetter(): void;
 }
 
 const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }).catch(() => {});
@@ -47,7 +54,7 @@ const pause = (ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal
  * moves only after an event is settled, so a restart or a take-over re-sends at most the event in
  * flight: at-least-once, no gaps. With a lease, only while it holds the lease.
  */
-export function startTargetWorker({ target, signingKey, wanted, store, state, egress, retry, logger, lease }: TargetWorkerOptions) {
+export function startTargetWorker({ target, signingKey, wanted, store, state, egress, retry, logger, lease, observer }: TargetWorkerOptions) {
   const stopping = new AbortController();
   let holding = false;
   const backoff = (attempt: number) => Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
@@ -56,8 +63,10 @@ export function startTargetWorker({ target, signingKey, wanted, store, state, eg
   async function settle(event: RecordedEvent, holder: string | undefined, signal: AbortSignal): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       const failed = await deliverOnce({ endpoint: target.endpoint, signingKey, event, timeoutMs: retry.timeoutMs, egress, signal });
+      observer?.attempt(failed === undefined ? "delivered" : "failed");
       if (failed === undefined) return state.saveCheckpoint(target.id, event.position, holder);
       if (attempt >= retry.maxAttempts) {
+        observer?.deadLetter();
         const { failure, cause } = failed;
         logger.warn("webhook dead letter", { targetId: target.id, position: event.position.toString(), eventType: event.type, attempts: attempt, error: failure, cause });
         const letter = { targetId: target.id, position: event.position, eventId: event.id, eventType: event.type, attempts: attempt, lastError: failure, failedAt: new Date().toISOString() };

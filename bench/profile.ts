@@ -1,0 +1,115 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { measure } from "./http.js";
+
+// `node --import tsx bench/profile.ts [get|post] [seconds]`: runs the service under
+// `node --cpu-prof`, drives one REST call with autocannon (50 connections), and prints where the
+// service's CPU time went: self time by package or source file, then the heaviest functions.
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly hitCount?: number;
+}
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const call = process.argv[2] === "post" ? "post" : "get";
+const seconds = Number(process.argv[3] ?? 5);
+const dir = await mkdtemp(join(tmpdir(), "idledger-profile-"));
+try {
+  const profiles = join(dir, "profiles");
+  const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profiles}`, "--import", "tsx", "src/main.ts"], {
+    cwd: root,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", DATA_DIR: join(dir, "data") },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const port = await new Promise<number>((resolve) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const started = output.split("\n").find((line) => line.includes('"idledger started"'));
+      if (started) resolve((JSON.parse(started) as { port: number }).port);
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const token = (await readFile(join(dir, "data", "admin.pat"), "utf8")).trim();
+  const auth = { authorization: `Bearer ${token}` };
+  let counter = 0;
+  const loadStarted = performance.now();
+  if (call === "post") {
+    const body = () => JSON.stringify({ userName: `profile-${counter++}`, name: "Profile" });
+    console.log(await measure({ url: `${url}/management/v1/users/machine`, method: "POST", headers: auth, body, seconds }));
+  } else {
+    const created = await fetch(`${url}/management/v1/users/machine`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ userName: "profile-read", name: "Profile" }),
+    }).then((r) => r.json() as Promise<{ userId: string }>);
+    console.log(await measure({ url: `${url}/management/v1/users/${created.userId}`, method: "GET", headers: auth, seconds }));
+  }
+  const loadEnded = performance.now();
+  child.kill("SIGTERM");
+  await exited;
+  const exitedAt = performance.now();
+  const [file] = await readdir(profiles);
+  // Only the samples taken under load: the start (compiling TypeScript) and the stop are left out.
+  summarize(JSON.parse(await readFile(join(profiles, file!), "utf8")) as CpuProfile, (exitedAt - loadStarted) * 1000, (exitedAt - loadEnded) * 1000);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Self time per area and per function of the samples between `fromEndUs` and `toEndUs` before the profile's end. */
+function summarize(profile: CpuProfile, fromEndUs: number, toEndUs: number) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const hits = new Map<number, number>();
+  let at = profile.startTime;
+  let total = 0;
+  profile.samples.forEach((sample, i) => {
+    at += profile.timeDeltas[i]!;
+    if (at < profile.endTime - fromEndUs || at > profile.endTime - toEndUs) return;
+    const delta = profile.timeDeltas[i]!;
+    total += delta;
+    hits.set(sample, (hits.get(sample) ?? 0) + delta);
+  });
+  const byArea = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let busy = 0;
+  for (const [id, count] of hits) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    if (functionName === "(idle)") continue;
+    busy += count;
+    const area = areaOf(url, functionName);
+    byArea.set(area, (byArea.get(area) ?? 0) + count);
+    const name = `${functionName || "(anonymous)"} ${shortUrl(url)}:${lineNumber + 1}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + count);
+  }
+  const top = (map: Map<string, number>, n: number) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, count]) => `${((100 * count) / busy).toFixed(1).padStart(5)} %  ${name}`);
+  console.log(`\nunder load: ${(total / 1000).toFixed(0)} ms, of which busy ${(busy / 1000).toFixed(0)} ms (${((100 * busy) / total).toFixed(0)} %)`);
+  console.log("\nself time by area:\n" + top(byArea, 25).join("\n"));
+  console.log("\nheaviest functions (self time):\n" + top(byFunction, 30).join("\n"));
+}
+
+function areaOf(url: string, functionName: string): string {
+  if (!url) return functionName.startsWith("(") ? functionName : "(native)";
+  const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (dependency) return dependency[1]!;
+  if (url.startsWith("node:")) return url;
+  const own = /\/(src|bench|test)\/(.*)$/.exec(url);
+  return own ? `${own[1]}/${own[2]}` : url;
+}
+
+function shortUrl(url: string): string {
+  return url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/(src|bench)\//, "$1/");
+}
