@@ -1,12 +1,23 @@
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
+import { listDetailsPb, searchPage } from "./listQuery.js";
 import { changePb, detailsPb, userPb } from "./pb.js";
 import { handle, type MethodDeps, type MethodEntry } from "./table.js";
+import { sortColumnOf, userFilters } from "./userSearchQuery.js";
 
 const { method } = ManagementService;
 
 /** Reads and changes that apply to every user, human or machine: its life, from creation to removal. */
-export const userMethods = ({ commands, queries, audit }: MethodDeps): MethodEntry[] => [
+export const userMethods = ({ commands, queries, audit, userSearch }: MethodDeps): MethodEntry[] => [
   handle(method.getUserByID, async (request, caller) => ({ user: userPb(await queries.userById(request.id, caller.orgId)) })),
+  // Always within the caller's org, as ZITADEL's AppendMyResourceOwnerQuery.
+  handle(method.listUsers, async (request, caller) => {
+    const { offset, limit, asc } = searchPage(request.query);
+    const search = { org: caller.orgId, filters: userFilters(request.queries), sort: sortColumnOf(request.sortingColumn), asc, offset, limit };
+    const { users, total, processedPosition } = await userSearch.searchUsers(search);
+    return { details: listDetailsPb(total, processedPosition), result: users.map(userPb) };
+  }),
+  handle(method.getUserByLoginNameGlobal, async (request) => ({ user: userPb(await userSearch.userByLoginNameGlobal(request.loginName)) })),
+  handle(method.isUserUnique, async (request) => ({ isUnique: await userSearch.isUserUnique(request.userName, request.email) })),
   handle(method.listUserChanges, async (request, caller) => {
     const { sequence = 0n, limit = 0, asc = false } = request.query ?? {};
     return { result: (await audit.userChanges(request.userId, caller.orgId, { sequence: Number(sequence), limit, asc })).map(changePb) };
