@@ -94,6 +94,7 @@ export const catalogue = {
   orgDomainEmpty: entry("InvalidArgument", "ORG-RrfXY", "The organisation name leaves no characters for its domain"),
   orgNameTaken: entry("AlreadyExists", "V3-DKcYh", "Organisation's name or id already taken"),
   orgNotFound: entry("NotFound", "ORG-lapo2m", "Organisation not found"),
+  orgNotFoundQuery: entry("NotFound", "QUERY-iTTGJ", "Organisation not found"),
   metadataUserNotFound: entry("PreconditionFailed", "COMMAND-uXHNj", "User could not be found"),
   metadataNoData: entry("PreconditionFailed", "META-9mm2d", "No metadata given"),
   metadataInvalid: entry("InvalidArgument", "META-2m00f", "Metadata is invalid: it needs a key and a value"),

@@ -11,9 +11,13 @@ const MAX_LISTED = 1000;
  * as a bigint, so an offset beyond the list is an empty page, never a lost digit.
  */
 export function page<T>(items: readonly T[], query: ListQuery | undefined): T[] {
-  const requested = query?.offset ?? 0n;
-  const offset = requested < BigInt(items.length) ? Number(requested) : items.length;
-  return items.slice(offset, offset + Math.min(query?.limit || MAX_LISTED, MAX_LISTED));
+  return slice(items, query?.offset ?? 0n, Math.min(query?.limit || MAX_LISTED, MAX_LISTED));
+}
+
+/** `limit` items from `offset` on; an offset beyond the list is an empty page. */
+export function slice<T>(items: readonly T[], offset: bigint, limit: number): T[] {
+  const start = offset < BigInt(items.length) ? Number(offset) : items.length;
+  return items.slice(start, start + limit);
 }
 
 /** zitadel.v1.ListDetails: the whole list's length and the log position the read model has reached. */

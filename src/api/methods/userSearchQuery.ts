@@ -9,7 +9,7 @@ const MAX_NESTING = 20;
 /** Queries and listed values a request may hold in all: each one is work for every user it reads. */
 const MAX_TERMS = 1000;
 
-const textMethods: Readonly<Record<TextQueryMethod, TextMethod>> = {
+export const textMethods: Readonly<Record<TextQueryMethod, TextMethod>> = {
   [TextQueryMethod.EQUALS]: "equals",
   [TextQueryMethod.EQUALS_IGNORE_CASE]: "equalsIgnoreCase",
   [TextQueryMethod.STARTS_WITH]: "startsWith",
