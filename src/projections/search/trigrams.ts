@@ -1,6 +1,8 @@
 /**
  * Slots by the trigrams (three UTF-16 code units) of a folded text, to find the few users whose
- * text can contain a value without reading every user's. Postings are only ever appended: a
+ * text can contain a value without reading every user's. A trigram's key packs ten bits of each
+ * unit into one small integer: exact below U+0400, shared by a few trigrams above, which only
+ * adds candidates (a text repeating a trigram likewise repeats its slot). Postings are only ever appended: a
  * user whose text changed or who was removed leaves stale entries behind, which is safe because
  * every candidate is checked against the user's current text; `compactable()` says when they
  * outweigh the live ones and the owner should rebuild.
@@ -11,11 +13,8 @@ export class TrigramPostings {
   private live = 0;
 
   add(slot: number, folded: string): void {
-    const seen = new Set<number>();
     for (let i = 0; i + 3 <= folded.length; i++) {
       const key = trigramKey(folded, i);
-      if (seen.has(key)) continue;
-      seen.add(key);
       let list = this.lists.get(key);
       if (!list) {
         list = { slots: new Int32Array(4), length: 0 };
@@ -28,13 +27,13 @@ export class TrigramPostings {
       }
       list.slots[list.length++] = slot;
     }
-    this.entries += seen.size;
-    this.live += seen.size;
+    this.entries += trigrams(folded);
+    this.live += trigrams(folded);
   }
 
   /** The text a slot was added with is gone (changed or removed): its entries are now stale. */
   retire(folded: string): void {
-    this.live -= distinctTrigrams(folded);
+    this.live -= trigrams(folded);
   }
 
   /**
@@ -62,10 +61,6 @@ export class TrigramPostings {
   }
 }
 
-const trigramKey = (text: string, at: number) => text.charCodeAt(at) * 2 ** 32 + text.charCodeAt(at + 1) * 2 ** 16 + text.charCodeAt(at + 2);
+const trigramKey = (text: string, at: number) => ((text.charCodeAt(at) & 0x3ff) << 20) | ((text.charCodeAt(at + 1) & 0x3ff) << 10) | (text.charCodeAt(at + 2) & 0x3ff);
 
-function distinctTrigrams(folded: string): number {
-  const seen = new Set<number>();
-  for (let i = 0; i + 3 <= folded.length; i++) seen.add(trigramKey(folded, i));
-  return seen.size;
-}
+const trigrams = (folded: string) => Math.max(0, folded.length - 2);
