@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { create, toJson, type DescMessage } from "@bufbuild/protobuf";
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 import { add } from "../contract/listUsers.js";
 
@@ -136,5 +140,35 @@ describe("ListOrgMembers", () => {
   it("needs org.member.read", async () => {
     const client = await nobody(defaultOrg);
     await refused(client("POST", `${api}/orgs/me/members/_search`, {}), 403, 7, "AUTH-5mWD2");
+  });
+});
+
+describe("the same reads over gRPC", () => {
+  it("answer what REST answers", async () => {
+    const auth: Interceptor = (next) => (request) => {
+      request.header.set("authorization", `Bearer ${service.adminToken}`);
+      return next(request);
+    };
+    const grpc = createClient(ManagementService, createGrpcTransport({ baseUrl: service.url, interceptors: [auth] })) as unknown as Record<string, (request: object) => Promise<object>>;
+    const userName = `grpc-reads-${randomUUID()}`;
+    const userId = await add(call, defaultOrg, { userName, human: { firstName: "Gr", lastName: "Pc", email: "grpc@example.com" } });
+    const domain = (await call("GET", `${api}/orgs/me`)).body.org.primaryDomain as string;
+    const cases: [string, object, Promise<{ status: number; body: unknown }>][] = [
+      ["getUserByLoginNameGlobal", { loginName: userName }, call("GET", `${api}/global/users/_by_login_name?loginName=${userName}`)],
+      ["isUserUnique", { userName }, call("GET", `${api}/users/_is_unique?userName=${userName}`)],
+      ["listUserMemberships", { userId: adminId }, call("POST", `${api}/users/${adminId}/memberships/_search`, {})],
+      ["getMyOrg", {}, call("GET", `${api}/orgs/me`)],
+      ["getOrgByDomainGlobal", { domain }, call("GET", `${api}/global/orgs/_by_domain?domain=${domain}`)],
+      ["listOrgMembers", {}, call("POST", `${api}/orgs/me/members/_search`, {})],
+    ];
+    for (const [name, request, overRest] of cases) {
+      const output = ManagementService.methods.find((m) => m.localName === name)!.output as DescMessage;
+      const answer = toJson(output, create(output, (await grpc[name]!(request)) as never)) as Record<string, any>;
+      const rest = (await overRest).body as Record<string, any>;
+      // viewTimestamp is the time of each answer.
+      for (const body of [answer, rest]) delete body.details?.viewTimestamp;
+      assert.deepEqual(answer, rest, name);
+    }
+    assert.ok(userId);
   });
 });
