@@ -12,6 +12,14 @@ import { searchCollection, type SearchableUser, type UserSearchIndex } from "./u
 export function createMemoryUserIndex(): UserSearchIndex {
   const columns = new UserColumns();
   let checkpoint: bigint | undefined;
+  // Which slots the current search has seen: a slot is seen when its mark is the search's number.
+  let marks = new Uint32Array(0);
+  let searchNumber = 0;
+  const firstSight = (slot: number) => {
+    if (marks[slot] === searchNumber) return false;
+    marks[slot] = searchNumber;
+    return true;
+  };
 
   const apply = (write: Write) => {
     if (write.collection !== searchCollection) return;
@@ -47,18 +55,18 @@ export function createMemoryUserIndex(): UserSearchIndex {
       const matcher = compile(columns, { kind: "and", filters });
       const known = smallest(filters.map((filter) => candidates(columns, filter)));
       const matches: number[] = [];
-      // Candidates may repeat a slot or name one whose user changed since: each is checked once, as it is now.
-      const seen = known && new Set<number>();
-      const consider = (slot: number) => {
-        if (seen) {
-          if (seen.has(slot)) return;
-          seen.add(slot);
-          if (inOrg ? !inOrg.has(slot) : columns.ids[slot] === undefined) return;
+      if (known) {
+        if (marks.length < columns.ids.length) marks = new Uint32Array(Math.max(1024, columns.ids.length * 2));
+        if (++searchNumber === 2 ** 32) marks.fill((searchNumber = 1) - 1);
+        // Candidates may repeat a slot or name one whose user changed since: each is checked once, as it is now.
+        for (let i = 0; i < known.length; i++) {
+          const slot = known[i]!;
+          if (!firstSight(slot) || (inOrg ? !inOrg.has(slot) : columns.ids[slot] === undefined)) continue;
+          if (isTrue(matcher(slot))) matches.push(slot);
         }
-        if (isTrue(matcher(slot))) matches.push(slot);
-      };
-      if (known) for (let i = 0; i < known.length; i++) consider(known[i]!);
-      else for (const slot of inOrg ?? columns.slotById.values()) consider(slot);
+      } else {
+        for (const slot of inOrg ?? columns.slotById.values()) if (isTrue(matcher(slot))) matches.push(slot);
+      }
       const total = matches.length;
       const start = offset < BigInt(total) ? Number(offset) : total;
       const page = firstInOrder(Int32Array.from(matches), Math.min(total, start + limit), slotOrder(columns, sort, asc)).subarray(start);
