@@ -1,5 +1,5 @@
 import type { Doc, ReadModel, Write } from "../readModel.js";
-import { candidates, compile, isTrue, smallest } from "./evaluate.js";
+import { candidates, compile, isTrue, smallest } from "./userFilters.js";
 import { firstInOrder, slotOrder } from "./sorting.js";
 import { UserColumns } from "./userColumns.js";
 import { searchCollection, type SearchableUser, type UserSearchIndex } from "./userSearch.js";

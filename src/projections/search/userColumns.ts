@@ -43,10 +43,6 @@ export class UserColumns {
   readonly emailTrigrams = new TrigramPostings();
   private readonly free: number[] = [];
 
-  get size(): number {
-    return this.slotById.size;
-  }
-
   put(user: SearchableUser): void {
     const existing = this.slotById.get(user.id);
     if (existing !== undefined) this.unlink(existing);
