@@ -13,6 +13,7 @@ import { benchOAuth } from "./oauth.js";
 import { benchRebuild } from "./rebuild.js";
 import { benchRedis } from "./redis.js";
 import { benchIdleSubscriptions } from "./subscriptions.js";
+import { benchIndex, benchSearchRebuild, benchUserSearch, type UserSearchFigures } from "./userSearch.js";
 
 // `npm run bench`: every figure next to the same-run baseline it is judged against.
 // Servers run as their own processes on loopback; autocannon drives them from this one.
@@ -84,6 +85,30 @@ function viaH2load(figure: string, grpc: H2loadFigures, rest: H2loadFigures, sta
 
 function absolute(figure: string, value: number, unit: string, min: number, note = "", alsoRequired = true) {
   rows.push({ figure, value: `${fmt(value)} ${unit}${note}`, baseline: "–", ratio: "–", target: `≥ ${fmt(min)} ${unit}`, met: value >= min && alsoRequired });
+}
+
+/** A latency figure: its p99 must stay below `maxP99Ms`. */
+function latency(figure: string, measured: HttpFigures, maxP99Ms: number) {
+  rows.push({
+    figure,
+    value: `p99 ${measured.p99Ms} ms, ${fmt(measured.requestsPerSecond)} req/s${measured.cpuMsPerRequest === undefined ? "" : `, ${measured.cpuMsPerRequest.toFixed(2)} ms CPU/req`}${measured.non2xx ? `, ${measured.non2xx} non-2xx` : ""}`,
+    baseline: "–",
+    ratio: "–",
+    target: `p99 < ${maxP99Ms} ms`,
+    met: measured.p99Ms < maxP99Ms && measured.non2xx === 0,
+  });
+}
+
+/** Figures reported without a target of their own. */
+const reportedOnly = (figure: string, value: string) => rows.push({ figure, value, baseline: "–", ratio: "–", target: "none set", met: true });
+
+function searchRows(where: string, search: UserSearchFigures, targets: { contains: number; equals: number }) {
+  const n = fmt(search.users);
+  latency(`ListUsers, ${where}, ${n} users: userName CONTAINS_IGNORE_CASE (a last name), limit 100, 10 conns`, search.contains, targets.contains);
+  latency(`ListUsers, ${where}, ${n} users: userName EQUALS, 10 conns`, search.equals, targets.equals);
+  reportedOnly(`ListUsers, ${where}, ${n} users: userName CONTAINS_IGNORE_CASE of 2 letters (every user read), limit 100, 10 conns`, `p99 ${search.containsShort.p99Ms} ms, ${fmt(search.containsShort.requestsPerSecond)} req/s`);
+  const redis = search.redisBytesPerUser === undefined ? "" : `; Redis: ${fmt(search.redisBytesPerUser)} B/user`;
+  reportedOnly(`memory per user, ${where}, ${n} users`, `service RSS: ${fmt(search.serviceBytesPerUser)} B/user${redis}; start until ListUsers answers: ${search.startSeconds.toFixed(0)} s`);
 }
 
 const dir = await mkdtemp(join(tmpdir(), "idledger-bench-"));
@@ -200,12 +225,21 @@ try {
     target: "stated",
     met: true,
   });
+  const searchRebuild = await benchSearchRebuild({ dir, users: 20_000 });
+  absolute(`user search index rebuild from the same log (${fmt(searchRebuild.events)} events)`, searchRebuild.eventsPerSecond, "events/s", 100_000, ` (${fmt(searchRebuild.eventsPerCpuSecond)} per CPU-second)`);
 
-  // 4. Redis read model (its own redis-server) and the replay CLI.
+  // 4. Finding users: the index alone (1M users fed to it directly), then ListUsers over HTTP on a log of 1M users.
+  const index = await benchIndex(1_000_000);
+  const ms = ({ p50, p99 }: { p50: number; p99: number }) => `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`;
+  reportedOnly("search index alone, 1,000,000 users (in process, no HTTP, CPU time per search)", `${fmt(index.bytesPerUser)} B/user of heap; CONTAINS a last name: ${ms(index.searchMs.contains)}; EQUALS: ${ms(index.searchMs.equals)}; 2 letters: ${ms(index.searchMs.containsShort)}`);
+  searchRows("in-process read model", await benchUserSearch({ dir, users: 1_000_000 }), { contains: 50, equals: 2 });
+
+  // 5. Redis read model (its own redis-server) and the replay CLI.
   if (await redisServerAvailable()) {
     const redis = await benchRedis({ dir, users: 20_000 });
     absolute(`rebuild into Redis (${fmt(redis.rebuild.events)} events)`, redis.rebuild.eventsPerSecond, "events/s", 30_000);
     compare("GET /users/{id} from Redis (50 conns)", redis.getUser, bare.get, 0.7);
+    searchRows("Redis read model", await benchUserSearch({ dir, users: 100_000, redis: true }), { contains: 100, equals: 5 });
   } else {
     console.log("SKIP Redis figures: redis-server is not installed");
   }

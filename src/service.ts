@@ -36,6 +36,8 @@ import type { ReadModel } from "./projections/readModel.js";
 import { reducers } from "./projections/reducers/index.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
 import { createQueries } from "./queries/queries.js";
+import { createUserSearchQueries } from "./queries/userSearch.js";
+import { startUserSearch } from "./projections/search/searchProjection.js";
 import { createEventStream } from "./subscribers/eventStream.js";
 import { startWebhooks } from "./subscribers/webhooks/webhooks.js";
 
@@ -62,6 +64,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger, metrics?.commitBatch)), logger, metrics?.rebuilt);
   const { readModel } = readSide;
   const store = metrics ? metrics.timedAppends(readSide.store) : readSide.store;
+  // Every instance keeps its own search index, fed from the log (src/projections/search/).
+  const userSearchProjection = startUserSearch({ store: readSide.follower, logger });
   const base = {
     store,
     externalDomain: config.externalDomain,
@@ -118,8 +122,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     openStreams: eventStream.openStreams,
     webhookBacklog: webhooks.backlog,
   });
-  const served = createManagementMethods({ commands, queries, audit });
-  const admin = createAdminMethods({ commands, queries, audit });
+  const userSearch = createUserSearchQueries({ store, readModel, search: userSearchProjection, consistencyTimeoutMs: config.consistencyTimeoutMs });
+  const served = createManagementMethods({ commands, queries, audit, userSearch });
+  const admin = createAdminMethods({ commands, queries, audit, userSearch });
   const oauth = oauthRouter({
     queries,
     store,
@@ -159,7 +164,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       await webhooks.close();
       // A stop never hangs on a backend: the read side (a projector mid-commit on a Redis that stopped
       // answering) gets a bounded time, then the log is closed regardless.
-      const stopped = await Promise.race([readSide.close().then(() => true), sleep(READ_SIDE_STOP_MS, false, { ref: false })]);
+      const stopped = await Promise.race([Promise.all([userSearchProjection.stop(), readSide.close()]).then(() => true), sleep(READ_SIDE_STOP_MS, false, { ref: false })]);
       if (!stopped) logger.warn("the read side did not stop in time; closing the log anyway", { waitedMs: READ_SIDE_STOP_MS });
       await store.close();
     },

@@ -57,11 +57,17 @@ export function validatorFor(desc: DescMessage): Validate {
     };
   }
   return (message) => {
-    // First: protojson cannot even encode a Timestamp out of range, and a handler must not meet one.
-    const outOfRange = rangeProblem(desc, message as unknown as Fields);
-    if (outOfRange) throw new StatusError("InvalidArgument", outOfRange);
-    const canonical = toJson(desc, message, { alwaysEmitImplicit: true });
-    if (!check(canonical)) throw new StatusError("InvalidArgument", describe(desc, check.errors?.[0]));
+    try {
+      // First: protojson cannot even encode a Timestamp out of range, and a handler must not meet one.
+      const outOfRange = rangeProblem(desc, message as unknown as Fields);
+      if (outOfRange) throw new StatusError("InvalidArgument", outOfRange);
+      const canonical = toJson(desc, message, { alwaysEmitImplicit: true });
+      if (!check(canonical)) throw new StatusError("InvalidArgument", describe(desc, check.errors?.[0]));
+    } catch (error) {
+      // Every step walks the message recursively: one nested past the stack's depth is the client's doing.
+      if (error instanceof RangeError) throw new StatusError("InvalidArgument", "the request is nested too deeply");
+      throw error;
+    }
   };
 }
 
@@ -70,36 +76,51 @@ function rulesOf(field: DescField): FieldRules | undefined {
   return options && hasExtension(options, validateRules) ? getExtension(options, validateRules) : undefined;
 }
 
-function schemaOf(desc: DescMessage): Schema {
+// Messages by reference, so that recursive ones (user.v1.SearchQuery within its OrQuery) compile.
+type RefOf = (desc: DescMessage) => Schema;
+
+function schemaOf(root: DescMessage): Schema {
+  const definitions: Record<string, Schema> = {};
+  const refOf: RefOf = (desc) => {
+    if (!(desc.typeName in definitions)) {
+      definitions[desc.typeName] = {};
+      definitions[desc.typeName] = messageSchema(desc, refOf);
+    }
+    return { $ref: `#/definitions/${desc.typeName}` };
+  };
+  return { ...messageSchema(root, refOf), definitions };
+}
+
+function messageSchema(desc: DescMessage, refOf: RefOf): Schema {
   const properties: Record<string, Schema> = {};
   const required: string[] = [];
   for (const field of desc.fields) {
     const rules = rulesOf(field);
-    properties[field.jsonName] = fieldSchema(field, rules);
+    properties[field.jsonName] = fieldSchema(field, rules, refOf);
     if (rules?.message?.required) required.push(field.jsonName);
   }
   return { type: "object", properties, required };
 }
 
-function fieldSchema(field: DescField, rules: FieldRules | undefined): Schema {
+function fieldSchema(field: DescField, rules: FieldRules | undefined, refOf: RefOf): Schema {
   switch (field.fieldKind) {
     case "list": {
       // Each element is checked as a singular field of its kind would be, with `repeated.items`.
       const repeated = rules?.type.case === "repeated" ? rules.type.value : undefined;
-      return { type: "array", items: valueSchema(field.listKind, field, repeated?.items), ...(repeated ? itemCountSchema(repeated) : {}) };
+      return { type: "array", items: valueSchema(field.listKind, field, repeated?.items, refOf), ...(repeated ? itemCountSchema(repeated) : {}) };
     }
     case "map":
       return {};
     default:
-      return valueSchema(field.fieldKind, field, rules);
+      return valueSchema(field.fieldKind, field, rules, refOf);
   }
 }
 
-function valueSchema(kind: "message" | "enum" | "scalar", field: DescField, rules: FieldRules | undefined): Schema {
+function valueSchema(kind: "message" | "enum" | "scalar", field: DescField, rules: FieldRules | undefined, refOf: RefOf): Schema {
   switch (kind) {
     case "message":
       // Well-known types (Timestamp, Duration, Struct) have their own JSON forms and no rules of ours.
-      return field.message!.typeName.startsWith("google.protobuf.") ? {} : schemaOf(field.message!);
+      return field.message!.typeName.startsWith("google.protobuf.") ? {} : refOf(field.message!);
     case "enum":
       // Every enum is checked as if `defined_only` were set: ZITADEL quietly reads an undefined
       // value as "unspecified", idledger says it is wrong (and never writes it into an event).

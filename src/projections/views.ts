@@ -8,9 +8,9 @@ import type { RecordedEvent } from "../events/envelope.js";
  */
 export const collections = {
   users: "users2",
-  orgs: "orgs1",
+  orgs: "orgs2",
   personalAccessTokens: "pats3",
-  members: "members2",
+  members: "members3",
   failedEvents: "failedevents1",
   machineKeys: "machinekeys2",
   machineSecrets: "machinesecrets1",
@@ -51,6 +51,7 @@ export type UserView = {
   };
 };
 
+/** Indexed by `name` (lower case) and by `primaryDomain` (as it is). */
 export type OrgView = {
   readonly id: string;
   readonly name: string;
@@ -135,11 +136,15 @@ export const madeBy = (event: RecordedEvent): ObjectDetails => ({
   resourceOwner: event.metadata.resourceOwner,
 });
 
-/** Keyed by `memberKey(scope, userId)`, scope being "instance" or an org id. */
+/**
+ * Keyed by `memberKey(scope, userId)`, scope being "instance" or an org id; indexed by `user` and
+ * by `scope`. `details` are those of its added event (the scope's stream), as ZITADEL's members.
+ */
 export type MemberView = {
   readonly scope: string;
   readonly userId: string;
   readonly roles: readonly string[];
+  readonly details: ObjectDetails;
 };
 
 export const memberKey = (scope: string, userId: string) => JSON.stringify([scope, userId]);

@@ -1,5 +1,6 @@
 import { fail, type ErrorName } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
+import type { InstanceAdded } from "../events/instance.js";
 import { resolveAccessToken, type AccessTokenHolder } from "../oauth/accessTokens.js";
 import type { VerificationKeys } from "../oauth/keys/keyRing.js";
 import type { Projector } from "../projections/projector.js";
@@ -89,6 +90,30 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
     },
 
     orgById: (orgId: string) => readModel.get<OrgView>(collections.orgs, orgId),
+
+    /** GetOrgByDomainGlobal: the org whose primary domain is exactly `domain`, in the whole instance. */
+    async orgByPrimaryDomain(domain: string): Promise<OrgView> {
+      const [orgId] = await readModel.find(collections.orgs, "primaryDomain", domain);
+      const org = orgId === undefined ? undefined : await readModel.get<OrgView>(collections.orgs, orgId);
+      return org ?? fail("orgNotFoundQuery");
+    },
+
+    /** The members of `scope` ("instance" or an org id), by user id, and the position the read model has reached. */
+    async membersOf(scope: string): Promise<{ members: MemberView[]; processedPosition: bigint }> {
+      const keys = await readModel.find(collections.members, "scope", scope);
+      const found = await Promise.all(keys.map((key) => readModel.get<MemberView>(collections.members, key)));
+      const members = found.filter((member): member is MemberView => member?.scope === scope).sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+      return { members, processedPosition: (await readModel.checkpoint()) ?? 0n };
+    },
+
+    /** The log position the read model has reached. */
+    processedPosition: async () => (await readModel.checkpoint()) ?? 0n,
+
+    /** The instance's name, as its setup recorded it (a membership of the instance is shown by it). */
+    async instanceName(): Promise<string> {
+      const [added] = await store.readStream("instance");
+      return (added?.data as InstanceAdded | undefined)?.name ?? "";
+    },
 
     personalAccessToken: (tokenHash: string) => readModel.get<PersonalAccessTokenView>(collections.personalAccessTokens, tokenHash),
 

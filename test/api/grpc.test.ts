@@ -276,7 +276,7 @@ for (const [name, makeCaller] of clients) {
         { code: 7, id: "AUTH-Bs7Ds", method: "getUserByID", request: { id: "1" }, headers: { "x-zitadel-orgid": "404" }, rest: ["GET", "/management/v1/users/1", undefined, { orgId: "404" }] },
         { code: 16, method: "getUserByID", request: { id: "1" }, headers: { authorization: "" }, rest: ["GET", "/management/v1/users/1", undefined, { token: null }] },
         { code: 16, id: "AUTH-7fs1e", method: "getUserByID", request: { id: "1" }, headers: { authorization: "Bearer nope" }, rest: ["GET", "/management/v1/users/1", undefined, { token: "nope" }] },
-        { code: 12, method: "listUsers", request: {}, rest: ["POST", "/management/v1/users/_search", {}] },
+        { code: 12, method: "listProjects", request: {}, rest: ["POST", "/management/v1/projects/_search", {}] },
       ] as const;
       for (const c of cases) {
         const overRest = await rest(...(c.rest as unknown as Parameters<typeof rest>));

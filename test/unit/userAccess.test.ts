@@ -22,7 +22,8 @@ describe("coversRoles", () => {
 
 describe("userAccess over the read model", () => {
   const member = (scope: string, userId: string, roles: string[]) => {
-    const doc: MemberView = { scope, userId, roles };
+    const details = { sequence: 1, creationDate: "2026-01-01T00:00:00.000Z", changeDate: "2026-01-01T00:00:00.000Z", resourceOwner: scope };
+    const doc: MemberView = { scope, userId, roles, details };
     return { op: "put" as const, collection: collections.members, id: memberKey(scope, userId), doc, indexes: { user: userId } };
   };
   const setup = async () => {

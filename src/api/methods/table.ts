@@ -2,6 +2,7 @@ import type { DescMessage, DescMethodUnary, DescService, MessageInitShape, Messa
 import type { AuditLog } from "../../audit/auditLog.js";
 import type { Caller, Commands } from "../../commands/commands.js";
 import type { Queries } from "../../queries/queries.js";
+import type { UserSearchQueries } from "../../queries/userSearch.js";
 import { servedMethod, type MethodHandler, type ServedMethod } from "../pipeline.js";
 
 /** What the method tables are built from. */
@@ -9,6 +10,7 @@ export interface MethodDeps {
   readonly commands: Commands;
   readonly queries: Queries;
   readonly audit: AuditLog;
+  readonly userSearch: UserSearchQueries;
 }
 
 /** One row of a method table: a descriptor's method and its handler, typed by the method's messages. */

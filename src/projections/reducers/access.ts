@@ -6,9 +6,10 @@ import type { Write } from "../readModel.js";
 import { collections, madeBy, memberKey, type MachineSecretView, type MemberView, type PersonalAccessTokenView } from "../views.js";
 
 // An imported log may name a role twice; the view holds each once.
-const member = (scope: string, data: MemberAdded): Write[] => {
-  const doc: MemberView = { scope, userId: data.userId, roles: [...new Set(data.roles)] };
-  return [{ op: "put", collection: collections.members, id: memberKey(scope, data.userId), doc, indexes: { user: data.userId } }];
+const member = (scope: string, event: RecordedEvent): Write[] => {
+  const data = event.data as MemberAdded;
+  const doc: MemberView = { scope, userId: data.userId, roles: [...new Set(data.roles)], details: madeBy(event) };
+  return [{ op: "put", collection: collections.members, id: memberKey(scope, data.userId), doc, indexes: { user: data.userId, scope } }];
 };
 
 const memberRemoved = (scope: string, data: MemberCascadeRemoved): Write[] => [{ op: "delete", collection: collections.members, id: memberKey(scope, data.userId) }];
@@ -64,8 +65,8 @@ export const accessReducers: ReducerTable = {
   // A removed secret stops working at once: nothing is left to check a presented one against.
   "user.machine.secret.removed": async (event) => [{ op: "delete", collection: collections.machineSecrets, id: userOf(event) }],
   "user.removed": accessOfRemovedUser,
-  "org.member.added": async (event) => member(orgOf(event), event.data as MemberAdded),
+  "org.member.added": async (event) => member(orgOf(event), event),
   "org.member.cascade.removed": async (event) => memberRemoved(orgOf(event), event.data as MemberCascadeRemoved),
-  "instance.member.added": async (event) => member("instance", event.data as MemberAdded),
+  "instance.member.added": async (event) => member("instance", event),
   "instance.member.cascade.removed": async (event) => memberRemoved("instance", event.data as MemberCascadeRemoved),
 };

@@ -6,7 +6,7 @@ import { collections, type OrgView } from "../views.js";
 
 const orgId = (event: RecordedEvent) => event.stream.slice("org-".length);
 
-const put = (org: OrgView): Write => ({ op: "put", collection: collections.orgs, id: org.id, doc: org, indexes: { name: org.name.toLowerCase() } });
+const put = (org: OrgView): Write => ({ op: "put", collection: collections.orgs, id: org.id, doc: org, indexes: { name: org.name.toLowerCase(), primaryDomain: org.primaryDomain } });
 
 /** Every event of an org's stream moves its `details`. */
 const onOrg =

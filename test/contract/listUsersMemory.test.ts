@@ -1,0 +1,3 @@
+import { testListUsers } from "./listUsers.js";
+
+testListUsers("memory", () => ({}));

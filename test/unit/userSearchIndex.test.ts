@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createMemoryUserIndex } from "../../src/projections/search/memoryUserIndex.js";
+import { searchCollection, type SearchableUser, type UserFilter, type UserSearchIndex } from "../../src/projections/search/userSearch.js";
+
+const user = (id: string, userName: string, org = "o1", email?: string): SearchableUser => ({
+  id,
+  org,
+  type: email ? "human" : "machine",
+  state: "USER_STATE_ACTIVE",
+  initialized: true,
+  userName,
+  creationDate: "2026-01-01T00:00:00.000Z",
+  ...(email ? { human: { firstName: "F", lastName: "L", nickName: "", displayName: "", email } } : {}),
+});
+let position = 0n;
+const put = (index: UserSearchIndex, ...users: SearchableUser[]) => index.store.commit(users.map((doc) => ({ op: "put", collection: searchCollection, id: doc.id, doc })), ++position);
+const remove = (index: UserSearchIndex, id: string) => index.store.commit([{ op: "delete", collection: searchCollection, id }], ++position);
+const find = (index: UserSearchIndex, filter: UserFilter, org = "o1") => index.search({ org, filters: [filter], sort: "id", asc: true, offset: 0n, limit: 1000 });
+const contains = (value: string, field: "userName" | "email" = "userName"): UserFilter => ({ kind: "text", field, method: "containsIgnoreCase", value });
+const equals = (value: string): UserFilter => ({ kind: "text", field: "userName", method: "equals", value });
+
+describe("the in-process user search index", () => {
+  it("finds a renamed user by its new name only, through every lookup", async () => {
+    const index = createMemoryUserIndex();
+    await put(index, user("1", "oldname"), user("2", "other"));
+    await put(index, user("1", "newname"));
+    assert.deepEqual(find(index, contains("oldn")), { ids: [], total: 0 });
+    assert.deepEqual(find(index, equals("oldname")), { ids: [], total: 0 });
+    assert.deepEqual(find(index, contains("NEWN")), { ids: ["1"], total: 1 });
+    assert.deepEqual(find(index, equals("newname")), { ids: ["1"], total: 1 });
+  });
+
+  it("counts a user once however often its postings repeat", async () => {
+    const index = createMemoryUserIndex();
+    await put(index, user("1", "abcabc", "o1", "x@abcabc.example"));
+    await put(index, user("1", "abcabcabc", "o1", "y@abcabc.example"));
+    assert.deepEqual(find(index, contains("abc")), { ids: ["1"], total: 1 });
+    assert.deepEqual(find(index, { kind: "or", filters: [contains("abc"), contains("abc", "email")] }), { ids: ["1"], total: 1 });
+  });
+
+  it("forgets a removed user, also when its slot goes to a user of another org", async () => {
+    const index = createMemoryUserIndex();
+    await put(index, user("1", "removed-one", "o1", "gone@example.com"));
+    await remove(index, "1");
+    await put(index, user("2", "removed-two", "o2", "gone@example.com"));
+    assert.deepEqual(find(index, contains("removed")), { ids: [], total: 0 });
+    assert.deepEqual(find(index, { kind: "inEmails", emails: ["gone@example.com"] }), { ids: [], total: 0 });
+    assert.deepEqual(find(index, contains("removed"), "o2"), { ids: ["2"], total: 1 });
+    assert.equal(await index.store.get(searchCollection, "1"), undefined);
+    const instanceWide = index.search({ org: undefined, filters: [contains("removed")], sort: "id", asc: true, offset: 0n, limit: 10 });
+    assert.deepEqual(instanceWide, { ids: ["2"], total: 1 }, "the whole instance");
+  });
+
+  it("stays right when stale postings are compacted away", async () => {
+    const index = createMemoryUserIndex();
+    for (let round = 0; round < 40; round++) await put(index, ...Array.from({ length: 20 }, (_, i) => user(String(i), `user-${i}-round-${round}`)));
+    assert.equal(find(index, contains("round-39")).total, 20);
+    assert.equal(find(index, contains("round-38")).total, 0);
+    assert.deepEqual(find(index, equals("user-7-round-39")).ids, ["7"]);
+  });
+
+  it("reads back what it stores, as the search reducers wrote it", async () => {
+    const index = createMemoryUserIndex();
+    const stored = user("1", "Readback", "o1", "r@example.com");
+    await put(index, stored);
+    assert.deepEqual(await index.store.get(searchCollection, "1"), stored);
+    assert.equal(await index.store.get("users2", "1"), undefined, "it keeps its own collection only");
+    assert.equal(await index.store.checkpoint(), position);
+  });
+});
