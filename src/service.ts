@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { createAdminMethods } from "./api/methods/admin.js";
 import { createManagementMethods } from "./api/methods/management.js";
 import { createAuditLog } from "./audit/auditLog.js";
 import { userAccess } from "./auth/userAccess.js";
-import { createCommands } from "./commands/commands.js";
+import { createCommands, SYSTEM_USER_ID } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
 import { codeKinds, type CodeKind } from "./commands/user/secrets.js";
 import type { Config } from "./config.js";
@@ -21,6 +22,9 @@ import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
+import { createErasure } from "./privacy/erasure.js";
+import { openPersonalData } from "./privacy/openPersonalData.js";
+import { withPersonalData } from "./privacy/personalDataStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { openKeyRing } from "./oauth/keys/keyRing.js";
@@ -54,7 +58,12 @@ const READ_SIDE_STOP_MS = 10_000;
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   await securePrivateDirectory(config.dataDir, logger);
   for (const warning of exposedBackends(config)) logger.warn(warning, { see: "docs/security.md" });
-  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger)), logger);
+  const log = await openEventStore(config, logger);
+  const personalData = await openPersonalData({ dataDir: config.dataDir, redisUrl: config.redisUrl, masterKeyFile: config.personalDataKeyFile, log, logger }).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
+  });
+  const readSide = await openReadSide(config, withEventSchemas(withPersonalData(log, personalData.vault)), logger);
   const { store, readModel } = readSide;
   const base = {
     store,
@@ -63,6 +72,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     now: () => new Date(),
     passwordHashing: { logN: config.passwordScryptLogN },
     codes: codeGenerators(aesGcmEncryption(await loadOrCreateKeyFile(config.codesKeyFile, logger))),
+    erasure: createErasure(store, personalData.vault),
   };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: async (token) => void (await writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token + "\n")) });
@@ -74,6 +84,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs, signingKeys: keyRing });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
+  const finished = await base.erasure.finishErasures({ editorUser: SYSTEM_USER_ID, correlationId: randomUUID(), now: base.now });
+  if (finished > 0) logger.warn("finished erasures that a stop had interrupted", { users: finished });
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store: readSide.follower, queries, limits: config.sse });
   const webhooks = await startWebhooks({
@@ -134,6 +146,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       const stopped = await Promise.race([readSide.close().then(() => true), sleep(READ_SIDE_STOP_MS, false, { ref: false })]);
       if (!stopped) logger.warn("the read side did not stop in time; closing the log anyway", { waitedMs: READ_SIDE_STOP_MS });
       await store.close();
+      await personalData.close();
     },
   };
 }
