@@ -24,6 +24,7 @@ import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
 import { createErasure } from "./privacy/erasure.js";
 import { openPersonalData } from "./privacy/openPersonalData.js";
+import { privacyRouter } from "./privacy/routes.js";
 import { withPersonalData } from "./privacy/personalDataStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
@@ -116,7 +117,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const app = createApp({
     admin,
-    routers: [eventStream.router, webhooks.router, oauth],
+    routers: [eventStream.router, webhooks.router, oauth, privacyRouter({ commands, queries })],
     served,
     logger,
     ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),
