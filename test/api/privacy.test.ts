@@ -178,6 +178,15 @@ describe("erasure", () => {
     assert.deepEqual(leaked(service.output()), []);
   });
 
+  it("idledger erase --user: refuses a user that is not removed, and erasing again is a no-op", async () => {
+    const refused = await cli("erase", "--user", bobId);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /remove the user first \(PRIVACY-r3Mv2\)/);
+    const again = await cli("erase", "--user", aliceId);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /key is deleted/);
+  });
+
   it("the userName is free again, and the other users are untouched", async () => {
     assert.equal((await addHuman(alice.userName, { profile: { firstName: "New", lastName: "Owner" } })).status, 200);
     assert.equal((await call("GET", `/management/v1/users/${bobId}`)).body.user.human.profile.firstName, "Bob");
