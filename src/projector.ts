@@ -9,6 +9,7 @@ import { DEFAULT_KEY_PREFIX, redisKeys } from "./projections/redis/keys.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
 import { openPersonalData } from "./privacy/openPersonalData.js";
 import { withPersonalData } from "./privacy/personalDataStore.js";
+import { readModelCipher } from "./privacy/readModelCipher.js";
 import { openEventStore } from "./service.js";
 
 // The projector as a process of its own (`npm run projector`), the second composition root: it
@@ -46,6 +47,7 @@ const readSide = await startRedisReadSide({
   leaseMs: config.projectorLeaseMs,
   sharedLogPollMs: config.sharedLogPollMs,
   logger,
+  cipher: readModelCipher(personalData.vault),
 });
 logger.info("projector started", { eventStore: config.eventStoreUrl ? "eventstoredb" : "sqlite", leaseMs: config.projectorLeaseMs });
 

@@ -22,9 +22,12 @@ import type { EventStore } from "./events/eventStore.js";
 import { openEsdbEventStore } from "./events/esdb/esdbEventStore.js";
 import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { withEventSchemas } from "./events/validatingStore.js";
-import { createErasure } from "./privacy/erasure.js";
+import { createErasure, type Erasure } from "./privacy/erasure.js";
+import { DomainError } from "./errors.js";
 import { openPersonalData } from "./privacy/openPersonalData.js";
 import { privacyRouter } from "./privacy/routes.js";
+import { readModelCipher } from "./privacy/readModelCipher.js";
+import type { DocumentCipher } from "./projections/redis/redisReadModel.js";
 import { withPersonalData } from "./privacy/personalDataStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
@@ -64,7 +67,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await log.close();
     throw error;
   });
-  const readSide = await openReadSide(config, withEventSchemas(withPersonalData(log, personalData.vault)), logger);
+  const readSide = await openReadSide(config, withEventSchemas(withPersonalData(log, personalData.vault)), readModelCipher(personalData.vault), logger);
   const { store, readModel } = readSide;
   const base = {
     store,
@@ -85,8 +88,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const queries = createQueries({ store, readModel, projector: readSide.progress, consistencyTimeoutMs: config.consistencyTimeoutMs, signingKeys: keyRing });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
-  const finished = await base.erasure.finishErasures({ editorUser: SYSTEM_USER_ID, correlationId: randomUUID(), now: base.now });
-  if (finished > 0) logger.warn("finished erasures that a stop had interrupted", { users: finished });
+  await finishErasures(base.erasure, base.now, logger);
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store: readSide.follower, queries, limits: config.sse });
   const webhooks = await startWebhooks({
@@ -170,7 +172,7 @@ interface ReadSide {
 }
 
 /** Redis, shared by any number of instances, one of which projects; or memory, projected in-process. */
-async function openReadSide(config: Config, store: EventStore, logger: Logger): Promise<ReadSide> {
+async function openReadSide(config: Config, store: EventStore, cipher: DocumentCipher, logger: Logger): Promise<ReadSide> {
   if (config.redisUrl) {
     return startRedisReadSide({
       url: config.redisUrl,
@@ -182,6 +184,7 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       leaseMs: config.projectorLeaseMs,
       sharedLogPollMs: config.sharedLogPollMs,
       logger,
+      cipher,
     });
   }
   const readModel = createMemoryReadModel();
@@ -202,6 +205,17 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger): 
       await readModel.close();
     },
   };
+}
+
+/** Erasures a crash interrupted; with the key store not reachable (Redis not up yet), the next start does them. */
+async function finishErasures(erasure: Erasure, now: () => Date, logger: Logger): Promise<void> {
+  try {
+    const finished = await erasure.finishErasures({ editorUser: SYSTEM_USER_ID, correlationId: randomUUID(), now });
+    if (finished > 0) logger.warn("finished erasures that a stop had interrupted", { users: finished });
+  } catch (error) {
+    if (!(error instanceof DomainError && error.category === "Unavailable")) throw error;
+    logger.warn("the key store is not reachable: erasures a stop interrupted are finished at the next start", { error: error.message });
+  }
 }
 
 /** One generator per kind of one-time code, all under the codes key. */

@@ -22,7 +22,7 @@ export interface KeyStore {
   erase(subject: string): Promise<void>;
   /** Subjects whose erasure began and did not finish (a crash in between). */
   erasing(): Promise<string[]>;
-  /** The wrapped instance secret (the userName hash key); its presence tells a key store that was lost from a new one. */
+  /** A random value wrapped under the master key when the store was created: its presence tells a lost key store from a new one, and it opens only under the right master key. */
   instanceSecret(): Promise<string | undefined>;
   /** Stores the instance secret unless one is there already; returns the one that stands. */
   createInstanceSecret(wrapped: string): Promise<string>;

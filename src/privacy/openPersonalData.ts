@@ -1,10 +1,11 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadOrCreateKeyFile } from "../crypto/keyFile.js";
 import type { EventStore } from "../events/eventStore.js";
 import type { Logger } from "../logger.js";
 import { connectRedis, whenReady } from "../projections/redis/connection.js";
 import type { KeyStore } from "./keyStore.js";
-import { createRedisKeyStore } from "./redisKeyStore.js";
+import { createRedisKeyStore, REDIS_KEY_STORE_PREFIX } from "./redisKeyStore.js";
 import { createSqliteKeyStore, KEY_STORE_FILE } from "./sqliteKeyStore.js";
 import { openVault, type Vault } from "./vault.js";
 
@@ -29,19 +30,21 @@ export async function openPersonalData({ dataDir, redisUrl, masterKeyFile, log, 
   const masterKey = await loadOrCreateKeyFile(masterKeyFile, logger);
   let keyStore: KeyStore;
   let disconnect = () => {};
+  let deferCheck = false;
   if (redisUrl) {
     const redis = connectRedis(redisUrl);
     disconnect = () => redis.disconnect();
-    if (!(await whenReady(redis, 10_000))) {
-      disconnect();
-      throw new Error("the key store (Redis) is not reachable: idledger cannot read or write personal data without it");
+    if (!(await whenReady(redis, 5000))) {
+      logger.warn("the key store (Redis) is not reachable yet: personal data is neither read nor written until it is, and the key store is checked then");
+      deferCheck = true;
     }
-    keyStore = createRedisKeyStore(redis);
+    // One Redis may serve several deployments (each with its own master key): each finds its own key store.
+    keyStore = createRedisKeyStore(redis, `${REDIS_KEY_STORE_PREFIX}:${createHash("sha256").update(masterKey).digest("hex").slice(0, 16)}`);
   } else {
     keyStore = createSqliteKeyStore(join(dataDir, KEY_STORE_FILE));
   }
   try {
-    const vault = await openVault({ keyStore, masterKey, log });
+    const vault = await openVault({ keyStore, masterKey, log, deferCheck });
     return {
       vault,
       async close() {

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { translated } from "../projections/redis/connection.js";
 import type { KeyStore, SubjectKeyEntry } from "./keyStore.js";
 
-/** Outside the read model's generations: a rebuild must never touch the keys. */
+/** Outside the read model's generations: a rebuild must never touch the keys. A deployment's own prefix adds its master key's fingerprint. */
 export const REDIS_KEY_STORE_PREFIX = "idledger:keys1";
 
 // One hash field per subject: `a:<wrapped>` active, `e:<wrapped>` erasing, `x` erased.
@@ -18,7 +18,7 @@ return 1`;
  * An erasure is one HSET that overwrites the key; copies Redis wrote before it (RDB snapshots, an
  * AOF not yet rewritten) still hold the wrapped key until they are replaced (docs/privacy.md).
  */
-export function createRedisKeyStore(redis: Redis, prefix = REDIS_KEY_STORE_PREFIX): KeyStore {
+export function createRedisKeyStore(redis: Redis, prefix: string): KeyStore {
   const subjects = `${prefix}:subjects`;
   const secret = `${prefix}:instance-secret`;
   const entry = (value: string | null): SubjectKeyEntry | undefined => {

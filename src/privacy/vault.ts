@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import type { EventStore } from "../events/eventStore.js";
 import { SEALED } from "../events/personalData.js";
 import type { KeyStore } from "./keyStore.js";
@@ -30,6 +30,8 @@ export interface VaultOptions {
   /** How long an unwrapped key is kept in memory: an erasure on another instance takes effect here within this. */
   readonly cacheTtlMs?: number;
   readonly maxCachedKeys?: number;
+  /** The key store is not reachable now: check it (and fail on a lost one) at first use instead of here. */
+  readonly deferCheck?: boolean;
 }
 
 /** Keys of data subjects, unwrapped on demand and cached (keys only, never what they open). */
@@ -41,7 +43,7 @@ export interface Vault {
   key(subject: string, create: boolean): Promise<SubjectKey | undefined>;
   /** For reading sealed data: a missing entry is a lost key, never an erased one (SubjectKeyMissing). */
   keyToOpen(subject: string): Promise<SubjectKey>;
-  /** HMAC-SHA256 under the instance secret, hex: what unique-constraint tables hold instead of a userName. */
+  /** HMAC-SHA256 under a key derived from the master key, hex: what unique-constraint tables hold instead of a userName. */
   hashUnique(value: string): string;
   /** The subject was erased: drop its key from the cache at once. */
   forget(subject: string): void;
@@ -51,7 +53,7 @@ const KEY_BYTES = 32;
 const SECRET_AAD = "idledger instance secret";
 const subjectAad = (subject: string) => `idledger subject key\0${subject}`;
 
-export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000 }: VaultOptions): Promise<Vault> {
+export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false }: VaultOptions): Promise<Vault> {
   const unwrap = (aad: string, wrapped: string) => {
     try {
       return Buffer.from(decrypt(masterKey, aad, wrapped), "base64");
@@ -60,16 +62,29 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
       throw error;
     }
   };
-  let wrappedSecret = await keyStore.instanceSecret();
-  if (wrappedSecret === undefined) {
-    if (await holdsSealedEvents(log)) {
-      throw new KeyStoreLost(
-        "the key store is empty but the log holds encrypted personal data: the key store was lost or replaced. Restore it from a backup; starting without it would serve every user as erased",
-      );
+  const init = async () => {
+    let wrapped = await keyStore.instanceSecret();
+    if (wrapped === undefined) {
+      if (await holdsSealedEvents(log)) {
+        throw new KeyStoreLost(
+          "the key store is empty but the log holds encrypted personal data: the key store was lost or replaced (or, with Redis, the master key is not the one that wrote it). Restore it from a backup; starting without it would serve every user as erased",
+        );
+      }
+      wrapped = await keyStore.createInstanceSecret(encrypt(masterKey, SECRET_AAD, randomBytes(KEY_BYTES).toString("base64")));
     }
-    wrappedSecret = await keyStore.createInstanceSecret(encrypt(masterKey, SECRET_AAD, randomBytes(KEY_BYTES).toString("base64")));
-  }
-  const instanceSecret = unwrap(SECRET_AAD, wrappedSecret);
+    return unwrap(SECRET_AAD, wrapped);
+  };
+  // Derived, not stored: claiming a userName needs no key store (the first start's setup appends before Redis may be up).
+  const hashKey = Buffer.from(hkdfSync("sha256", masterKey, "", "idledger unique value hash", 32));
+  // Checked at once when the key store answers; when it does not (Redis not up yet), at first use,
+  // and again after each failure, so that the service recovers when it comes back.
+  let secret: Promise<Buffer> | undefined;
+  const checked = () =>
+    (secret ??= init().catch((error: unknown) => {
+      secret = undefined;
+      throw error;
+    }));
+  if (!deferCheck) await checked();
 
   const cache = new Map<string, { readonly key: SubjectKey; readonly until: number }>();
   const remember = (subject: string, key: SubjectKey) => {
@@ -78,6 +93,7 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
     return key;
   };
   const load = async (subject: string, create: boolean): Promise<SubjectKey | undefined> => {
+    await checked();
     let entry = await keyStore.get(subject);
     if (!entry && create) entry = await keyStore.create(subject, encrypt(masterKey, subjectAad(subject), randomBytes(KEY_BYTES).toString("base64")));
     if (!entry) return undefined;
@@ -105,7 +121,7 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
       return found;
     },
     hashUnique(value) {
-      return createHmac("sha256", instanceSecret).update(value).digest("hex");
+      return createHmac("sha256", hashKey).update(value).digest("hex");
     },
     forget(subject) {
       remember(subject, "erased");
