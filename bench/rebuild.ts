@@ -9,6 +9,9 @@ import { withEventSchemas } from "../src/events/validatingStore.js";
 import { createMemoryReadModel } from "../src/projections/memory/memoryReadModel.js";
 import { startProjector } from "../src/projections/projector.js";
 import { reducers } from "../src/projections/reducers/index.js";
+import { createLogger } from "../src/logger.js";
+import { openPersonalData } from "../src/privacy/openPersonalData.js";
+import { withPersonalData } from "../src/privacy/personalDataStore.js";
 
 const metadata = () => ({
   resourceOwner: "400000000000000001",
@@ -73,4 +76,50 @@ export async function benchRebuild({ dir, users = 20_000 }: { dir: string; users
     rssPer100kUsers: per100k(after.rss - before.rss),
     heapPer100kUsers: per100k(after.heapUsed - before.heapUsed),
   };
+}
+
+/**
+ * A log of `users` humans with five events each, three of which carry sealed personal data
+ * (added, profile changed, phone changed) and two that do not (email and phone verified).
+ */
+export async function fillHumanLog(store: EventStore, users: number): Promise<number> {
+  const event = (type: string, data: object): NewEvent => ({ id: randomUUID(), type, data, metadata: metadata() });
+  const perUser = (i: number): NewEvent[] => [
+    event("user.human.added", { userName: `human-${i}`, firstName: "Ada", lastName: `Bench ${i}`, displayName: "Ada B.", gender: 1, email: `human-${i}@example.com` }),
+    event("user.human.email.verified", {}),
+    event("user.human.profile.changed", { nickName: `ada-${i}`, preferredLanguage: "de" }),
+    event("user.human.phone.changed", { phone: "+41791234567" }),
+    event("user.human.phone.verified", {}),
+  ];
+  for (let start = 0; start < users; start += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, users - start) }, (_, k) => store.append(`user-${start + k}`, perUser(start + k), { expectedRevision: "no_stream" })),
+    );
+  }
+  return users * 5;
+}
+
+/**
+ * Rebuild of the in-process read model from the SQLite log, as every embedded start does, with
+ * the personal data decrypted: through the same layers as the service, keys from a fresh start's
+ * cold cache (each user's key is read from the key store and unwrapped once).
+ */
+export async function benchDecryptingRebuild({ dir, users = 20_000 }: { dir: string; users?: number }) {
+  const log = createSqliteEventStore({ path: join(dir, "rebuild-humans.sqlite") });
+  const open = () => openPersonalData({ dataDir: dir, redisUrl: undefined, masterKeyFile: join(dir, "bench-personal-data.key"), log, logger: createLogger("error", true) });
+  const writing = await open();
+  const events = await fillHumanLog(withEventSchemas(withPersonalData(log, writing.vault)), users);
+  await writing.close();
+  const personalData = await open();
+  const store = withEventSchemas(withPersonalData(log, personalData.vault));
+  const head = await store.headPosition();
+  const started = performance.now();
+  const projector = startProjector({ store, readModel: createMemoryReadModel(), reducers });
+  const reached = await projector.waitFor(head, 120_000);
+  const seconds = (performance.now() - started) / 1000;
+  await projector.stop();
+  await store.close();
+  await personalData.close();
+  if (!reached) throw new Error("rebuild did not reach the head");
+  return { events, eventsPerSecond: events / seconds };
 }

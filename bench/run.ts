@@ -10,7 +10,7 @@ import { benchExport } from "./export.js";
 import { benchGrpc } from "./grpc.js";
 import { benchH2load, h2loadAvailable, type H2loadFigures } from "./h2load.js";
 import { benchOAuth } from "./oauth.js";
-import { benchRebuild } from "./rebuild.js";
+import { benchDecryptingRebuild, benchRebuild } from "./rebuild.js";
 import { benchRedis } from "./redis.js";
 import { benchIdleSubscriptions } from "./subscriptions.js";
 import { benchIndex, benchSearchRebuild, benchUserSearch, type UserSearchFigures } from "./userSearch.js";
@@ -227,6 +227,8 @@ try {
   });
   const searchRebuild = await benchSearchRebuild({ dir, users: 20_000 });
   absolute(`user search index rebuild from the same log (${fmt(searchRebuild.events)} events)`, searchRebuild.eventsPerSecond, "events/s", 100_000, ` (${fmt(searchRebuild.eventsPerCpuSecond)} per CPU-second)`);
+  const decrypting = await benchDecryptingRebuild({ dir, users: 20_000 });
+  absolute(`read-model rebuild from the log, personal data decrypted (${fmt(decrypting.events)} events, 60% sealed)`, decrypting.eventsPerSecond, "events/s", 100_000);
 
   // 4. Finding users: the index alone (1M users fed to it directly), then ListUsers over HTTP on a log of 1M users.
   const index = await benchIndex(1_000_000);

@@ -49,6 +49,8 @@ export interface Config {
   readonly webhooksKeyFile: string;
   /** Encrypts the OIDC signing keys' private halves in the log; likewise shared by every instance. */
   readonly oidcKeyFile: string;
+  /** The master key: wraps every user's personal-data key in the key store (docs/privacy.md); likewise shared by every instance. */
+  readonly personalDataKeyFile: string;
   /** PEM files; both set: TLS with HTTP/2 and HTTP/1.1 by ALPN; neither: cleartext (h2c and HTTP/1.1). */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** The most events one ListEvents page reads, matching or not. */
@@ -91,6 +93,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     codesKeyFile: resolve(env.CODES_KEY_FILE || join(dataDir, KEY_FILES.codes)),
     webhooksKeyFile: resolve(env.WEBHOOKS_KEY_FILE || join(dataDir, KEY_FILES.webhooks)),
     oidcKeyFile: resolve(env.OIDC_KEY_FILE || join(dataDir, KEY_FILES.oidc)),
+    personalDataKeyFile: resolve(env.PERSONAL_DATA_KEY_FILE || join(dataDir, KEY_FILES.personalData)),
     tls: tlsFiles(env),
     listEventsMaxScan: integer(env, "LIST_EVENTS_MAX_SCAN", DEFAULT_MAX_SCANNED_EVENTS, 1, 10_000_000),
     connections: connectionLimits(env),

@@ -7,6 +7,9 @@ import { connectRedis, whenReady } from "./projections/redis/connection.js";
 import { requestRebuild } from "./projections/redis/generations.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "./projections/redis/keys.js";
 import { startRedisReadSide } from "./projections/redis/readSide.js";
+import { openPersonalData } from "./privacy/openPersonalData.js";
+import { withPersonalData } from "./privacy/personalDataStore.js";
+import { readModelCipher } from "./privacy/readModelCipher.js";
 import { openEventStore } from "./service.js";
 
 // The projector as a process of its own (`npm run projector`), the second composition root: it
@@ -32,7 +35,9 @@ if (process.argv.includes("--rebuild")) {
 }
 
 await securePrivateDirectory(config.dataDir, logger);
-const store = withEventSchemas(await openEventStore(config, logger));
+const log = await openEventStore(config, logger);
+const personalData = await openPersonalData({ dataDir: config.dataDir, redisUrl: config.redisUrl, masterKeyFile: config.personalDataKeyFile, log, logger });
+const store = withEventSchemas(withPersonalData(log, personalData.vault));
 const readSide = await startRedisReadSide({
   url: config.redisUrl,
   store,
@@ -42,6 +47,7 @@ const readSide = await startRedisReadSide({
   leaseMs: config.projectorLeaseMs,
   sharedLogPollMs: config.sharedLogPollMs,
   logger,
+  cipher: readModelCipher(personalData.vault),
 });
 logger.info("projector started", { eventStore: config.eventStoreUrl ? "eventstoredb" : "sqlite", leaseMs: config.projectorLeaseMs });
 
@@ -54,6 +60,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     readSide
       .close()
       .then(() => store.close())
+      .then(() => personalData.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {

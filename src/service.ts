@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { createAdminMethods } from "./api/methods/admin.js";
 import { createManagementMethods } from "./api/methods/management.js";
 import { createAuditLog } from "./audit/auditLog.js";
 import { userAccess } from "./auth/userAccess.js";
-import { createCommands } from "./commands/commands.js";
+import { createCommands, SYSTEM_USER_ID } from "./commands/commands.js";
 import { setupInstance } from "./commands/instance/setup.js";
 import { codeKinds, type CodeKind } from "./commands/user/secrets.js";
 import type { Config } from "./config.js";
@@ -23,6 +24,13 @@ import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { ownHead } from "./events/ownHead.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { withEventSchemas } from "./events/validatingStore.js";
+import { createErasure, type Erasure } from "./privacy/erasure.js";
+import { DomainError } from "./errors.js";
+import { openPersonalData } from "./privacy/openPersonalData.js";
+import { privacyRouter } from "./privacy/routes.js";
+import { readModelCipher } from "./privacy/readModelCipher.js";
+import type { DocumentCipher } from "./projections/redis/redisReadModel.js";
+import { withPersonalData } from "./privacy/personalDataStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { openKeyRing } from "./oauth/keys/keyRing.js";
@@ -61,7 +69,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const issuerWarning = clientChosenIssuer(config);
   if (issuerWarning) logger.warn(issuerWarning, { see: "README.md#configuration" });
   const metrics = config.metrics ? createMetrics() : undefined;
-  const readSide = await openReadSide(config, withEventSchemas(await openEventStore(config, logger, metrics?.commitBatch)), logger, metrics?.rebuilt);
+  const log = await openEventStore(config, logger, metrics?.commitBatch);
+  const personalData = await openPersonalData({ dataDir: config.dataDir, redisUrl: config.redisUrl, masterKeyFile: config.personalDataKeyFile, log, logger }).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
+  });
+  const readSide = await openReadSide(config, withEventSchemas(withPersonalData(log, personalData.vault)), readModelCipher(personalData.vault), logger, metrics?.rebuilt);
   const { readModel } = readSide;
   const store = metrics ? metrics.timedAppends(readSide.store) : readSide.store;
   // Every instance keeps its own search index, fed from the log (src/projections/search/).
@@ -73,6 +86,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     now: () => new Date(),
     passwordHashing: { logN: config.passwordScryptLogN },
     codes: codeGenerators(aesGcmEncryption(await loadOrCreateKeyFile(config.codesKeyFile, logger))),
+    erasure: createErasure(store, personalData.vault),
   };
 
   const instance = await setupInstance({ ...base, savePersonalAccessToken: async (token) => void (await writePrivateFile(join(config.dataDir, ADMIN_PAT_FILE), token + "\n")) });
@@ -92,6 +106,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     ...(readSide.ownHead ? { headPosition: readSide.ownHead } : {}),
   });
   const commands = createCommands({ ...base, instanceId: instance.instanceId, access: userAccess(queries) });
+  await finishErasures(base.erasure, base.now, logger);
   const audit = createAuditLog({ store, readModel, maxScannedEvents: config.listEventsMaxScan });
   const eventStream = createEventStream({ store: readSide.follower, queries, limits: config.sse });
   const webhooks = await startWebhooks({
@@ -136,7 +151,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const app = createApp({
     admin,
-    routers: [eventStream.router, webhooks.router, oauth],
+    routers: [eventStream.router, webhooks.router, oauth, privacyRouter({ commands, queries })],
     served,
     logger,
     ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),
@@ -167,6 +182,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       const stopped = await Promise.race([Promise.all([userSearchProjection.stop(), readSide.close()]).then(() => true), sleep(READ_SIDE_STOP_MS, false, { ref: false })]);
       if (!stopped) logger.warn("the read side did not stop in time; closing the log anyway", { waitedMs: READ_SIDE_STOP_MS });
       await store.close();
+      await personalData.close();
     },
   };
 }
@@ -193,7 +209,7 @@ interface ReadSide {
 }
 
 /** Redis, shared by any number of instances, one of which projects; or memory, projected in-process. */
-async function openReadSide(config: Config, store: EventStore, logger: Logger, onRebuilt?: () => void): Promise<ReadSide> {
+async function openReadSide(config: Config, store: EventStore, cipher: DocumentCipher, logger: Logger, onRebuilt?: () => void): Promise<ReadSide> {
   if (config.redisUrl) {
     return startRedisReadSide({
       url: config.redisUrl,
@@ -206,6 +222,7 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger, o
       sharedLogPollMs: config.sharedLogPollMs,
       logger,
       ...(onRebuilt ? { onRebuilt } : {}),
+      cipher,
     });
   }
   const readModel = createMemoryReadModel();
@@ -235,6 +252,17 @@ async function openReadSide(config: Config, store: EventStore, logger: Logger, o
       await readModel.close();
     },
   };
+}
+
+/** Erasures a crash interrupted; with the key store not reachable (Redis not up yet), the next start does them. */
+async function finishErasures(erasure: Erasure, now: () => Date, logger: Logger): Promise<void> {
+  try {
+    const finished = await erasure.finishErasures({ editorUser: SYSTEM_USER_ID, correlationId: randomUUID(), now });
+    if (finished > 0) logger.warn("finished erasures that a stop had interrupted", { users: finished });
+  } catch (error) {
+    if (!(error instanceof DomainError && error.category === "Unavailable")) throw error;
+    logger.warn("the key store is not reachable: erasures a stop interrupted are finished at the next start", { error: error.message });
+  }
 }
 
 /** One generator per kind of one-time code, all under the codes key. */

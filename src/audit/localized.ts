@@ -27,6 +27,7 @@ const eventTexts: Readonly<Record<string, string>> = {
   "user.locked": "User locked",
   "user.unlocked": "User unlocked",
   "user.removed": "User removed",
+  "user.personal.data.erased": "Personal data erased",
   "user.username.changed": "Username changed",
   "user.machine.key.added": "Key added",
   "user.machine.key.removed": "Key removed",

@@ -40,6 +40,12 @@ const ORG_OWNER = [
   ]),
 ];
 
+/**
+ * idledger's own, for `POST /privacy/v1/users/{id}/_erase`: an instance-level permission that no
+ * org role carries, so only an instance owner (IAM_OWNER's "*") may erase a user's personal data.
+ */
+export const ERASE_PERSONAL_DATA = "iam.user.personal.data.erase";
+
 const rolePermissions: Readonly<Record<string, readonly string[]>> = {
   IAM_OWNER: ["*"],
   ORG_OWNER,

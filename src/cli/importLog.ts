@@ -3,18 +3,27 @@ import type { AppendResult, EventStore, UniqueConstraint } from "../events/event
 import type { OrgAdded, OrgDomain } from "../events/org.js";
 import type { HumanAdded, MachineAdded, UserNameChanged, UserRemoved } from "../events/user.js";
 import { uniqueConstraint } from "../commands/uniqueConstraints.js";
+import { ERASED } from "../events/personalData.js";
 import { AppendBatch } from "./appendBatch.js";
 
 export interface ImportOptions {
   /** Import into a store that already holds events (appends still check every revision). */
   readonly force?: boolean;
+  /** What each event claims; default `claims`, which needs the event opened (src/cli/sealedClaims.ts for sealed ones). */
+  readonly claimsOf?: (event: RecordedEvent) => UniqueConstraint[];
 }
 
 /**
  * The unique values an event claims, as the command that wrote it claimed them, so that an
- * imported log refuses a taken userName exactly as the original did.
+ * imported log refuses a taken userName exactly as the original did. It reads plaintext: events
+ * opened by the personal-data layer (src/privacy/personalDataStore.ts), which hashes the userNames.
  */
 export function claims(event: RecordedEvent): UniqueConstraint[] {
+  // An erased userName was given back when its user was removed (only a removed user is erased).
+  return claimed(event).filter((constraint) => constraint.value !== ERASED);
+}
+
+function claimed(event: RecordedEvent): UniqueConstraint[] {
   switch (event.type) {
     case "user.machine.added":
     case "user.human.added":
@@ -64,10 +73,10 @@ export class ImportFailed extends Error {
  * by `verifyLog`, which the input must pass first). The appends depend on the input only, so a run
  * again after a failure appends the same batches, and those already there are idempotent no-ops.
  */
-export async function importLog(store: EventStore, events: AsyncIterable<RecordedEvent>, { force = false }: ImportOptions = {}, onEvents: (count: number) => void = () => {}): Promise<number> {
+export async function importLog(store: EventStore, events: AsyncIterable<RecordedEvent>, { force = false, claimsOf = claims }: ImportOptions = {}, onEvents: (count: number) => void = () => {}): Promise<number> {
   if (!force) await assertEmpty(store);
   let inFlight: Promise<AppendResult>[] = [];
-  const batch = new AppendBatch(claims);
+  const batch = new AppendBatch(claimsOf);
   let count = 0;
   let appended = 0;
 

@@ -27,7 +27,17 @@ import { startProgress } from "./progress.js";
 import { rebuildProjections } from "./rebuild.js";
 import { stageVerified } from "./staging.js";
 import { rotateSigningKey } from "./rotateSigningKey.js";
+import { sealedClaims } from "./sealedClaims.js";
 import { verifyLog, type VerifyReport } from "./verifyLog.js";
+import winston from "winston";
+import { SYSTEM_USER_ID } from "../commands/commands.js";
+import { KEY_FILES } from "../crypto/keyFile.js";
+import { DomainError } from "../errors.js";
+import { createErasure } from "../privacy/erasure.js";
+import { openPersonalData } from "../privacy/openPersonalData.js";
+import { createOpener, withPersonalData } from "../privacy/personalDataStore.js";
+import type { Vault } from "../privacy/vault.js";
+import { randomUUID } from "node:crypto";
 
 const usage = `usage: idledger <command> [options]
 
@@ -43,11 +53,15 @@ const usage = `usage: idledger <command> [options]
                                                   a replay of the log parks, as the embedded service does
   migrate  [--to esdb://...]                      copy the log into EventStoreDB (--to or $EVENTSTORE_URL),
                                                   resuming where the target stands, then compare checksums
+  erase    --user ID                              erase a removed user's personal data: its key is deleted and
+                                                  user.personal.data.erased appended (the log is $EVENTSTORE_URL if set)
   rotate-signing-key                              add a new OIDC signing key (the log is $EVENTSTORE_URL if set);
                                                   instances sign with it within a second, the old one verifies
                                                   until its tokens expire
 
   where the log is --db FILE, or events.sqlite in --data-dir DIR (default $DATA_DIR or ./.data).
+  Personal data is opened with the key store (keys.sqlite in the data directory, or $REDIS_URL) and
+  the master key ($PERSONAL_DATA_KEY_FILE or personal-data.key there): docs/privacy.md.
   Stop the service before import.`;
 
 class UsageError extends Error {}
@@ -66,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
       in: { type: "string" },
       force: { type: "boolean" },
       redis: { type: "string" },
+      user: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -75,10 +90,19 @@ async function main(argv: readonly string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const location: StoreLocation = { dataDir: values["data-dir"] ?? process.env.DATA_DIR ?? ".data", ...(values.db ? { db: values.db } : {}) };
+  const keys: KeyLocation = {
+    dataDir: location.dataDir,
+    redisUrl: process.env.REDIS_URL || undefined,
+    masterKeyFile: process.env.PERSONAL_DATA_KEY_FILE || join(location.dataDir, KEY_FILES.personalData),
+  };
+  const withLog = (mustExist: boolean, run: (store: EventStore, vault: Vault) => Promise<number>) =>
+    withStore(location, mustExist, (store) => withVault(keys, store, (vault) => run(store, vault)));
 
   switch (command) {
     case "export":
-      return withStore(location, true, async (store) => {
+      // Sealed as stored, except that an erased user's fields read "[erased]": an export never holds plaintext.
+      return withLog(true, async (raw, vault) => {
+        const store = withPersonalData(raw, vault, "redact");
         const from = position(values.from, "--from") ?? 0n;
         const to = position(values.to, "--to");
         const head = await store.headPosition();
@@ -99,30 +123,42 @@ async function main(argv: readonly string[]): Promise<number> {
       // A log that is there already is refused before the input is read, not after.
       if (!force && existsSync(sqlitePath(location))) await withStore(location, true, async (store) => (await assertEmpty(store), 0));
       const staging = await mkdtemp(join(dirname(sqlitePath(location)), ".idledger-import-"));
+      const staged = join(staging, "events.jsonl");
       try {
-        const staged = join(staging, "events.jsonl");
-        const progress = startProgress("verify", 0);
-        const report = await stageVerified(readJsonLines(input(file)), staged, () => progress.add(1));
-        progress.done();
-        if (!printReport(report)) return 1;
-        return await withStore(location, false, async (store) => {
-          const appending = startProgress("import", report.events);
-          await importLog(store, readJsonLines(input(staged)), { force }, (n) => appending.add(n));
-          appending.done();
-          return 0;
+        // The log is created only once the input verified; so the vault is opened without it.
+        return await withVault(keys, undefined, async (vault) => {
+          const progress = startProgress("verify", 0);
+          const report = await stageVerified(readJsonLines(input(file)), staged, () => progress.add(1), createOpener(vault));
+          progress.done();
+          if (!printReport(report)) return 1;
+          return withStore(location, false, (raw) => importInto(raw, vault, report.events));
         });
       } finally {
         await rm(staging, { recursive: true, force: true });
       }
+      async function importInto(raw: EventStore, vault: Vault, events: number): Promise<number> {
+        const appending = startProgress("import", events);
+        // Appended as exported (sealed stays sealed; a plaintext event of a log exported before
+        // idledger encrypted is sealed now), userNames claimed by their keyed hash.
+        const claims = sealedClaims(vault);
+        await importLog(withPersonalData(raw, vault), claims.tap(readJsonLines(input(staged))), { force, claimsOf: claims.claimsOf }, (n) => appending.add(n));
+        appending.done();
+        return 0;
+      }
     }
     case "verify": {
-      if (values.in) return printReport(await verifyWithProgress("verify", readJsonLines(input(values.in)))) ? 0 : 1;
-      return withStore(location, true, async (store) => (printReport(await verifyWithProgress("verify", store.readAll(), Number(await store.headPosition()))) ? 0 : 1));
+      const file = values.in;
+      if (file) return withVault(keys, undefined, async (vault) => (printReport(await verifyWithProgress("verify", opened(readJsonLines(input(file)), vault))) ? 0 : 1));
+      return withLog(true, async (raw, vault) => {
+        const store = withPersonalData(raw, vault);
+        return printReport(await verifyWithProgress("verify", store.readAll(), Number(await store.headPosition()))) ? 0 : 1;
+      });
     }
     case "rebuild": {
       const redisUrl = values.redis ?? process.env.REDIS_URL;
       if (redisUrl) return requestRedisRebuild(redisUrl);
-      return withStore(location, true, async (store) => {
+      return withLog(true, async (raw, vault) => {
+        const store = withPersonalData(raw, vault);
         const head = await store.headPosition();
         const progress = startProgress("rebuild", Number(head));
         let reported = 0n;
@@ -138,22 +174,28 @@ async function main(argv: readonly string[]): Promise<number> {
     case "failed-events": {
       const redisUrl = values.redis ?? process.env.REDIS_URL;
       if (redisUrl) return listRedisFailedEvents(redisUrl);
-      return withStore(location, true, async (store) => {
+      return withLog(true, async (raw, vault) => {
         const readModel = createMemoryReadModel();
-        await rebuildProjections(withEventSchemas(store), readModel);
+        await rebuildProjections(withEventSchemas(withPersonalData(raw, vault)), readModel);
         return printFailedEvents(await listParked(readModel));
       });
     }
     case "migrate": {
       const url = values.to ?? process.env.EVENTSTORE_URL;
       if (!url || !/^esdb(\+discover)?:\/\//.test(url)) throw new UsageError("migrate needs --to esdb://... (or EVENTSTORE_URL)");
-      return withStore(location, true, async (source) => {
-        const target = openEsdbEventStore(url);
+      // Copied as stored (sealed stays sealed), userNames claimed in the target by their keyed hash.
+      return withLog(true, async (raw, vault) => {
+        const claims = sealedClaims(vault);
+        const source = claims.tapped(raw);
+        const esdb = openEsdbEventStore(url);
+        // Appends hash the userNames they claim; reads (the checksums) see the target as stored.
+        const target: EventStore = { ...esdb, append: withPersonalData(esdb, vault).append };
         try {
           const total = Number(await source.headPosition());
           let phase: "copy" | "verify" = "copy";
           let progress = startProgress("migrate", total);
           const report = await migrate(source, target, {
+            claimsOf: claims.claimsOf,
             onProgress: (done) => {
               if (done.phase !== phase) {
                 progress.done();
@@ -169,6 +211,31 @@ async function main(argv: readonly string[]): Promise<number> {
           await target.close();
         }
       });
+    }
+    case "erase": {
+      const userId = values.user;
+      if (!userId) throw new UsageError("erase needs --user ID");
+      const erase = (raw: EventStore) =>
+        withVault(keys, raw, async (vault) => {
+          const store = withEventSchemas(withPersonalData(raw, vault));
+          try {
+            await createErasure(store, vault).erase(userId, { editorUser: SYSTEM_USER_ID, correlationId: randomUUID(), now: () => new Date() });
+          } catch (error) {
+            if (!(error instanceof DomainError)) throw error;
+            process.stderr.write(`erase: ${error.message} (${error.id})\n`);
+            return 1;
+          }
+          process.stderr.write(`erase: user ${userId}'s key is deleted; its personal data reads "[erased]" (running instances drop a cached key within seconds)\n`);
+          return 0;
+        });
+      const esdbUrl = process.env.EVENTSTORE_URL;
+      if (!esdbUrl) return withStore(location, true, erase);
+      const store = openEsdbEventStore(esdbUrl);
+      try {
+        return await erase(store);
+      } finally {
+        await store.close();
+      }
     }
     case "rotate-signing-key": {
       const rotate = async (store: EventStore) => {
@@ -197,6 +264,33 @@ async function withStore(location: StoreLocation, mustExist: boolean, run: (stor
   } finally {
     await store.close();
   }
+}
+
+interface KeyLocation {
+  readonly dataDir: string;
+  readonly redisUrl: string | undefined;
+  readonly masterKeyFile: string;
+}
+
+// Messages go to stderr: stdout may be an export.
+const cliLogger = winston.createLogger({ level: "warn", transports: [new winston.transports.Console({ stderrLevels: ["error", "warn", "info", "debug"] })] });
+
+/** The key store and master key, opened against `log` (a new key store must find the log without sealed events). */
+async function withVault(keys: KeyLocation, log: EventStore | undefined, run: (vault: Vault) => Promise<number>): Promise<number> {
+  const personalData = await openPersonalData({ ...keys, log: log ?? emptyLog, logger: cliLogger });
+  try {
+    return await run(personalData.vault);
+  } finally {
+    await personalData.close();
+  }
+}
+
+/** For a vault opened without a log (verify --in): there is nothing it could fail to open. */
+const emptyLog = { async *readAll() {} } as unknown as EventStore;
+
+async function* opened(events: AsyncIterable<RecordedEvent>, vault: Vault): AsyncGenerator<RecordedEvent> {
+  const open = createOpener(vault);
+  for await (const event of events) yield await open(event);
 }
 
 async function verifyWithProgress(label: string, events: AsyncIterable<RecordedEvent>, total = 0): Promise<VerifyReport> {

@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import type { RecordedEvent } from "../events/envelope.js";
 import { UniqueConstraintViolation } from "../events/errors.js";
-import type { EventStore } from "../events/eventStore.js";
+import type { EventStore, UniqueConstraint } from "../events/eventStore.js";
 import { AppendBatch } from "./appendBatch.js";
 import { claims } from "./importLog.js";
 
 export interface MigrateOptions {
+  /** What each event claims; default `claims`, which needs the event opened (src/cli/sealedClaims.ts for sealed ones). */
+  readonly claimsOf?: (event: RecordedEvent) => UniqueConstraint[];
   /** Events handled since the last call: copied or found already there, then verified. */
   readonly onProgress?: (progress: { readonly phase: "copy" | "verify"; readonly events: number }) => void;
 }
@@ -46,10 +48,10 @@ const sameId = (id: string) => id.toLowerCase();
  * after an interruption carries on; a stream the target holds differently is reported, never
  * overwritten. Then compares every stream's count and checksum in both stores.
  */
-export async function migrate(source: EventStore, target: EventStore, { onProgress = () => {} }: MigrateOptions = {}): Promise<MigrateReport> {
+export async function migrate(source: EventStore, target: EventStore, { onProgress = () => {}, claimsOf = claims }: MigrateOptions = {}): Promise<MigrateReport> {
   const streams = new Map<string, { readonly targetIds: readonly string[]; sourceEvents: number }>();
   const diverged = new Map<string, string>();
-  const batch = new AppendBatch(claims);
+  const batch = new AppendBatch(claimsOf);
   let events = 0;
   let copied = 0;
   let alreadyThere = 0;

@@ -21,6 +21,7 @@ import { checkImportedHash } from "./user/importedHashes.js";
 import type { LifecycleCommandType } from "./user/lifecycle.js";
 import type { RemoveUserMetadata } from "./user/metadata.js";
 import { exists, type HumanProfile, type UserState } from "./user/state.js";
+import type { Erasure } from "../privacy/erasure.js";
 
 export interface CommandsConfig {
   readonly store: EventStore;
@@ -34,6 +35,8 @@ export interface CommandsConfig {
   readonly access: UserAccess;
   /** One-time codes by kind, encrypted under the codes key (src/crypto/codes.ts). */
   readonly codes: Readonly<Record<CodeKind, CodeGenerator>>;
+  /** Crypto-shredding of a removed user's personal data (src/privacy/erasure.ts). */
+  readonly erasure: Erasure;
 }
 
 /** Who is acting and in which organization. */
@@ -207,7 +210,15 @@ export function createCommands(config: CommandsConfig) {
      * removed user's memberships already (src/projections/reducers/access.ts).
      */
     async removeUser(caller: Caller, userId: string, memberships: readonly string[]): Promise<{ details: ObjectDetails }> {
-      const result = await onUser(caller, userId, { type: "RemoveUser", resourceOwner: caller.orgId });
+      const erasing = await config.erasure.begin(userId);
+      let result: CommandResult<UserState>;
+      try {
+        result = await onUser(caller, userId, { type: "RemoveUser", resourceOwner: caller.orgId });
+      } catch (error) {
+        if (erasing) await config.erasure.abandon(userId);
+        throw error;
+      }
+      if (erasing) await config.erasure.erase(userId, { editorUser: caller.userId, correlationId: caller.correlationId, now: config.now });
       const removal = result.appended[0]!;
       const cascade = { ...context(caller), causationId: removal.id };
       for (const scope of memberships) {
@@ -218,6 +229,15 @@ export function createCommands(config: CommandsConfig) {
         }
       }
       return { details: details(result) };
+    },
+
+    /**
+     * Erasure of a user removed already (RemoveUser erases by itself): its key is deleted and
+     * `user.personal.data.erased` appended; erasing again changes nothing. The no-escalation check
+     * does not apply: the user and its roles are gone, and only an instance admin may call this.
+     */
+    async erasePersonalData(caller: Caller, userId: string): Promise<{ details: ObjectDetails }> {
+      return { details: details(await config.erasure.erase(userId, { editorUser: caller.userId, correlationId: caller.correlationId, now: config.now })) };
     },
 
     /**

@@ -6,7 +6,7 @@ import { writePrivateFile } from "../privateFiles.js";
 const KEY_BYTES = 32;
 
 /** The secret key files' names in DATA_DIR, unless configured elsewhere (src/config.ts). */
-export const KEY_FILES = { codes: "codes.key", webhooks: "webhooks.key", oidc: "oidc.key" } as const;
+export const KEY_FILES = { codes: "codes.key", webhooks: "webhooks.key", oidc: "oidc.key", personalData: "personal-data.key" } as const;
 
 /** Reads a secret key file that must exist (32 bytes, base64, one line). */
 export async function readKeyFile(path: string): Promise<Buffer> {

@@ -1,4 +1,5 @@
 import { cryptoValueSchema, encryptedValueSchema, type CryptoValue } from "../crypto/cryptoValue.js";
+import { erasable } from "./personalData.js";
 import { defineEvent } from "./schema.js";
 
 /** zitadel.user.v1.AccessTokenType, stored as its number like ZITADEL's domain.OIDCTokenType. */
@@ -90,15 +91,15 @@ export const humanAdded = defineEvent<HumanAdded>({
   schema: {
     type: "object",
     properties: {
-      userName: { type: "string", minLength: 1 },
-      firstName: { type: "string", minLength: 1 },
-      lastName: { type: "string", minLength: 1 },
-      nickName: { type: "string", nullable: true },
-      displayName: { type: "string", nullable: true },
-      preferredLanguage: { type: "string", nullable: true },
-      gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
-      email: { type: "string", minLength: 1 },
-      phone: { type: "string", nullable: true },
+      userName: erasable({ type: "string", minLength: 1 }),
+      firstName: erasable({ type: "string", minLength: 1 }),
+      lastName: erasable({ type: "string", minLength: 1 }),
+      nickName: erasable({ type: "string", nullable: true }),
+      displayName: erasable({ type: "string", nullable: true }),
+      preferredLanguage: erasable({ type: "string", nullable: true }),
+      gender: erasable({ type: "integer", enum: [0, 1, 2, 3], nullable: true }),
+      email: erasable({ type: "string", minLength: 1 }),
+      phone: erasable({ type: "string", nullable: true }),
       encodedHash: { type: "string", pattern: importableHashPattern, nullable: true },
       changeRequired: { type: "boolean", nullable: true },
     },
@@ -186,7 +187,7 @@ export const userRemoved = defineEvent<UserRemoved>({
   schemaVersion: 1,
   schema: {
     type: "object",
-    properties: { userName: { type: "string", minLength: 1 } },
+    properties: { userName: erasable({ type: "string", minLength: 1 }) },
     required: ["userName"],
     additionalProperties: false,
   },
@@ -202,7 +203,7 @@ export const userNameChanged = defineEvent<UserNameChanged>({
   schemaVersion: 1,
   schema: {
     type: "object",
-    properties: { userName: { type: "string", minLength: 1 }, oldUserName: { type: "string", minLength: 1 } },
+    properties: { userName: erasable({ type: "string", minLength: 1 }), oldUserName: erasable({ type: "string", minLength: 1 }) },
     required: ["userName", "oldUserName"],
     additionalProperties: false,
   },
@@ -270,6 +271,12 @@ export const personalAccessTokenRemoved = defineEvent<PersonalAccessTokenRemoved
   },
 });
 
+/**
+ * idledger's own: the user's key is deleted (crypto-shredding), so every personal field of its
+ * events reads as "[erased]" from now on. Only a removed user is erased; the event carries nothing.
+ */
+export const userPersonalDataErased = defineEvent<NoPayload>({ type: "user.personal.data.erased", schemaVersion: 1, schema: noPayload });
+
 /** ZITADEL's metadata.SetEvent: `value` is bytes, base64 in JSON as Go writes a []byte. */
 export interface MetadataSet {
   readonly key: string;
@@ -283,7 +290,7 @@ export const metadataSet = defineEvent<MetadataSet>({
     properties: {
       // ZITADEL's limits: a key of 1 to 200 runes, a value of 1 to 500,000 bytes (666,668 in base64).
       key: { type: "string", minLength: 1, maxLength: 200 },
-      value: { type: "string", minLength: 4, maxLength: 666_668, pattern: "^[A-Za-z0-9+/]*={0,2}$" },
+      value: erasable({ type: "string", minLength: 4, maxLength: 666_668, pattern: "^[A-Za-z0-9+/]*={0,2}$" }),
     },
     required: ["key", "value"],
     additionalProperties: false,
@@ -319,12 +326,12 @@ export const humanProfileChanged = defineEvent<HumanProfileChanged>({
   schema: {
     type: "object",
     properties: {
-      firstName: { type: "string", minLength: 1, nullable: true },
-      lastName: { type: "string", minLength: 1, nullable: true },
-      nickName: { type: "string", nullable: true },
-      displayName: { type: "string", nullable: true },
-      preferredLanguage: { type: "string", nullable: true },
-      gender: { type: "integer", enum: [0, 1, 2, 3], nullable: true },
+      firstName: erasable({ type: "string", minLength: 1, nullable: true }),
+      lastName: erasable({ type: "string", minLength: 1, nullable: true }),
+      nickName: erasable({ type: "string", nullable: true }),
+      displayName: erasable({ type: "string", nullable: true }),
+      preferredLanguage: erasable({ type: "string", nullable: true }),
+      gender: erasable({ type: "integer", enum: [0, 1, 2, 3], nullable: true }),
     },
     required: [],
     minProperties: 1,
@@ -338,7 +345,7 @@ export interface HumanEmailChanged {
 export const humanEmailChanged = defineEvent<HumanEmailChanged>({
   type: "user.human.email.changed",
   schemaVersion: 1,
-  schema: { type: "object", properties: { email: { type: "string", minLength: 1 } }, required: ["email"], additionalProperties: false },
+  schema: { type: "object", properties: { email: erasable({ type: "string", minLength: 1 }) }, required: ["email"], additionalProperties: false },
 });
 
 export interface HumanPhoneChanged {
@@ -348,7 +355,7 @@ export interface HumanPhoneChanged {
 export const humanPhoneChanged = defineEvent<HumanPhoneChanged>({
   type: "user.human.phone.changed",
   schemaVersion: 1,
-  schema: { type: "object", properties: { phone: { type: "string", pattern: "^\\+[1-9][0-9]{1,14}$" } }, required: ["phone"], additionalProperties: false },
+  schema: { type: "object", properties: { phone: erasable({ type: "string", pattern: "^\\+[1-9][0-9]{1,14}$" }) }, required: ["phone"], additionalProperties: false },
 });
 
 export const humanPhoneRemoved = defineEvent<NoPayload>({
@@ -415,7 +422,8 @@ export type UserEvent =
   | { readonly type: "user.machine.secret.removed"; readonly data: NoPayload }
   | { readonly type: "user.pat.removed"; readonly data: PersonalAccessTokenRemoved }
   | { readonly type: "user.metadata.set"; readonly data: MetadataSet }
-  | { readonly type: "user.metadata.removed"; readonly data: MetadataRemoved };
+  | { readonly type: "user.metadata.removed"; readonly data: MetadataRemoved }
+  | { readonly type: "user.personal.data.erased"; readonly data: NoPayload };
 
 export const userEvents = [
   machineAdded,
@@ -445,4 +453,5 @@ export const userEvents = [
   personalAccessTokenRemoved,
   metadataSet,
   metadataRemoved,
+  userPersonalDataErased,
 ];

@@ -7,7 +7,7 @@ import type { RecordedEvent } from "../events/envelope.js";
  * shape (Redis) is rebuilt from the log rather than read (src/projections/redis/leasedProjection.ts).
  */
 export const collections = {
-  users: "users2",
+  users: "users3",
   orgs: "orgs2",
   personalAccessTokens: "pats3",
   members: "members3",
@@ -15,7 +15,7 @@ export const collections = {
   machineKeys: "machinekeys2",
   machineSecrets: "machinesecrets1",
   oidcSessions: "oidcsessions1",
-  userMetadata: "usermetadata1",
+  userMetadata: "usermetadata2",
 } as const;
 
 /** The read model's shape, as the set of its collections' names. */

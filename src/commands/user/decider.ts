@@ -17,6 +17,7 @@ import { removePersonalAccessToken, type RemovePersonalAccessToken } from "./rem
 import { removeMachineKey, type RemoveMachineKey } from "./removeMachineKey.js";
 import { removeHumanPhone, type RemoveHumanPhone } from "./removeHumanPhone.js";
 import { removeUser, type RemoveUser } from "./removeUser.js";
+import { erasePersonalData, type ErasePersonalData } from "./erasePersonalData.js";
 import { resendHumanInitialization, type ResendHumanInitialization } from "./resendHumanInitialization.js";
 import { setHumanPassword, type SetHumanPassword } from "./setHumanPassword.js";
 import { setMachineSecret, type SetMachineSecret } from "./setMachineSecret.js";
@@ -43,7 +44,8 @@ export type UserCommand =
   | RemoveHumanPhone
   | ResendHumanInitialization
   | SetHumanPassword
-  | ImportHumanUser;
+  | ImportHumanUser
+  | ErasePersonalData;
 
 export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
   initialState: initialUserState,
@@ -96,6 +98,8 @@ export const userDecider: Decider<UserState, UserCommand, UserEvent> = {
         return setHumanPassword(command, state);
       case "ImportHumanUser":
         return importHumanUser(command, state);
+      case "ErasePersonalData":
+        return erasePersonalData(command, state);
       default: {
         const unhandled: never = command;
         return unhandled;

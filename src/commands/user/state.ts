@@ -20,7 +20,7 @@ interface Existing {
 export type UserState =
   | { readonly kind: "absent" }
   /** Gone for good: 404 to every command, and its id is never given out again. */
-  | { readonly kind: "removed"; readonly resourceOwner: string }
+  | { readonly kind: "removed"; readonly resourceOwner: string; readonly erased: boolean }
   | (Existing & {
       readonly kind: "machine";
       readonly name: string;
@@ -146,7 +146,9 @@ export function evolveUser(state: UserState, event: Evolving<UserEvent>): UserSt
       return { ...applicableTo(state, event, "machine", "human"), userName: event.data.userName };
     case "user.removed":
       applicableTo(state, event, "machine", "human");
-      return { kind: "removed", resourceOwner: event.metadata.resourceOwner };
+      return { kind: "removed", resourceOwner: event.metadata.resourceOwner, erased: false };
+    case "user.personal.data.erased":
+      return { ...applicableTo(state, event, "removed"), erased: true };
     case "user.machine.key.added": {
       const machine = applicableTo(state, event, "machine");
       return { ...machine, keyIds: [...machine.keyIds, event.data.keyId] };

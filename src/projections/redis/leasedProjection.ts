@@ -8,7 +8,7 @@ import { readModelShape } from "../views.js";
 import { activeGeneration, deleteGeneration, generationShape, recordShape, switchTo, takeRebuildRequest } from "./generations.js";
 import { newGeneration, type RedisKeys } from "./keys.js";
 import { redisLease } from "./lease.js";
-import { createRedisReadModel } from "./redisReadModel.js";
+import { createRedisReadModel, type DocumentCipher } from "./redisReadModel.js";
 
 export interface LeasedProjectionOptions {
   /** The log as the projector follows it: its subscriptions must see every process's appends. */
@@ -21,6 +21,8 @@ export interface LeasedProjectionOptions {
   readonly logger: Logger;
   /** A rebuild into a new generation finished (the metrics). */
   readonly onRebuilt?: () => void;
+  /** How personal fields are kept in the documents it writes. */
+  readonly cipher?: DocumentCipher;
 }
 
 export interface LeasedProjection {
@@ -40,7 +42,7 @@ interface Running {
  * (first start, or Redis lost its data) or a rebuild is requested, it projects the whole log into
  * a new generation, switches readers over once that one has caught up, and deletes the old one.
  */
-export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, logger, onRebuilt }: LeasedProjectionOptions): LeasedProjection {
+export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, logger, onRebuilt, cipher }: LeasedProjectionOptions): LeasedProjection {
   const lease = redisLease(redis, keys.lease, leaseMs);
   const tickMs = Math.max(20, Math.floor(leaseMs / 3));
   const stopping = new AbortController();
@@ -51,7 +53,7 @@ export function startLeasedProjection({ store, redis, keys, reducers, leaseMs, l
 
   const startOn = (generation: string): Running => ({
     generation,
-    projector: startProjector({ store, readModel: createRedisReadModel({ redis, keys, generation }), reducers, onError, onParked }),
+    projector: startProjector({ store, readModel: createRedisReadModel({ redis, keys, generation, ...(cipher ? { cipher } : {}) }), reducers, onError, onParked }),
   });
 
   // Renews in the background; `held()` turns false for good once the lease is lost or leading ends.

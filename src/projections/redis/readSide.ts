@@ -8,7 +8,7 @@ import { connectRedis, whenReady } from "./connection.js";
 import { DEFAULT_KEY_PREFIX, redisKeys } from "./keys.js";
 import { startLeasedProjection, type LeasedProjection } from "./leasedProjection.js";
 import { watchCheckpoint, type ProjectionProgress } from "./progress.js";
-import { createRedisReadModel } from "./redisReadModel.js";
+import { createRedisReadModel, type DocumentCipher } from "./redisReadModel.js";
 import { readVersion } from "./scripts.js";
 
 export interface RedisReadSideOptions {
@@ -29,6 +29,8 @@ export interface RedisReadSideOptions {
   readonly keyPrefix?: string;
   /** A rebuild into a new generation finished (the metrics). */
   readonly onRebuilt?: () => void;
+  /** How personal fields are kept in Redis (src/privacy/readModelCipher.ts). */
+  readonly cipher?: DocumentCipher;
 }
 
 export interface RedisReadSide {
@@ -63,7 +65,8 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
   // An announcement sent before the subscription is in place is lost (until the next poll), so
   // start projecting only once it is, or after a short wait when Redis is slow to answer.
   if (signal) await Promise.race([signal.subscribed, sleep(2000, undefined, { ref: false })]);
-  const readModel = createRedisReadModel({ redis, keys });
+  const cipher = options.cipher ? { cipher: options.cipher } : {};
+  const readModel = createRedisReadModel({ redis, keys, ...cipher });
   const progress = watchCheckpoint({ subscriber, channel: keys.committedChannel, checkpoint: () => readModel.checkpoint() });
   const projection = options.runProjector
     ? startLeasedProjection({
@@ -74,6 +77,7 @@ export async function startRedisReadSide(options: RedisReadSideOptions): Promise
         leaseMs: options.leaseMs,
         logger,
         ...(options.onRebuilt ? { onRebuilt: options.onRebuilt } : {}),
+        ...cipher,
       })
     : undefined;
 

@@ -1,0 +1,30 @@
+/** What the key store holds for one data subject (a user). */
+export type SubjectKeyEntry =
+  | { readonly state: "active"; readonly wrapped: string }
+  /** Erasure has begun: the key still exists until the erasure event is in the log. */
+  | { readonly state: "erasing"; readonly wrapped: string }
+  /** The key is gone for good; only this tombstone says so (a missing entry is a lost key, not an erased one). */
+  | { readonly state: "erased" };
+
+/**
+ * The key store port: one data key per subject, wrapped under the master key, kept outside the
+ * event log because it must be deletable. Adapters: SQLite (embedded) and Redis (shared).
+ */
+export interface KeyStore {
+  get(subject: string): Promise<SubjectKeyEntry | undefined>;
+  /** Stores `wrapped` unless the subject has an entry already; returns the entry that stands. */
+  create(subject: string, wrapped: string): Promise<SubjectKeyEntry>;
+  /** active -> erasing; an entry in any other state is left as it is. */
+  markErasing(subject: string): Promise<void>;
+  /** erasing -> active (an erasure that did not happen: the user was not removed). */
+  unmarkErasing(subject: string): Promise<void>;
+  /** Drops the key, leaving the tombstone, and makes the adapter forget the key's bytes where it can. */
+  erase(subject: string): Promise<void>;
+  /** Subjects whose erasure began and did not finish (a crash in between). */
+  erasing(): Promise<string[]>;
+  /** A random value wrapped under the master key when the store was created: its presence tells a lost key store from a new one, and it opens only under the right master key. */
+  instanceSecret(): Promise<string | undefined>;
+  /** Stores the instance secret unless one is there already; returns the one that stands. */
+  createInstanceSecret(wrapped: string): Promise<string>;
+  close(): Promise<void>;
+}

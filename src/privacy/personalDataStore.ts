@@ -1,0 +1,100 @@
+import type { NewEvent, RecordedEvent } from "../events/envelope.js";
+import type { EventStore, Subscription, UniqueConstraint } from "../events/eventStore.js";
+import { ERASED, personalFields, SEALED } from "../events/personalData.js";
+import { openFields, sealedNames, sealFields } from "./sealing.js";
+import type { SubjectKey, Vault } from "./vault.js";
+
+/** What readers get: personal fields decrypted (`open`), or only the erased ones replaced, the rest left sealed (`redact`, for exports). */
+export type ReadMode = "open" | "redact";
+
+/** A personal value given for a user whose key is erased: it could never be read back. */
+export class PersonalDataErased extends Error {
+  override readonly name = "PersonalDataErased";
+}
+
+const ERASURE = "user.personal.data.erased";
+const subjectOf = (stream: string) => (stream.startsWith("user-") ? stream.slice("user-".length) : undefined);
+const aadOf = (stream: string, type: string) => `${stream}\0${type}`;
+const isSealed = (data: unknown): data is Record<string, unknown> => typeof data === "object" && data !== null && SEALED in data;
+
+/** Opens events read from anywhere (the log, an export file) as the store layer does. */
+export function createOpener(vault: Vault, mode: ReadMode = "open"): (event: RecordedEvent) => RecordedEvent | Promise<RecordedEvent> {
+  const opened = (event: RecordedEvent, key: SubjectKey): RecordedEvent => {
+    const { [SEALED]: sealed, ...rest } = event.data as Record<string, unknown>;
+    const allowed = personalFields[event.type]?.fields ?? [];
+    if (key === "erased") return { ...event, data: { ...rest, ...Object.fromEntries(sealedNames(sealed, allowed).map((name) => [name, ERASED])) } };
+    if (mode === "redact") return event;
+    return { ...event, data: { ...rest, ...openFields(key, aadOf(event.stream, event.type), sealed as string, allowed) } };
+  };
+  return (event) => {
+    const subject = subjectOf(event.stream);
+    if (subject !== undefined && event.type === ERASURE) vault.forget(subject);
+    if (subject === undefined || !isSealed(event.data)) return event;
+    const key = vault.cached(subject);
+    return key !== undefined ? opened(event, key) : vault.keyToOpen(subject).then((loaded) => opened(event, loaded));
+  };
+}
+
+/**
+ * The one layer every reader and writer of the log goes through (below the schema check): on
+ * append, a user's personal fields (src/events/personalData.ts) are sealed with the user's key and
+ * userNames in unique constraints become keyed hashes; on read they are opened again, or read
+ * "[erased]" once the key is gone. Reducers, audit and subscribers see plaintext; an export
+ * (`redact`) keeps the live users' fields sealed.
+ */
+export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode = "open"): EventStore {
+  const seal = async (stream: string, event: NewEvent): Promise<NewEvent> => {
+    const spec = personalFields[event.type];
+    const subject = subjectOf(stream);
+    if (!spec || subject === undefined || isSealed(event.data)) return event;
+    const data = event.data as Record<string, unknown>;
+    const personal = Object.fromEntries(spec.fields.filter((name) => data[name] !== undefined).map((name) => [name, data[name]]));
+    if (Object.keys(personal).length === 0) return event;
+    const key = await vault.key(subject, spec.newKey);
+    if (key === undefined) return event;
+    if (key === "erased") {
+      // An import of an export that was redacted already: nothing personal is left to protect.
+      if (Object.values(personal).every((value) => value === ERASED)) return event;
+      throw new PersonalDataErased(`user ${subject}'s personal data is erased; ${event.type} cannot add to it`);
+    }
+    const rest = Object.fromEntries(Object.entries(data).filter(([name]) => !(name in personal)));
+    return { ...event, data: { ...rest, [SEALED]: sealFields(key, aadOf(stream, event.type), personal) } };
+  };
+  const hashed = (constraints: readonly UniqueConstraint[] | undefined) =>
+    constraints?.map((constraint) => (constraint.name === "usernames" ? { ...constraint, value: vault.hashUnique(constraint.value) } : constraint));
+
+  const open = createOpener(vault, mode);
+
+  return {
+    async append(stream, events, options) {
+      const sealed: NewEvent[] = [];
+      for (const event of events) sealed.push(await seal(stream, event));
+      const uniqueConstraints = hashed(options.uniqueConstraints);
+      const result = await store.append(stream, sealed, uniqueConstraints ? { ...options, uniqueConstraints } : options);
+      // The caller gets back what it appended, in plaintext.
+      return { ...result, events: result.events.map((recorded, i) => ({ ...recorded, data: events[i]!.data })) };
+    },
+    async readStream(stream, options) {
+      const events = await store.readStream(stream, options);
+      const subject = subjectOf(stream);
+      if (subject !== undefined && events.some((event) => event.type === ERASURE)) vault.forget(subject);
+      const out: RecordedEvent[] = [];
+      for (const event of events) out.push(await open(event));
+      return out;
+    },
+    async *readAll(options) {
+      for await (const event of store.readAll(options)) yield await open(event);
+    },
+    subscribe(options): Subscription {
+      const inner = store.subscribe(options);
+      return {
+        close: () => inner.close(),
+        async *[Symbol.asyncIterator]() {
+          for await (const event of inner) yield await open(event);
+        },
+      };
+    },
+    headPosition: () => store.headPosition(),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,137 @@
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
+import type { EventStore } from "../events/eventStore.js";
+import { SEALED } from "../events/personalData.js";
+import type { KeyStore } from "./keyStore.js";
+import { decrypt, encrypt, SealBroken } from "./sealing.js";
+
+/** The key store is missing (or was replaced by an empty one) while the log holds sealed events. */
+export class KeyStoreLost extends Error {
+  override readonly name = "KeyStoreLost";
+}
+
+/** The master key does not open the key store: another PERSONAL_DATA_KEY_FILE than the one that wrote it. */
+export class MasterKeyMismatch extends Error {
+  override readonly name = "MasterKeyMismatch";
+}
+
+/** A user's events are sealed but the key store has neither its key nor a record of its erasure. */
+export class SubjectKeyMissing extends Error {
+  override readonly name = "SubjectKeyMissing";
+}
+
+export type SubjectKey = Buffer | "erased";
+
+export interface VaultOptions {
+  readonly keyStore: KeyStore;
+  /** 32 bytes: wraps every key in the key store. */
+  readonly masterKey: Buffer;
+  /** The raw log (no schema check in front): scanned once, only when the key store is new, for events it could not open. */
+  readonly log: EventStore;
+  /** How long an unwrapped key is kept in memory: an erasure on another instance takes effect here within this. */
+  readonly cacheTtlMs?: number;
+  readonly maxCachedKeys?: number;
+  /** The key store is not reachable now: check it (and fail on a lost one) at first use instead of here. */
+  readonly deferCheck?: boolean;
+}
+
+/** Keys of data subjects, unwrapped on demand and cached (keys only, never what they open). */
+export interface Vault {
+  readonly keyStore: KeyStore;
+  /** The key if it is in the cache: no await on the hot path of a rebuild. */
+  cached(subject: string): SubjectKey | undefined;
+  /** The subject's key; `create` gives it one when it has none, else `undefined` for none. */
+  key(subject: string, create: boolean): Promise<SubjectKey | undefined>;
+  /** For reading sealed data: a missing entry is a lost key, never an erased one (SubjectKeyMissing). */
+  keyToOpen(subject: string): Promise<SubjectKey>;
+  /** HMAC-SHA256 under a key derived from the master key, hex: what unique-constraint tables hold instead of a userName. */
+  hashUnique(value: string): string;
+  /** The subject was erased: drop its key from the cache at once. */
+  forget(subject: string): void;
+}
+
+const KEY_BYTES = 32;
+const SECRET_AAD = "idledger instance secret";
+const subjectAad = (subject: string) => `idledger subject key\0${subject}`;
+
+export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false }: VaultOptions): Promise<Vault> {
+  const unwrap = (aad: string, wrapped: string) => {
+    try {
+      return Buffer.from(decrypt(masterKey, aad, wrapped), "base64");
+    } catch (error) {
+      if (error instanceof SealBroken) throw new MasterKeyMismatch("the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it");
+      throw error;
+    }
+  };
+  const init = async () => {
+    let wrapped = await keyStore.instanceSecret();
+    if (wrapped === undefined) {
+      if (await holdsSealedEvents(log)) {
+        throw new KeyStoreLost(
+          "the key store is empty but the log holds encrypted personal data: the key store was lost or replaced (or, with Redis, the master key is not the one that wrote it). Restore it from a backup; starting without it would serve every user as erased",
+        );
+      }
+      wrapped = await keyStore.createInstanceSecret(encrypt(masterKey, SECRET_AAD, randomBytes(KEY_BYTES).toString("base64")));
+    }
+    return unwrap(SECRET_AAD, wrapped);
+  };
+  // Derived, not stored: claiming a userName needs no key store (the first start's setup appends before Redis may be up).
+  const hashKey = Buffer.from(hkdfSync("sha256", masterKey, "", "idledger unique value hash", 32));
+  // Checked at once when the key store answers; when it does not (Redis not up yet), at first use,
+  // and again after each failure, so that the service recovers when it comes back.
+  let secret: Promise<Buffer> | undefined;
+  const checked = () =>
+    (secret ??= init().catch((error: unknown) => {
+      secret = undefined;
+      throw error;
+    }));
+  if (!deferCheck) await checked();
+
+  const cache = new Map<string, { readonly key: SubjectKey; readonly until: number }>();
+  const remember = (subject: string, key: SubjectKey) => {
+    if (cache.size >= maxCachedKeys) cache.delete(cache.keys().next().value!);
+    cache.set(subject, { key, until: key === "erased" ? Infinity : Date.now() + cacheTtlMs });
+    return key;
+  };
+  const load = async (subject: string, create: boolean): Promise<SubjectKey | undefined> => {
+    await checked();
+    let entry = await keyStore.get(subject);
+    if (!entry && create) entry = await keyStore.create(subject, encrypt(masterKey, subjectAad(subject), randomBytes(KEY_BYTES).toString("base64")));
+    if (!entry) return undefined;
+    return remember(subject, entry.state === "erased" ? "erased" : unwrap(subjectAad(subject), entry.wrapped));
+  };
+
+  const cached = (subject: string): SubjectKey | undefined => {
+    const hit = cache.get(subject);
+    if (!hit) return undefined;
+    if (hit.until >= Date.now()) return hit.key;
+    cache.delete(subject);
+    return undefined;
+  };
+  const key = async (subject: string, create: boolean) => cached(subject) ?? load(subject, create);
+
+  return {
+    keyStore,
+    cached,
+    key,
+    async keyToOpen(subject) {
+      const found = await key(subject, false);
+      if (found === undefined) {
+        throw new SubjectKeyMissing(`the key store has no key for user ${subject} and no record of its erasure: it is incomplete (restored from an older backup?)`);
+      }
+      return found;
+    },
+    hashUnique(value) {
+      return createHmac("sha256", hashKey).update(value).digest("hex");
+    },
+    forget(subject) {
+      remember(subject, "erased");
+    },
+  };
+}
+
+async function holdsSealedEvents(log: EventStore): Promise<boolean> {
+  for await (const event of log.readAll()) {
+    if (typeof event.data === "object" && event.data !== null && SEALED in event.data) return true;
+  }
+  return false;
+}

@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { it } from "node:test";
+import { openFields, SealBroken, sealedNames, sealFields } from "../../src/privacy/sealing.js";
+
+const key = randomBytes(32);
+const fields = ["firstName", "email"];
+
+it("seals several fields in one value whose names stay readable and whose values do not", () => {
+  const sealed = sealFields(key, "user-1\0user.human.added", { firstName: "Ada", email: "ada@example.com" });
+  assert.deepEqual(sealedNames(sealed, fields), ["firstName", "email"]);
+  assert.ok(!sealed.includes("Ada") && !sealed.includes(Buffer.from("Ada").toString("base64")));
+  assert.deepEqual(openFields(key, "user-1\0user.human.added", sealed, fields), { firstName: "Ada", email: "ada@example.com" });
+  assert.notEqual(sealFields(key, "user-1\0user.human.added", { firstName: "Ada" }), sealFields(key, "user-1\0user.human.added", { firstName: "Ada" }), "a fresh nonce each time");
+});
+
+it("refuses another key, another stream or type, altered bytes, and names the event type does not have", () => {
+  const sealed = sealFields(key, "user-1\0user.human.added", { firstName: "Ada" });
+  assert.throws(() => openFields(randomBytes(32), "user-1\0user.human.added", sealed, fields), SealBroken);
+  assert.throws(() => openFields(key, "user-2\0user.human.added", sealed, fields), SealBroken, "moved to another user's stream");
+  assert.throws(() => openFields(key, "user-1\0user.human.profile.changed", sealed, fields), SealBroken, "moved to another event type");
+  const flipped = sealed.slice(0, -4) + (sealed.at(-4) === "A" ? "B" : "A") + sealed.slice(-3);
+  assert.throws(() => openFields(key, "user-1\0user.human.added", flipped, fields), SealBroken);
+  assert.throws(() => sealedNames(sealed, ["email"]), SealBroken);
+  assert.throws(() => sealedNames({ not: "sealed" }, fields), SealBroken);
+});
