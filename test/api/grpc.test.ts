@@ -178,7 +178,12 @@ for (const [name, makeCaller] of clients) {
       const listed = ok(await call("listPersonalAccessTokens", { userId }));
       assert.deepEqual(listed.result.map((token: { id: string }) => token.id), [kept.tokenId]);
       // ts-proto writes a whole second as ".000Z", protojson without: compare the instants.
-      const instants = (tokens: { expirationDate: string }[]) => tokens.map((token) => ({ ...token, expirationDate: Date.parse(token.expirationDate) }));
+      const instants = (tokens: { expirationDate: string; details: { creationDate: string; changeDate: string } }[]) =>
+        tokens.map((token) => ({
+          ...token,
+          expirationDate: Date.parse(token.expirationDate),
+          details: { ...token.details, creationDate: Date.parse(token.details.creationDate), changeDate: Date.parse(token.details.changeDate) },
+        }));
       const overRest = await rest("POST", `/management/v1/users/${userId}/pats/_search`, {});
       assert.deepEqual(instants(overRest.body.result), instants(listed.result));
       assert.equal(listed.details.totalResult, "1");
