@@ -124,6 +124,39 @@ describe("idledger export / import / verify / rebuild", () => {
     }
   });
 
+  it("import seals the personal data of a log exported before idledger encrypted it, and the service reads it back", async () => {
+    const metadata = { resourceOwner: "o-legacy", instanceId: "i-legacy", editorUser: "u-legacy", createdAt: "2026-01-01T00:00:00.000Z", correlationId: "c", causationId: "c", schemaVersion: 1 };
+    const data = { userName: "zelda-legacy", firstName: "Zeldafirst", lastName: "Legacylast", displayName: "Zelda L", gender: 0, email: "zelda-legacy@example.com" };
+    const legacy = join(dir, "legacy.jsonl");
+    await writeFile(legacy, JSON.stringify({ id: randomUUID(), type: "user.human.added", stream: "user-77", revision: 0, position: "1", data, metadata }) + "\n");
+    const target = join(dir, "legacy-target");
+    await mkdir(target);
+    const imported = await cli("import", "--in", legacy, "--data-dir", target);
+    assert.equal(imported.code, 0, imported.stderr);
+
+    const store = createSqliteEventStore({ path: join(target, "events.sqlite") });
+    try {
+      const [stored] = await store.readStream("user-77");
+      assert.deepEqual(Object.keys(stored!.data as object), ["$enc"], "the plaintext payload went in sealed");
+    } finally {
+      await store.close();
+    }
+    for (const file of ["events.sqlite", KEY_STORE_FILE]) {
+      const bytes = await readFile(join(target, file));
+      for (const value of ["Zeldafirst", "Legacylast", "zelda-legacy"]) assert.equal(bytes.includes(value), false, `${value} in ${file}`);
+    }
+    const service = await startTestService({}, target);
+    try {
+      const listed = await restClient(service)("POST", "/admin/v1/events/_search", { asc: true, eventTypes: ["user.human.added"] });
+      assert.equal(listed.status, 200);
+      const event = listed.body.events.find((e: { aggregate: { id: string } }) => e.aggregate.id === "77");
+      assert.equal(event.payload.firstName, "Zeldafirst");
+      assert.equal(event.payload.email, "zelda-legacy@example.com");
+    } finally {
+      await service.close();
+    }
+  });
+
   it("refuses to import into a log that is not empty", async () => {
     const out = join(dir, "refuse.jsonl");
     await cli("export", "--data-dir", source, "--out", out);
