@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { restClient, startTestService, type TestService } from "../support/service.js";
+import { machineActor, restClient, startTestService, type TestService } from "../support/service.js";
 
 let service: TestService;
 let call: ReturnType<typeof restClient>;
@@ -17,16 +17,7 @@ before(async () => {
 });
 after(() => service.dispose());
 
-/** A machine user of `orgId` with `roles` there, and a client acting with its own token. */
-async function actor(userName: string, orgId: string, roles: string[]) {
-  const created = await call("POST", "/management/v1/users/machine", { userName, name: userName }, { orgId });
-  assert.equal(created.status, 200);
-  const userId = created.body.userId as string;
-  if (roles.length > 0) assert.equal((await call("POST", "/management/v1/orgs/me/members", { userId, roles }, { orgId })).status, 200);
-  const pat = await call("POST", `/management/v1/users/${userId}/pats`, {}, { orgId });
-  assert.equal(pat.status, 200);
-  return { userId, as: restClient({ url: service.url, adminToken: pat.body.token }) };
-}
+const actor = (userName: string, orgId: string, roles: string[]) => machineActor(service, userName, orgId, roles);
 
 const refusedAsOutranked = (response: { status: number; body: any }) => {
   assert.equal(response.status, 403);

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { toJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AdminService, ListEventsResponseSchema } from "@zitadel/proto/zitadel/admin_pb.js";
 import { ListUserChangesResponseSchema, ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
+import { bearer } from "../support/grpc.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 
 let service: TestService;
@@ -14,10 +15,7 @@ let transport: ReturnType<typeof createGrpcTransport>;
 before(async () => {
   service = await startTestService();
   call = restClient(service);
-  const auth: Interceptor = (next) => (request) => {
-    request.header.set("authorization", `Bearer ${service.adminToken}`);
-    return next(request);
-  };
+  const auth = bearer(service.adminToken);
   transport = createGrpcTransport({ baseUrl: service.url, interceptors: [auth] });
 });
 after(() => service.dispose());

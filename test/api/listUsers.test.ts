@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { create, toJson } from "@bufbuild/protobuf";
-import { ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ListUsersResponseSchema, ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { ErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
 import { TextQueryMethod } from "@zitadel/proto/zitadel/object_pb.js";
+import { bearer } from "../support/grpc.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 import { add } from "../contract/listUsers.js";
 
@@ -18,10 +19,7 @@ let orgId: string;
 before(async () => {
   service = await startTestService();
   call = restClient(service);
-  const auth: Interceptor = (next) => (request) => {
-    request.header.set("authorization", `Bearer ${service.adminToken}`);
-    return next(request);
-  };
+  const auth = bearer(service.adminToken);
   grpc = createClient(ManagementService, createGrpcTransport({ baseUrl: service.url, interceptors: [auth] }));
   orgId = (await call("POST", "/management/v1/orgs", { name: `search-${randomUUID()}` })).body.id;
 });

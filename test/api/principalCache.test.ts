@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { restClient, startTestService, type TestService } from "../support/service.js";
+import { machineActor, restClient, startTestService, type TestService } from "../support/service.js";
 
 // authorize caches a principal per token for the read-model version it was read at
 // (src/auth/principalCache.ts). Each case warms that cache with repeated reads, then changes the
@@ -17,16 +17,7 @@ before(async () => {
 });
 after(() => service.dispose());
 
-/** A machine user of the org with `roles` there, its token's id, and a client acting with the token. */
-async function actor(userName: string, roles: string[]) {
-  const created = await call("POST", "/management/v1/users/machine", { userName, name: userName }, { orgId });
-  assert.equal(created.status, 200);
-  const userId = created.body.userId as string;
-  if (roles.length > 0) assert.equal((await call("POST", "/management/v1/orgs/me/members", { userId, roles }, { orgId })).status, 200);
-  const pat = await call("POST", `/management/v1/users/${userId}/pats`, {}, { orgId });
-  assert.equal(pat.status, 200);
-  return { userId, tokenId: pat.body.tokenId as string, as: restClient({ url: service.url, adminToken: pat.body.token }) };
-}
+const actor = (userName: string, roles: string[]) => machineActor(service, userName, orgId, roles);
 
 /** Reads its own user a few times, as a client between two changes would. */
 async function warm(who: Awaited<ReturnType<typeof actor>>) {

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { create, toJson, type DescMessage } from "@bufbuild/protobuf";
-import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
+import { bearer } from "../support/grpc.js";
 import { restClient, startTestService, type TestService } from "../support/service.js";
 import { add } from "../contract/listUsers.js";
 
@@ -145,10 +146,7 @@ describe("ListOrgMembers", () => {
 
 describe("the same reads over gRPC", () => {
   it("answer what REST answers", async () => {
-    const auth: Interceptor = (next) => (request) => {
-      request.header.set("authorization", `Bearer ${service.adminToken}`);
-      return next(request);
-    };
+    const auth = bearer(service.adminToken);
     const grpc = createClient(ManagementService, createGrpcTransport({ baseUrl: service.url, interceptors: [auth] })) as unknown as Record<string, (request: object) => Promise<object>>;
     const userName = `grpc-reads-${randomUUID()}`;
     const userId = await add(call, defaultOrg, { userName, human: { firstName: "Gr", lastName: "Pc", email: "grpc@example.com" } });

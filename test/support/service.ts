@@ -69,3 +69,18 @@ export function restClient(service: { url: string; adminToken: string }) {
     return { status: response.status, body: parsed as T, headers: response.headers };
   };
 }
+
+/** A machine user of `orgId` with `roles` there (made by the admin), its token's id, and a client acting with its token. */
+export async function machineActor(service: TestService, userName: string, orgId: string, roles: readonly string[]) {
+  const call = restClient(service);
+  const created = await call("POST", "/management/v1/users/machine", { userName, name: userName }, { orgId });
+  if (created.status !== 200) throw new Error(`creating ${userName}: ${JSON.stringify(created.body)}`);
+  const userId = created.body.userId as string;
+  if (roles.length > 0) {
+    const granted = await call("POST", "/management/v1/orgs/me/members", { userId, roles }, { orgId });
+    if (granted.status !== 200) throw new Error(`granting ${roles.join(", ")}: ${JSON.stringify(granted.body)}`);
+  }
+  const pat = await call("POST", `/management/v1/users/${userId}/pats`, {}, { orgId });
+  if (pat.status !== 200) throw new Error(`a token for ${userName}: ${JSON.stringify(pat.body)}`);
+  return { userId, tokenId: pat.body.tokenId as string, as: restClient({ url: service.url, adminToken: pat.body.token as string }) };
+}
