@@ -137,6 +137,7 @@ export const catalogue = {
   userQueryTooDeep: entry("InvalidArgument", "USER-zsQ97", "Too many nesting levels"),
   userQueryInvalid: entry("InvalidArgument", "GRPC-vR9nC", "List query is invalid"),
   userQueryTooLarge: entry("InvalidArgument", "API-uSq7t", "Too many user search queries"),
+  userSearchTooCostly: entry("InvalidArgument", "API-uSq8c", "The user search would read too many users: make its terms longer or fewer"),
   changesNotFound: entry("NotFound", "QUERY-FpQqK", "No history found"),
   webhookTargetInvalid: entry("InvalidArgument", "WEBHOOK-x9Tq2", "The webhook target is invalid"),
   webhookTargetExists: entry("AlreadyExists", "WEBHOOK-Ae7Lk", "The webhook target already exists"),

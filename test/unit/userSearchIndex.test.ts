@@ -68,4 +68,30 @@ describe("the in-process user search index", () => {
     assert.equal(await index.store.get("users2", "1"), undefined, "it keeps its own collection only");
     assert.equal(await index.store.checkpoint(), position);
   });
+
+  it("finds a Greek userName by any part of it: Σ folds to σ wherever it stands, as Unicode case folding says", async () => {
+    const index = createMemoryUserIndex();
+    await put(index, user("1", "ΑΑΣΑ"), user("2", "ΑΑΣ"));
+    assert.deepEqual(find(index, { kind: "text", field: "userName", method: "contains", value: "ΑΑΣ" }).ids, ["1", "2"]);
+    assert.deepEqual(find(index, contains("αας")).ids, ["1", "2"]);
+    assert.deepEqual(find(index, contains("ΑΑς")).ids, ["1", "2"]);
+  });
+
+  it("keeps users who share an email apart: removing one leaves the others found by it", async () => {
+    const index = createMemoryUserIndex();
+    await put(index, ...["1", "2", "3"].map((id) => user(id, `shared-${id}`, "o1", "same@example.com")));
+    await remove(index, "2");
+    assert.deepEqual(find(index, { kind: "inEmails", emails: ["same@example.com"] }).ids, ["1", "3"]);
+    await remove(index, "1");
+    assert.deepEqual(find(index, { kind: "text", field: "email", method: "equals", value: "same@example.com" }).ids, ["3"]);
+  });
+
+  it("refuses a search whose terms, checked on every user it must read, would hold the event loop (API-uSq8c)", async () => {
+    const index = createMemoryUserIndex();
+    await put(index, ...Array.from({ length: 10_000 }, (_, i) => user(String(i), `bulk-${i}`, "o1", `bulk-${i}@example.com`)));
+    const names = (n: number): UserFilter => ({ kind: "or", filters: Array.from({ length: n }, (_, i) => ({ kind: "text", field: "displayName", method: "containsIgnoreCase", value: `zq${i}` })) });
+    assert.equal(find(index, names(400)).total, 0, "4,000,000 checks: within the bound");
+    assert.throws(() => find(index, names(600)), (error: { id?: string }) => error.id === "API-uSq8c");
+    assert.equal(find(index, { kind: "and", filters: [equals("bulk-7"), names(600)] }).total, 0, "one user read by its userName: 600 checks");
+  });
 });

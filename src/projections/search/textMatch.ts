@@ -1,7 +1,15 @@
 import type { TextMethod } from "./userSearch.js";
 
-/** Case folding for the _IGNORE_CASE methods and for case-insensitive sorting (ZITADEL's ILIKE, LOWER). */
-export const fold = (text: string): string => text.toLowerCase();
+/**
+ * Case folding for the _IGNORE_CASE methods and for case-insensitive sorting (ZITADEL's ILIKE,
+ * LOWER). Code point by code point: `toLowerCase` alone turns a word-final Σ into ς and any other
+ * into σ, so a folded value would not contain the folded part of it ("ΑΑΣΑ", "ΑΑΣ"), and the
+ * trigram candidates would miss users that match; Unicode case folding maps both sigmas to σ.
+ */
+export const fold = (text: string): string => {
+  const lower = text.toLowerCase();
+  return lower.includes("ς") ? lower.replaceAll("ς", "σ") : lower;
+};
 
 export const ignoresCase = (method: TextMethod): boolean => method.endsWith("IgnoreCase");
 

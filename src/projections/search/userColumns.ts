@@ -37,8 +37,8 @@ export class UserColumns {
   readonly slotById = new Map<string, number>();
   readonly slotsByOrg = new Map<string, Set<number>>();
   /** Folded userName or email -> slot, or slots when several share one (an imported log may hold such). */
-  readonly byUserName = new Map<string, number | number[]>();
-  readonly byEmail = new Map<string, number | number[]>();
+  readonly byUserName = new Map<string, number | Set<number>>();
+  readonly byEmail = new Map<string, number | Set<number>>();
   readonly userNameTrigrams = new TrigramPostings();
   readonly emailTrigrams = new TrigramPostings();
   private readonly free: number[] = [];
@@ -101,9 +101,9 @@ export class UserColumns {
   }
 
   /** Slots whose folded userName (or email) equals `folded`. */
-  static lookup(map: Map<string, number | number[]>, folded: string): readonly number[] {
+  static lookup(map: Map<string, number | Set<number>>, folded: string): readonly number[] {
     const found = map.get(folded);
-    return found === undefined ? [] : typeof found === "number" ? [found] : found;
+    return found === undefined ? [] : typeof found === "number" ? [found] : [...found];
   }
 
   clear(): void {
@@ -162,17 +162,20 @@ export class UserColumns {
 // Reuse the raw string when folding changes nothing: one string in memory instead of two.
 const same = (raw: string, folded: string) => (raw === folded ? raw : folded);
 
-function addTo(map: Map<string, number | number[]>, key: string, slot: number): void {
+// A key most users hold alone is one number; a shared one (many users may give one email) a Set,
+// so that adding or removing one of N users sharing it costs O(1), not a copy of all N.
+function addTo(map: Map<string, number | Set<number>>, key: string, slot: number): void {
   const found = map.get(key);
   if (found === undefined) map.set(key, slot);
-  else map.set(key, typeof found === "number" ? [found, slot] : [...found, slot]);
+  else if (typeof found === "number") map.set(key, new Set([found, slot]));
+  else found.add(slot);
 }
 
-function removeFrom(map: Map<string, number | number[]>, key: string, slot: number): void {
+function removeFrom(map: Map<string, number | Set<number>>, key: string, slot: number): void {
   const found = map.get(key);
   if (found === slot) map.delete(key);
-  else if (Array.isArray(found)) {
-    const rest = found.filter((s) => s !== slot);
-    map.set(key, rest.length === 1 ? rest[0]! : rest);
+  else if (typeof found === "object") {
+    found.delete(slot);
+    if (found.size === 1) map.set(key, found.values().next().value!);
   }
 }
