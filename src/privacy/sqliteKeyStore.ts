@@ -2,6 +2,9 @@ import Database from "better-sqlite3";
 import { preparePrivateDatabaseFile } from "../privateFiles.js";
 import type { KeyStore, SubjectKeyEntry } from "./keyStore.js";
 
+/** Tries of the WAL truncation after an erasure while another process reads the file (50 ms apart). */
+const CHECKPOINT_ATTEMPTS = 40;
+
 export const KEY_STORE_FILE = "keys.sqlite";
 
 interface Row {
@@ -52,7 +55,14 @@ export function createSqliteKeyStore(path: string): KeyStore {
     },
     async erase(subject) {
       tombstone.run(subject);
-      db.pragma("wal_checkpoint(TRUNCATE)");
+      // The wrapped key's old page may still sit in the WAL: truncate it. A reader in another
+      // process (a CLI export) makes the checkpoint busy: wait for it a while. Should it still be
+      // busy, the WAL goes at the next checkpoint, at the latest when the last connection closes.
+      for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt++) {
+        const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+        if (!result || result.busy === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async erasing() {
       return erasing.all().map((row) => row.subject);
