@@ -32,7 +32,11 @@ before(async () => {
 });
 after(() => service.dispose());
 
-/** @zitadel/node: ts-proto messages, whose `toJSON` is protojson, so REST's JSON compares directly. */
+/** ts-proto writes a Timestamp as `Date.toISOString()`, a whole second as ".000Z"; protojson (and REST) without the fraction. */
+const asProtojson = (json: unknown): unknown =>
+  JSON.parse(JSON.stringify(json), (_key, value: unknown) => (typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/.test(value) ? value.replace(".000Z", "Z") : value));
+
+/** @zitadel/node: ts-proto messages, whose `toJSON` is protojson but for whole seconds (above), so REST's JSON compares directly. */
 function zitadelSdk(): Caller {
   const client = createManagementClient(new URL(service.url).host, createAccessTokenInterceptor(service.adminToken));
   return async (method, request, headers = {}) => {
@@ -42,7 +46,7 @@ function zitadelSdk(): Caller {
       const call = (client as unknown as Record<string, (r: object, o: object) => Promise<unknown>>)[method]!;
       const codec = (sdk as unknown as Record<string, { toJSON(m: unknown): unknown }>)[`${name}Response`]!;
       const response = await call(request, { metadata: Metadata(headers), onTrailer: (t: Metadata) => (trailer = t) });
-      return { ok: codec.toJSON(response) };
+      return { ok: asProtojson(codec.toJSON(response)) };
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
       // What an SDK user does to read ZITADEL's error id: decode grpc-status-details-bin.
