@@ -12,6 +12,8 @@ export type SubjectKeyEntry =
  */
 export interface KeyStore {
   get(subject: string): Promise<SubjectKeyEntry | undefined>;
+  /** The entries of many subjects in one round trip (a replay's); subjects without one are absent. */
+  getMany(subjects: readonly string[]): Promise<Map<string, SubjectKeyEntry>>;
   /** Stores `wrapped` unless the subject has an entry already; returns the entry that stands. */
   create(subject: string, wrapped: string): Promise<SubjectKeyEntry>;
   /** active -> erasing; an entry in any other state is left as it is. */

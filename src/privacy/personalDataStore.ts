@@ -1,7 +1,8 @@
 import type { NewEvent, RecordedEvent } from "../events/envelope.js";
 import type { EventStore, Subscription, UniqueConstraint } from "../events/eventStore.js";
 import { ERASED, personalFields, SEALED } from "../events/personalData.js";
-import { openFields, sealedNames, sealFields } from "./sealing.js";
+import { parallelOpener, type ParallelOpener } from "./parallelOpen.js";
+import { decrypt, openFields, SealBroken, sealedCiphertext, sealedContents, sealedNames, sealFields } from "./sealing.js";
 import type { SubjectKey, Vault } from "./vault.js";
 
 /** What readers get: personal fields decrypted (`open`), or only the erased ones replaced, the rest left sealed (`redact`, for exports). */
@@ -19,20 +20,115 @@ const isSealed = (data: unknown): data is Record<string, unknown> => typeof data
 
 /** Opens events read from anywhere (the log, an export file) as the store layer does. */
 export function createOpener(vault: Vault, mode: ReadMode = "open"): (event: RecordedEvent) => RecordedEvent | Promise<RecordedEvent> {
-  const opened = (event: RecordedEvent, key: SubjectKey): RecordedEvent => {
-    const { [SEALED]: sealed, ...rest } = event.data as Record<string, unknown>;
-    const allowed = personalFields[event.type]?.fields ?? [];
-    if (key === "erased") return { ...event, data: { ...rest, ...Object.fromEntries(sealedNames(sealed, allowed).map((name) => [name, ERASED])) } };
-    if (mode === "redact") return event;
-    return { ...event, data: { ...rest, ...openFields(key, aadOf(event.stream, event.type), sealed as string, allowed) } };
-  };
   return (event) => {
     const subject = subjectOf(event.stream);
     if (subject !== undefined && event.type === ERASURE) vault.forget(subject);
     if (subject === undefined || !isSealed(event.data)) return event;
     const key = vault.cached(subject);
-    return key !== undefined ? opened(event, key) : vault.keyToOpen(subject).then((loaded) => opened(event, loaded));
+    return key !== undefined ? opened(event, key, mode) : vault.keyToOpen(subject).then((loaded) => opened(event, loaded, mode));
   };
+}
+
+const allowedFields = (event: RecordedEvent) => personalFields[event.type]?.fields ?? [];
+
+function opened(event: RecordedEvent, key: SubjectKey, mode: ReadMode): RecordedEvent {
+  const { [SEALED]: sealed, ...rest } = event.data as Record<string, unknown>;
+  if (key === "erased") return { ...event, data: { ...rest, ...Object.fromEntries(sealedNames(sealed, allowedFields(event)).map((name) => [name, ERASED])) } };
+  if (mode === "redact") return event;
+  return { ...event, data: { ...rest, ...openFields(key, aadOf(event.stream, event.type), sealed as string, allowedFields(event)) } };
+}
+
+// A long read (a replay, an export) is opened a chunk at a time: the chunk's keys in one read of the
+// key store, its AES-GCM on the worker while the reader consumes the chunk before it.
+const CHUNK = 512;
+
+type Slot = RecordedEvent | { readonly failed: unknown };
+
+/** `open`, in chunks read ahead of the consumer: events come out in order, and a failure where its event stood. */
+async function* openInChunks(events: AsyncIterable<RecordedEvent>, vault: Vault, mode: ReadMode, parallel: ParallelOpener): AsyncGenerator<RecordedEvent> {
+  const iterator = events[Symbol.asyncIterator]();
+  let ended = false;
+  const take = async () => {
+    const chunk: RecordedEvent[] = [];
+    while (!ended && chunk.length < CHUNK) {
+      const next = await iterator.next();
+      if (next.done) ended = true;
+      else chunk.push(next.value);
+    }
+    return chunk;
+  };
+  const prepare = async (): Promise<Slot[]> => openChunk(await take(), vault, mode, parallel);
+  try {
+    let pending = prepare();
+    for (;;) {
+      const slots = await pending;
+      if (slots.length === 0) return;
+      // The next chunk is read and sent out before this one is handed over.
+      pending = ended ? Promise.resolve([]) : prepare();
+      pending.catch(() => {});
+      for (const slot of slots) {
+        if ("failed" in slot) throw slot.failed;
+        yield slot;
+      }
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+async function openChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: ReadMode, parallel: ParallelOpener): Promise<Slot[]> {
+  const slots: Slot[] = [];
+  const keys: Buffer[] = [];
+  const keyIndex = new Map<string, number>();
+  const items: [number, string, string][] = [];
+  const waiting: { readonly slot: number; readonly names: readonly string[] }[] = [];
+  const sealedSubjects = new Set<string>();
+  for (const event of chunk) {
+    const subject = subjectOf(event.stream);
+    if (subject !== undefined && isSealed(event.data)) sealedSubjects.add(subject);
+  }
+  // A key store that fails here fails again where its first event stands, and is reported there.
+  await vault.prefetch(sealedSubjects).catch(() => {});
+  for (const event of chunk) {
+    try {
+      const subject = subjectOf(event.stream);
+      if (subject !== undefined && event.type === ERASURE) vault.forget(subject);
+      if (subject === undefined || !isSealed(event.data)) {
+        slots.push(event);
+        continue;
+      }
+      const key = vault.cached(subject) ?? (await vault.keyToOpen(subject));
+      if (key === "erased" || mode === "redact") {
+        slots.push(opened(event, key, mode));
+        continue;
+      }
+      const sealed = (event.data as Record<string, unknown>)[SEALED];
+      const names = sealedNames(sealed, allowedFields(event));
+      let index = keyIndex.get(subject);
+      if (index === undefined) keyIndex.set(subject, (index = keys.push(key) - 1));
+      items.push([index, aadOf(event.stream, event.type), sealedCiphertext(sealed as string)]);
+      waiting.push({ slot: slots.length, names });
+      slots.push(event);
+    } catch (failed) {
+      // Nothing after a failure is read: the consumer stops there.
+      slots.push({ failed });
+      break;
+    }
+  }
+  const plaintexts = await parallel.open(keys, items);
+  waiting.forEach(({ slot, names }, i) => {
+    const event = slots[slot] as RecordedEvent;
+    try {
+      const [index, aad, ciphertext] = items[i]!;
+      const plaintext = plaintexts ? plaintexts[i] : decrypt(keys[index]!, aad, ciphertext);
+      if (plaintext === null || plaintext === undefined) throw new SealBroken("does not open under this key");
+      const { [SEALED]: _sealed, ...rest } = event.data as Record<string, unknown>;
+      slots[slot] = { ...event, data: { ...rest, ...sealedContents(names, plaintext) } };
+    } catch (failed) {
+      slots[slot] = { failed };
+    }
+  });
+  return slots;
 }
 
 /**
@@ -42,7 +138,7 @@ export function createOpener(vault: Vault, mode: ReadMode = "open"): (event: Rec
  * "[erased]" once the key is gone. Reducers, audit and subscribers see plaintext; an export
  * (`redact`) keeps the live users' fields sealed.
  */
-export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode = "open"): EventStore {
+export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode = "open", parallel: ParallelOpener = parallelOpener): EventStore {
   const seal = async (stream: string, event: NewEvent): Promise<NewEvent> => {
     const spec = personalFields[event.type];
     const subject = subjectOf(stream);
@@ -82,9 +178,7 @@ export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode
       for (const event of events) out.push(await open(event));
       return out;
     },
-    async *readAll(options) {
-      for await (const event of store.readAll(options)) yield await open(event);
-    },
+    readAll: (options) => openInChunks(store.readAll(options), vault, mode, parallel),
     subscribe(options): Subscription {
       const inner = store.subscribe(options);
       return {

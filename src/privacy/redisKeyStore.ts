@@ -31,6 +31,14 @@ export function createRedisKeyStore(redis: Redis, prefix: string): KeyStore {
     async get(subject) {
       return entry(await translated(() => redis.hget(subjects, subject)));
     },
+    async getMany(wanted) {
+      if (wanted.length === 0) return new Map();
+      const values = await translated(() => redis.hmget(subjects, ...wanted));
+      return new Map(wanted.flatMap((subject, i) => {
+        const found = entry(values[i] ?? null);
+        return found ? [[subject, found] as const] : [];
+      }));
+    },
     async create(subject, wrapped) {
       await translated(() => redis.hsetnx(subjects, subject, `a:${wrapped}`));
       return entry(await translated(() => redis.hget(subjects, subject)))!;

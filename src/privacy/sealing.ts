@@ -48,8 +48,15 @@ export function sealedNames(sealed: unknown, allowed: readonly string[]): string
 }
 
 export function openFields(key: Buffer, aad: string, sealed: string, allowed: readonly string[]): Record<string, unknown> {
-  const names = sealedNames(sealed, allowed);
-  const fields = JSON.parse(decrypt(key, aad, sealed.slice(sealed.indexOf(":", 3) + 1))) as Record<string, unknown>;
+  return sealedContents(sealedNames(sealed, allowed), decrypt(key, aad, sealedCiphertext(sealed)));
+}
+
+/** The encrypted part of a sealed value, what `decrypt` opens. */
+export const sealedCiphertext = (sealed: string) => sealed.slice(sealed.indexOf(":", 3) + 1);
+
+/** The fields a sealed value's plaintext holds, which must be the names it shows. */
+export function sealedContents(names: readonly string[], plaintext: string): Record<string, unknown> {
+  const fields = JSON.parse(plaintext) as Record<string, unknown>;
   if (Object.keys(fields).some((name) => !names.includes(name))) throw new SealBroken("sealed names and contents differ");
   return fields;
 }

@@ -26,6 +26,7 @@ export function createSqliteKeyStore(path: string): KeyStore {
   db.exec(`CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, state TEXT NOT NULL, wrapped TEXT) STRICT;
            CREATE TABLE IF NOT EXISTS instance_secret (id INTEGER PRIMARY KEY CHECK (id = 1), wrapped TEXT NOT NULL) STRICT;`);
   const select = db.prepare<[string], Row>("SELECT state, wrapped FROM subject_keys WHERE subject = ?");
+  const selectMany = db.prepare<[string], Row & { subject: string }>("SELECT subject, state, wrapped FROM subject_keys WHERE subject IN (SELECT value FROM json_each(?))");
   const insert = db.prepare("INSERT INTO subject_keys (subject, state, wrapped) VALUES (?, 'active', ?) ON CONFLICT DO NOTHING");
   const setState = db.prepare("UPDATE subject_keys SET state = ? WHERE subject = ? AND state = ?");
   const tombstone = db.prepare("UPDATE subject_keys SET state = 'erased', wrapped = NULL WHERE subject = ?");
@@ -42,6 +43,9 @@ export function createSqliteKeyStore(path: string): KeyStore {
   return {
     async get(subject) {
       return entry(select.get(subject));
+    },
+    async getMany(subjects) {
+      return new Map(selectMany.all(JSON.stringify(subjects)).map((row) => [row.subject, entry(row)!]));
     },
     async create(subject, wrapped) {
       insert.run(subject, wrapped);

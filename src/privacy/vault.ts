@@ -2,6 +2,7 @@ import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import type { EventStore } from "../events/eventStore.js";
 import { SEALED } from "../events/personalData.js";
 import type { KeyStore } from "./keyStore.js";
+import { parallelOpener, type ParallelOpener } from "./parallelOpen.js";
 import { decrypt, encrypt, SealBroken } from "./sealing.js";
 
 /** The key store is missing (or was replaced by an empty one) while the log holds sealed events. */
@@ -32,6 +33,8 @@ export interface VaultOptions {
   readonly maxCachedKeys?: number;
   /** The key store is not reachable now: check it (and fail on a lost one) at first use instead of here. */
   readonly deferCheck?: boolean;
+  /** Where a prefetch's many keys are unwrapped (a worker thread when there is a core for it). */
+  readonly parallel?: ParallelOpener;
 }
 
 /** Keys of data subjects, unwrapped on demand and cached (keys only, never what they open). */
@@ -41,6 +44,8 @@ export interface Vault {
   cached(subject: string): SubjectKey | undefined;
   /** The subject's key; `create` gives it one when it has none, else `undefined` for none. */
   key(subject: string, create: boolean): Promise<SubjectKey | undefined>;
+  /** Loads the keys of these subjects that are not cached, in one read of the key store (a replay's chunk): `keyToOpen` then finds them. */
+  prefetch(subjects: Iterable<string>): Promise<void>;
   /** For reading sealed data: a missing entry is a lost key, never an erased one (SubjectKeyMissing). */
   keyToOpen(subject: string): Promise<SubjectKey>;
   /** HMAC-SHA256 under a key derived from the master key, hex: what unique-constraint tables hold instead of a userName. */
@@ -53,12 +58,13 @@ const KEY_BYTES = 32;
 const SECRET_AAD = "idledger instance secret";
 const subjectAad = (subject: string) => `idledger subject key\0${subject}`;
 
-export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false }: VaultOptions): Promise<Vault> {
+export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false, parallel = parallelOpener }: VaultOptions): Promise<Vault> {
+  const mismatch = () => new MasterKeyMismatch("the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it");
   const unwrap = (aad: string, wrapped: string) => {
     try {
       return Buffer.from(decrypt(masterKey, aad, wrapped), "base64");
     } catch (error) {
-      if (error instanceof SealBroken) throw new MasterKeyMismatch("the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it");
+      if (error instanceof SealBroken) throw mismatch();
       throw error;
     }
   };
@@ -109,10 +115,29 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
   };
   const key = async (subject: string, create: boolean) => cached(subject) ?? load(subject, create);
 
+  const prefetch = async (subjects: Iterable<string>) => {
+    const missing = [...new Set(subjects)].filter((subject) => cached(subject) === undefined);
+    if (missing.length === 0) return;
+    await checked();
+    const entries = await keyStore.getMany(missing);
+    const active: [string, string][] = [];
+    for (const [subject, entry] of entries) {
+      if (entry.state === "erased") remember(subject, "erased");
+      else active.push([subject, entry.wrapped]);
+    }
+    const unwrapped = await parallel.open([masterKey], active.map(([subject, wrapped]) => [0, subjectAad(subject), wrapped] as const));
+    active.forEach(([subject, wrapped], i) => {
+      const opened = unwrapped?.[i];
+      if (opened === null) throw mismatch();
+      remember(subject, opened === undefined ? unwrap(subjectAad(subject), wrapped) : Buffer.from(opened, "base64"));
+    });
+  };
+
   return {
     keyStore,
     cached,
     key,
+    prefetch,
     async keyToOpen(subject) {
       const found = await key(subject, false);
       if (found === undefined) {
