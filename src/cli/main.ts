@@ -26,6 +26,7 @@ import { openStore, sqlitePath, type StoreLocation } from "./openStore.js";
 import { startProgress } from "./progress.js";
 import { rebuildProjections } from "./rebuild.js";
 import { stageVerified } from "./staging.js";
+import { rotateMasterKey } from "./rotateMasterKey.js";
 import { rotateSigningKey } from "./rotateSigningKey.js";
 import { sealedClaims } from "./sealedClaims.js";
 import { verifyLog, type VerifyReport } from "./verifyLog.js";
@@ -58,11 +59,15 @@ const usage = `usage: idledger <command> [options]
   rotate-signing-key                              add a new OIDC signing key (the log is $EVENTSTORE_URL if set);
                                                   instances sign with it within a second, the old one verifies
                                                   until its tokens expire
+  rotate-master-key --new-key-file PATH           write a new personal-data master key to PATH (0600, must not
+                                                  exist) and rewrap the key store under it; userName hashes and
+                                                  the Redis key store stay as they are. Stop every instance
+                                                  first; after a crash, run it again with the same PATH
 
   where the log is --db FILE, or events.sqlite in --data-dir DIR (default $DATA_DIR or ./.data).
   Personal data is opened with the key store (keys.sqlite in the data directory, or $REDIS_URL) and
   the master key ($PERSONAL_DATA_KEY_FILE or personal-data.key there): docs/privacy.md.
-  Stop the service before import.`;
+  Stop the service before import and rotate-master-key.`;
 
 class UsageError extends Error {}
 
@@ -81,6 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
       force: { type: "boolean" },
       redis: { type: "string" },
       user: { type: "string" },
+      "new-key-file": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -251,6 +257,21 @@ async function main(argv: readonly string[]): Promise<number> {
       } finally {
         await store.close();
       }
+    }
+    case "rotate-master-key": {
+      const newKeyFile = values["new-key-file"];
+      if (!newKeyFile) throw new UsageError("rotate-master-key needs --new-key-file PATH (a file that does not exist yet)");
+      const report = await rotateMasterKey({ location: keys, currentKeyFile: keys.masterKeyFile, newKeyFile });
+      process.stderr.write(
+        report.alreadyDone
+          ? `rotate-master-key: the key store is wrapped under ${newKeyFile} already; nothing to do\n`
+          : `rotate-master-key: ${report.rewrapped} keys rewrapped (${report.untouched} erased or rewrapped before) under the new master key in ${newKeyFile}\n`,
+      );
+      process.stderr.write(
+        `  now: make ${newKeyFile} the PERSONAL_DATA_KEY_FILE of every instance (or move it over ${keys.masterKeyFile}), then start them; ` +
+          `the old key file opens nothing any more: destroy it${keys.redisUrl ? ", and rewrite Redis' copies (BGREWRITEAOF, BGSAVE) that still hold keys wrapped under it" : ""}\n`,
+      );
+      return 0;
     }
     default:
       throw new UsageError(`unknown command ${command}`);

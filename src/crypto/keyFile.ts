@@ -22,6 +22,12 @@ export async function readKeyFile(path: string): Promise<Buffer> {
  * instance of a deployment the same one.
  */
 export async function loadOrCreateKeyFile(path: string, logger: Logger): Promise<Buffer> {
+  await ensureKeyFile(path, logger);
+  return readKeyFile(path);
+}
+
+/** Creates a key file (as above) unless it exists, and warns when others can read it. */
+export async function ensureKeyFile(path: string, logger: Logger): Promise<void> {
   // Read first: a key mounted read-only (a container secret) must not need a writable directory.
   const exists = await stat(path).then(
     () => true,
@@ -32,5 +38,4 @@ export async function loadOrCreateKeyFile(path: string, logger: Logger): Promise
   }
   const mode = (await stat(path)).mode;
   if (mode & 0o077) logger.warn("a secret key file can be read by others; make it 0600", { path, mode: (mode & 0o777).toString(8) });
-  return readKeyFile(path);
 }

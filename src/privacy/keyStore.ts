@@ -7,6 +7,23 @@ export type SubjectKeyEntry =
   | { readonly state: "erased" };
 
 /**
+ * A random value wrapped under the master key when the store was created: its presence tells a
+ * lost key store from a new one, and it opens only under the right master key. While a master-key
+ * rotation runs, `next` holds it wrapped under the next key.
+ */
+export interface InstanceSecret {
+  readonly wrapped: string;
+  readonly next?: string;
+}
+
+/** One entry of a rotation: rewrapped only if it still holds `from` (an erasure meanwhile wins). */
+export interface Rewrap {
+  readonly subject: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
  * The key store port: one data key per subject, wrapped under the master key, kept outside the
  * event log because it must be deletable. Adapters: SQLite (embedded) and Redis (shared).
  */
@@ -14,8 +31,12 @@ export interface KeyStore {
   get(subject: string): Promise<SubjectKeyEntry | undefined>;
   /** The entries of many subjects in one round trip (a replay's); subjects without one are absent. */
   getMany(subjects: readonly string[]): Promise<Map<string, SubjectKeyEntry>>;
-  /** Stores `wrapped` unless the subject has an entry already; returns the entry that stands. */
-  create(subject: string, wrapped: string): Promise<SubjectKeyEntry>;
+  /**
+   * Stores `wrapped` unless the subject has an entry already; returns the entry that stands.
+   * Only while the instance secret is still `fence` and no rotation runs: else undefined, as a
+   * process whose master key was rotated away must not wrap a key under it.
+   */
+  create(subject: string, wrapped: string, fence: string): Promise<SubjectKeyEntry | undefined>;
   /** active -> erasing; an entry in any other state is left as it is. */
   markErasing(subject: string): Promise<void>;
   /** erasing -> active (an erasure that did not happen: the user was not removed). */
@@ -24,9 +45,18 @@ export interface KeyStore {
   erase(subject: string): Promise<void>;
   /** Subjects whose erasure began and did not finish (a crash in between). */
   erasing(): Promise<string[]>;
-  /** A random value wrapped under the master key when the store was created: its presence tells a lost key store from a new one, and it opens only under the right master key. */
-  instanceSecret(): Promise<string | undefined>;
+  instanceSecret(): Promise<InstanceSecret | undefined>;
   /** Stores the instance secret unless one is there already; returns the one that stands. */
-  createInstanceSecret(wrapped: string): Promise<string>;
+  createInstanceSecret(wrapped: string): Promise<InstanceSecret>;
+
+  // A master-key rotation (src/privacy/rotation.ts): begin, rewrap every entry, finish.
+  /** Records `next` beside the secret, if the secret is still `current` and no rotation to another key runs. */
+  beginRotation(current: string, next: string): Promise<boolean>;
+  /** Every entry, paged: a store of any size is walked in bounded memory. */
+  entries(): AsyncIterable<readonly [string, SubjectKeyEntry]>;
+  /** Applies each rewrap whose entry still holds `from`, keeping its state; returns how many did. */
+  rewrap(changes: readonly Rewrap[]): Promise<number>;
+  /** The secret becomes `next` and the rotation ends, if `next` is the rotation's; old copies of the entries are dropped where the adapter can. */
+  finishRotation(next: string): Promise<boolean>;
   close(): Promise<void>;
 }

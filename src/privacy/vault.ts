@@ -1,9 +1,10 @@
-import { createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { EventStore } from "../events/eventStore.js";
 import { SEALED } from "../events/personalData.js";
 import type { KeyStore } from "./keyStore.js";
+import type { MasterKey } from "./masterKey.js";
 import { parallelOpener, type ParallelOpener } from "./parallelOpen.js";
-import { decrypt, encrypt, SealBroken } from "./sealing.js";
+import { newWrappedKey, SECRET_AAD, subjectAad, unwrapKey } from "./wrapping.js";
 
 /** The key store is missing (or was replaced by an empty one) while the log holds sealed events. */
 export class KeyStoreLost extends Error {
@@ -15,6 +16,11 @@ export class MasterKeyMismatch extends Error {
   override readonly name = "MasterKeyMismatch";
 }
 
+/** A master-key rotation began and did not finish: neither key opens the whole key store until it does. */
+export class MasterKeyRotationUnfinished extends Error {
+  override readonly name = "MasterKeyRotationUnfinished";
+}
+
 /** A user's events are sealed but the key store has neither its key nor a record of its erasure. */
 export class SubjectKeyMissing extends Error {
   override readonly name = "SubjectKeyMissing";
@@ -24,8 +30,8 @@ export type SubjectKey = Buffer | "erased";
 
 export interface VaultOptions {
   readonly keyStore: KeyStore;
-  /** 32 bytes: wraps every key in the key store. */
-  readonly masterKey: Buffer;
+  /** Wraps every key in the key store; keys the userName hashes. */
+  readonly masterKey: MasterKey;
   /** The raw log (no schema check in front): scanned once, only when the key store is new, for events it could not open. */
   readonly log: EventStore;
   /** How long an unwrapped key is kept in memory: an erasure on another instance takes effect here within this. */
@@ -48,43 +54,42 @@ export interface Vault {
   prefetch(subjects: Iterable<string>): Promise<void>;
   /** For reading sealed data: a missing entry is a lost key, never an erased one (SubjectKeyMissing). */
   keyToOpen(subject: string): Promise<SubjectKey>;
-  /** HMAC-SHA256 under a key derived from the master key, hex: what unique-constraint tables hold instead of a userName. */
+  /** HMAC-SHA256 under the master key's stable hash key, hex: what unique-constraint tables hold instead of a userName. */
   hashUnique(value: string): string;
   /** The subject was erased: drop its key from the cache at once. */
   forget(subject: string): void;
 }
 
-const KEY_BYTES = 32;
-const SECRET_AAD = "idledger instance secret";
-const subjectAad = (subject: string) => `idledger subject key\0${subject}`;
+const MISMATCH = "the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it";
 
 export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false, parallel = parallelOpener }: VaultOptions): Promise<Vault> {
-  const mismatch = () => new MasterKeyMismatch("the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it");
   const unwrap = (aad: string, wrapped: string) => {
-    try {
-      return Buffer.from(decrypt(masterKey, aad, wrapped), "base64");
-    } catch (error) {
-      if (error instanceof SealBroken) throw mismatch();
-      throw error;
-    }
+    const key = unwrapKey(masterKey.wrapping, aad, wrapped);
+    if (!key) throw new MasterKeyMismatch(MISMATCH);
+    return key;
   };
-  const init = async () => {
-    let wrapped = await keyStore.instanceSecret();
-    if (wrapped === undefined) {
+  // The wrapped secret this process opened: key creation is fenced on it (KeyStore.create).
+  const init = async (): Promise<string> => {
+    let secret = await keyStore.instanceSecret();
+    if (secret === undefined) {
       if (await holdsSealedEvents(log)) {
         throw new KeyStoreLost(
           "the key store is empty but the log holds encrypted personal data: the key store was lost or replaced (or, with Redis, the master key is not the one that wrote it). Restore it from a backup; starting without it would serve every user as erased",
         );
       }
-      wrapped = await keyStore.createInstanceSecret(encrypt(masterKey, SECRET_AAD, randomBytes(KEY_BYTES).toString("base64")));
+      secret = await keyStore.createInstanceSecret(newWrappedKey(masterKey.wrapping, SECRET_AAD));
     }
-    return unwrap(SECRET_AAD, wrapped);
+    if (secret.next !== undefined) {
+      throw new MasterKeyRotationUnfinished(
+        "a master key rotation of the key store began and did not finish: run `idledger rotate-master-key --new-key-file PATH` again with the same current key file and the same new key file to finish it (docs/privacy.md)",
+      );
+    }
+    unwrap(SECRET_AAD, secret.wrapped);
+    return secret.wrapped;
   };
-  // Derived, not stored: claiming a userName needs no key store (the first start's setup appends before Redis may be up).
-  const hashKey = Buffer.from(hkdfSync("sha256", masterKey, "", "idledger unique value hash", 32));
   // Checked at once when the key store answers; when it does not (Redis not up yet), at first use,
   // and again after each failure, so that the service recovers when it comes back.
-  let secret: Promise<Buffer> | undefined;
+  let secret: Promise<string> | undefined;
   const checked = () =>
     (secret ??= init().catch((error: unknown) => {
       secret = undefined;
@@ -99,9 +104,12 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
     return key;
   };
   const load = async (subject: string, create: boolean): Promise<SubjectKey | undefined> => {
-    await checked();
+    const fence = await checked();
     let entry = await keyStore.get(subject);
-    if (!entry && create) entry = await keyStore.create(subject, encrypt(masterKey, subjectAad(subject), randomBytes(KEY_BYTES).toString("base64")));
+    if (!entry && create) {
+      entry = await keyStore.create(subject, newWrappedKey(masterKey.wrapping, subjectAad(subject)), fence);
+      if (!entry) throw new MasterKeyMismatch("the master key of the key store was rotated (or is being rotated) since this process started: restart it with the new PERSONAL_DATA_KEY_FILE");
+    }
     if (!entry) return undefined;
     return remember(subject, entry.state === "erased" ? "erased" : unwrap(subjectAad(subject), entry.wrapped));
   };
@@ -125,10 +133,10 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
       if (entry.state === "erased") remember(subject, "erased");
       else active.push([subject, entry.wrapped]);
     }
-    const unwrapped = await parallel.open([masterKey], active.map(([subject, wrapped]) => [0, subjectAad(subject), wrapped] as const));
+    const unwrapped = await parallel.open([masterKey.wrapping], active.map(([subject, wrapped]) => [0, subjectAad(subject), wrapped] as const));
     active.forEach(([subject, wrapped], i) => {
       const opened = unwrapped?.[i];
-      if (opened === null) throw mismatch();
+      if (opened === null) throw new MasterKeyMismatch(MISMATCH);
       remember(subject, opened === undefined ? unwrap(subjectAad(subject), wrapped) : Buffer.from(opened, "base64"));
     });
   };
@@ -146,7 +154,8 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
       return found;
     },
     hashUnique(value) {
-      return createHmac("sha256", hashKey).update(value).digest("hex");
+      // The stable hash key: claiming a userName needs no key store (the first start's setup appends before Redis may be up).
+      return createHmac("sha256", masterKey.uniqueHashKey).update(value).digest("hex");
     },
     forget(subject) {
       remember(subject, "erased");

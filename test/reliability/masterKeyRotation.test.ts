@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { KEY_FILES } from "../../src/crypto/keyFile.js";
+import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
+import type { KeyStore } from "../../src/privacy/keyStore.js";
+import { readMasterKeyFile } from "../../src/privacy/masterKey.js";
+import { openKeyStore } from "../../src/privacy/openPersonalData.js";
+import { REDIS_KEY_STORE_PREFIX } from "../../src/privacy/redisKeyStore.js";
+import { KEY_STORE_FILE } from "../../src/privacy/sqliteKeyStore.js";
+import { subjectAad, unwrapKey } from "../../src/privacy/wrapping.js";
+import { redisSkipReason, startRedisServer } from "../support/redisServer.js";
+import { restClient, startTestService } from "../support/service.js";
+
+const run = promisify(execFile);
+const skipReason = redisSkipReason();
+if (skipReason) console.warn(`SKIP redis master key rotation: ${skipReason}`);
+const server = skipReason ? undefined : await startRedisServer();
+after(() => server?.stop());
+
+async function cli(env: Record<string, string>, ...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const human = (userName: string, firstName: string) => ({ userName, profile: { firstName, lastName: "Rotated" }, email: { email: `${userName}@example.com` } });
+
+/** Every unwrapped subject key of the store, as base64, read under `keyFile`. */
+async function plainKeys(keyStore: KeyStore, keyFile: string): Promise<string[]> {
+  const { wrapping } = await readMasterKeyFile(keyFile);
+  const keys: string[] = [];
+  for await (const [subject, entry] of keyStore.entries()) {
+    if (entry.state === "erased") continue;
+    const key = unwrapKey(wrapping, subjectAad(subject), entry.wrapped);
+    assert.ok(key, `${subject}'s key opens under ${keyFile}`);
+    keys.push(key.toString("base64"));
+  }
+  return keys;
+}
+
+/** The same walk through one deployment on SQLite or on Redis: users before, rotation, users after. */
+async function rotationKeepsEverything(backend: Record<string, string>, storeBytes: (dataDir: string) => Promise<string>) {
+  const dir = await mkdtemp(join(tmpdir(), "idledger-rotate-"));
+  const dataDir = join(dir, "data");
+  const oldKeyFile = join(dataDir, KEY_FILES.personalData);
+  const newKeyFile = join(dir, "secrets", "personal-data.key.next");
+  try {
+    let service = await startTestService(backend, dataDir);
+    let call = restClient(service);
+    const alice = (await call("POST", "/management/v1/users/human", human("Rotating-Alice", "Alicenthia"))).body.userId as string;
+    const bob = (await call("POST", "/management/v1/users/human", human("rotating-bob", "Bobberick"))).body.userId as string;
+    await call("POST", `/management/v1/users/${alice}/metadata/diary`, { value: Buffer.from("Rotation-Diary-1177").toString("base64") });
+    const gone = (await call("POST", "/management/v1/users/human", human("rotating-gone", "Gonerick"))).body.userId as string;
+    assert.equal((await call("DELETE", `/management/v1/users/${gone}`)).status, 200);
+    await service.close();
+
+    const location = { dataDir, redisUrl: backend.REDIS_URL };
+    const { storeId } = await readMasterKeyFile(oldKeyFile);
+    let opened = await openKeyStore(location, storeId);
+    const before = await plainKeys(opened.keyStore, oldKeyFile);
+    await opened.close();
+    assert.equal(before.length, 2, "alice's and bob's keys; the erased user's is a tombstone");
+
+    const env = { DATA_DIR: dataDir, ...backend };
+    const rotated = await cli(env, "rotate-master-key", "--new-key-file", newKeyFile);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stderr, new RegExp(`${before.length} keys rewrapped`));
+    const newKeyText = await readFile(newKeyFile, "utf8");
+    const newKey = await readMasterKeyFile(newKeyFile);
+    assert.equal((await stat(newKeyFile)).mode & 0o777, 0o600);
+    assert.equal((await stat(join(dir, "secrets"))).mode & 0o777, 0o700);
+    for (const secret of [newKey.wrapping.toString("base64"), newKey.uniqueHashKey.toString("base64"), newKeyText.trim()]) {
+      assert.ok(!rotated.stdout.includes(secret) && !rotated.stderr.includes(secret), "the new key is never printed");
+    }
+    assert.equal(newKey.storeId, storeId, "the Redis key store keeps its name");
+
+    opened = await openKeyStore(location, storeId);
+    const afterKeys = await plainKeys(opened.keyStore, newKeyFile);
+    await opened.close();
+    assert.deepEqual(afterKeys.sort(), before.sort(), "the same subject keys, wrapped anew");
+    const bytes = await storeBytes(dataDir);
+    for (const key of before) assert.ok(!bytes.includes(key) && !bytes.includes(Buffer.from(key, "base64").toString("latin1")), "no plaintext subject key in the key store");
+
+    const again = await cli(env, "rotate-master-key", "--new-key-file", newKeyFile);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /already; nothing to do/);
+
+    await assert.rejects(startTestService(backend, dataDir), /master key \(PERSONAL_DATA_KEY_FILE\) does not open the key store/, "the old key opens nothing any more");
+
+    service = await startTestService({ ...backend, PERSONAL_DATA_KEY_FILE: newKeyFile }, dataDir);
+    call = restClient(service);
+    try {
+      const read = await call("GET", `/management/v1/users/${alice}`);
+      assert.equal(read.status, 200, JSON.stringify(read.body));
+      assert.equal(read.body.user.userName, "Rotating-Alice");
+      assert.equal(read.body.user.human.profile.firstName, "Alicenthia");
+      const diary = await call("GET", `/management/v1/users/${alice}/metadata/diary`);
+      assert.equal(Buffer.from(diary.body.metadata.value, "base64").toString(), "Rotation-Diary-1177");
+      assert.equal((await call("POST", "/management/v1/users/human", human("ROTATING-ALICE", "Copy"))).status, 409, "a taken userName is still refused");
+      assert.equal((await call("POST", "/management/v1/users/human", human("rotating-gone", "Again"))).status, 200, "an erased user's name is free");
+      const carol = await call("POST", "/management/v1/users/human", human("rotating-carol", "Carolinde"));
+      assert.equal(carol.status, 200, "a new user gets a key under the new master key");
+      assert.equal((await call("GET", `/management/v1/users/${carol.body.userId}`)).body.user.human.profile.firstName, "Carolinde");
+
+      assert.equal((await call("DELETE", `/management/v1/users/${bob}`)).status, 200);
+      const events = await call("POST", "/admin/v1/events/_search", { aggregateId: bob, asc: true });
+      assert.equal(events.body.events[0].payload.firstName, "[erased]", "erasure still works");
+      assert.deepEqual(events.body.events.slice(-1).map((e: { type: { type: string } }) => e.type.type), ["user.personal.data.erased"]);
+    } finally {
+      await service.close();
+    }
+    return { storeId };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function redisDump(dir: string): Promise<string> {
+  const file = join(dir, `dump-${Date.now()}.rdb`);
+  await run("redis-cli", ["-p", String(server!.port), "--rdb", file]);
+  return readFile(file, "latin1");
+}
+
+describe("idledger rotate-master-key", () => {
+  it("SQLite: rewraps every key; users read back, userNames stay unique, erasure works; the old key is refused", { timeout: 120_000 }, async () => {
+    await rotationKeepsEverything({}, async (dataDir) => {
+      const files = [KEY_STORE_FILE, `${KEY_STORE_FILE}-wal`].map((name) => join(dataDir, name)).filter(existsSync);
+      return (await Promise.all(files.map((file) => readFile(file, "latin1")))).join("");
+    });
+  });
+
+  it("Redis: the same, and the key store stays where it was", { skip: skipReason, timeout: 120_000 }, async () => {
+    const redis = connectRedis(server!.url);
+    try {
+      assert.ok(await whenReady(redis, 5000));
+      const { storeId } = await rotationKeepsEverything({ REDIS_URL: server!.url }, (dataDir) => redisDump(dataDir));
+      assert.deepEqual(await redis.keys(`${REDIS_KEY_STORE_PREFIX}:*:subjects`), [`${REDIS_KEY_STORE_PREFIX}:${storeId}:subjects`]);
+      assert.deepEqual(await redis.keys(`${REDIS_KEY_STORE_PREFIX}:*:instance-secret-next`), [], "the rotation finished");
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
