@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,12 +8,16 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { KEY_FILES } from "../../src/crypto/keyFile.js";
+import type { EventStore } from "../../src/events/eventStore.js";
 import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
 import type { KeyStore } from "../../src/privacy/keyStore.js";
-import { readMasterKeyFile } from "../../src/privacy/masterKey.js";
+import { nextMasterKey, parseMasterKey, readMasterKeyFile, type MasterKey } from "../../src/privacy/masterKey.js";
 import { openKeyStore } from "../../src/privacy/openPersonalData.js";
 import { REDIS_KEY_STORE_PREFIX } from "../../src/privacy/redisKeyStore.js";
-import { KEY_STORE_FILE } from "../../src/privacy/sqliteKeyStore.js";
+import { createRedisKeyStore } from "../../src/privacy/redisKeyStore.js";
+import { rotateKeyStore, RotationRefused } from "../../src/privacy/rotation.js";
+import { createSqliteKeyStore, KEY_STORE_FILE } from "../../src/privacy/sqliteKeyStore.js";
+import { MasterKeyMismatch, MasterKeyRotationUnfinished, openVault } from "../../src/privacy/vault.js";
 import { subjectAad, unwrapKey } from "../../src/privacy/wrapping.js";
 import { redisSkipReason, startRedisServer } from "../support/redisServer.js";
 import { restClient, startTestService } from "../support/service.js";
@@ -151,3 +156,80 @@ describe("idledger rotate-master-key", () => {
     }
   });
 });
+
+/** A vault over a store whose log holds nothing sealed (the key store check has nothing to find). */
+const emptyLog = { async *readAll() {} } as unknown as EventStore;
+const open = (keyStore: KeyStore, masterKey: MasterKey) => openVault({ keyStore, masterKey, log: emptyLog, cacheTtlMs: 0 });
+const firstKey = () => parseMasterKey(randomBytes(32).toString("base64"), "test");
+
+const adapters: { name: string; skip?: string; open: (dir: string) => Promise<{ keyStore: KeyStore; close(): Promise<void> }> }[] = [
+  {
+    name: "SQLite",
+    async open(dir) {
+      const keyStore = createSqliteKeyStore(join(dir, KEY_STORE_FILE));
+      return { keyStore, close: () => keyStore.close() };
+    },
+  },
+  {
+    name: "Redis",
+    ...(skipReason ? { skip: skipReason } : {}),
+    async open() {
+      const redis = connectRedis(server!.url);
+      assert.ok(await whenReady(redis, 5000));
+      return { keyStore: createRedisKeyStore(redis, `test-rotation:${randomBytes(4).toString("hex")}`), close: async () => redis.disconnect() };
+    },
+  },
+];
+
+for (const adapter of adapters) {
+  describe(`a rotation interrupted half-way (${adapter.name})`, { ...(adapter.skip ? { skip: adapter.skip } : {}) }, () => {
+    it("leaves a store that no start opens and no process adds keys to, that an erasure may still change, and that a rerun finishes", { timeout: 60_000 }, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "idledger-rotate-crash-"));
+      const { keyStore, close } = await adapter.open(dir);
+      try {
+        const current = firstKey();
+        const next = nextMasterKey(current);
+        // A running instance of the old key, which no one stopped.
+        const running = await open(keyStore, current);
+        const subjects = ["u1", "u2", "u3", "u4", "u5", "u6", "u7"];
+        const plain = new Map<string, string>();
+        for (const subject of subjects) plain.set(subject, ((await running.key(subject, true)) as Buffer).toString("base64"));
+
+        let batches = 0;
+        const dying: KeyStore = {
+          ...keyStore,
+          async rewrap(changes) {
+            if (++batches === 2) throw new Error("killed between two batches");
+            return keyStore.rewrap(changes);
+          },
+        };
+        await assert.rejects(rotateKeyStore({ keyStore: dying, current, next, nextIsNew: true, batchSize: 2 }), /killed between two batches/);
+
+        await assert.rejects(open(keyStore, current), MasterKeyRotationUnfinished);
+        await assert.rejects(open(keyStore, next), MasterKeyRotationUnfinished);
+        await assert.rejects(running.key("newcomer", true), MasterKeyMismatch, "no key is wrapped under the old key meanwhile");
+        assert.equal(await keyStore.get("newcomer"), undefined);
+        await keyStore.markErasing("u7");
+        await keyStore.erase("u7");
+        await assert.rejects(rotateKeyStore({ keyStore, current, next: nextMasterKey(current), nextIsNew: true }), RotationRefused, "only the rotation that began may go on");
+
+        const resumed = await rotateKeyStore({ keyStore, current, next, nextIsNew: false, batchSize: 2 });
+        assert.deepEqual(resumed, { rewrapped: 4, untouched: 3, alreadyDone: false }, "u1 and u2 were done, u7 is erased");
+
+        const after = await open(keyStore, next);
+        for (const subject of subjects.slice(0, 6)) assert.equal(((await after.key(subject, false)) as Buffer).toString("base64"), plain.get(subject));
+        assert.equal(await after.key("u7", false), "erased");
+        assert.equal(after.hashUnique("Alice"), running.hashUnique("Alice"), "the userName hash does not change");
+        await assert.rejects(open(keyStore, current), MasterKeyMismatch);
+        await assert.rejects(running.key("newcomer", true), MasterKeyMismatch, "a process of the old key adds nothing after the rotation either");
+        assert.ok(await after.key("newcomer", true), "the new key's processes do");
+        assert.deepEqual(await rotateKeyStore({ keyStore, current, next, nextIsNew: false }), { rewrapped: 0, untouched: 0, alreadyDone: true });
+        await assert.rejects(rotateKeyStore({ keyStore, current: next, next: nextMasterKey(next), nextIsNew: false }), RotationRefused, "an existing file that nothing rotates to is refused");
+        await assert.rejects(rotateKeyStore({ keyStore, current: next, next: { ...nextMasterKey(next), storeId: "0123456789abcdef" }, nextIsNew: true }), RotationRefused);
+      } finally {
+        await close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
