@@ -60,8 +60,11 @@ export function startTargetWorker({ target, signingKey, wanted, store, state, eg
   const backoff = (attempt: number) => Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
 
   // False when the settlement was not written: the lease is no longer ours.
-  async function settle(event: RecordedEvent, holder: string | undefined, signal: AbortSignal): Promise<boolean> {
+  async function settle(read: RecordedEvent, holder: string | undefined, signal: AbortSignal): Promise<boolean> {
+    let event = read;
     for (let attempt = 1; ; attempt++) {
+      // A retry reads the event again: the user may have been erased since, and its values must not go out after that.
+      if (attempt > 1) event = await reread(event);
       const failed = await deliverOnce({ endpoint: target.endpoint, signingKey, event, timeoutMs: retry.timeoutMs, egress, signal });
       observer?.attempt(failed === undefined ? "delivered" : "failed");
       if (failed === undefined) return state.saveCheckpoint(target.id, event.position, holder);
@@ -74,6 +77,11 @@ export function startTargetWorker({ target, signingKey, wanted, store, state, eg
       }
       await sleep(backoff(attempt), undefined, { signal });
     }
+  }
+
+  async function reread(event: RecordedEvent): Promise<RecordedEvent> {
+    for await (const recorded of store.readAll({ from: event.position - 1n, maxCount: 1 })) return recorded;
+    return event;
   }
 
   // Until `signal` aborts (stop, or the lease lost), or a write finds the lease gone.
