@@ -40,17 +40,19 @@ async function cli(env: Record<string, string>, ...args: string[]) {
 
 const human = (userName: string, firstName: string) => ({ userName, profile: { firstName, lastName: "Rotated" }, email: { email: `${userName}@example.com` } });
 
-/** Every unwrapped subject key of the store, as base64, read under `keyFile`. */
-async function plainKeys(keyStore: KeyStore, keyFile: string): Promise<string[]> {
+/** Every subject key of the store, unwrapped under `keyFile` (as base64), and as stored. */
+async function subjectKeys(keyStore: KeyStore, keyFile: string): Promise<{ plain: string[]; wrapped: string[] }> {
   const { wrapping } = await readMasterKeyFile(keyFile);
-  const keys: string[] = [];
+  const plain: string[] = [];
+  const wrapped: string[] = [];
   for await (const [subject, entry] of keyStore.entries()) {
     if (entry.state === "erased") continue;
     const key = unwrapKey(wrapping, subjectAad(subject), entry.wrapped);
     assert.ok(key, `${subject}'s key opens under ${keyFile}`);
-    keys.push(key.toString("base64"));
+    plain.push(key.toString("base64"));
+    wrapped.push(entry.wrapped);
   }
-  return keys;
+  return { plain, wrapped };
 }
 
 /** The same walk through one deployment on SQLite or on Redis: users before, rotation, users after. */
@@ -72,7 +74,7 @@ async function rotationKeepsEverything(backend: Record<string, string>, storeByt
     const location = { dataDir, redisUrl: backend.REDIS_URL };
     const { storeId } = await readMasterKeyFile(oldKeyFile);
     let opened = await openKeyStore(location, storeId);
-    const before = await plainKeys(opened.keyStore, oldKeyFile);
+    const { plain: before, wrapped: wrappedBefore } = await subjectKeys(opened.keyStore, oldKeyFile);
     await opened.close();
     assert.equal(before.length, 2, "alice's and bob's keys; the erased user's is a tombstone");
 
@@ -90,11 +92,12 @@ async function rotationKeepsEverything(backend: Record<string, string>, storeByt
     assert.equal(newKey.storeId, storeId, "the Redis key store keeps its name");
 
     opened = await openKeyStore(location, storeId);
-    const afterKeys = await plainKeys(opened.keyStore, newKeyFile);
+    const { plain: afterKeys } = await subjectKeys(opened.keyStore, newKeyFile);
     await opened.close();
     assert.deepEqual(afterKeys.sort(), before.sort(), "the same subject keys, wrapped anew");
     const bytes = await storeBytes(dataDir);
     for (const key of before) assert.ok(!bytes.includes(key) && !bytes.includes(Buffer.from(key, "base64").toString("latin1")), "no plaintext subject key in the key store");
+    for (const wrapped of wrappedBefore) assert.ok(!bytes.includes(wrapped), "no key wrapped under the old master key is left in the key store");
 
     const again = await cli(env, "rotate-master-key", "--new-key-file", newKeyFile);
     assert.equal(again.code, 0, again.stderr);
