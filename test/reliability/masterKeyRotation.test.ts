@@ -199,10 +199,12 @@ for (const adapter of adapters) {
         for (const subject of subjects) plain.set(subject, ((await running.key(subject, true)) as Buffer).toString("base64"));
 
         let batches = 0;
+        const done: string[] = [];
         const dying: KeyStore = {
           ...keyStore,
           async rewrap(changes) {
             if (++batches === 2) throw new Error("killed between two batches");
+            done.push(...changes.map((change) => change.subject));
             return keyStore.rewrap(changes);
           },
         };
@@ -212,16 +214,19 @@ for (const adapter of adapters) {
         await assert.rejects(open(keyStore, next), MasterKeyRotationUnfinished);
         await assert.rejects(running.key("newcomer", true), MasterKeyMismatch, "no key is wrapped under the old key meanwhile");
         assert.equal(await keyStore.get("newcomer"), undefined);
-        await keyStore.markErasing("u7");
-        await keyStore.erase("u7");
+        assert.equal(done.length, 2);
+        // The store's walk has its own order (Redis' HSCAN): an erasure hits one not rewrapped yet.
+        const erased = subjects.find((subject) => !done.includes(subject))!;
+        await keyStore.markErasing(erased);
+        await keyStore.erase(erased);
         await assert.rejects(rotateKeyStore({ keyStore, current, next: nextMasterKey(current), nextIsNew: true }), RotationRefused, "only the rotation that began may go on");
 
         const resumed = await rotateKeyStore({ keyStore, current, next, nextIsNew: false, batchSize: 2 });
-        assert.deepEqual(resumed, { rewrapped: 4, untouched: 3, alreadyDone: false }, "u1 and u2 were done, u7 is erased");
+        assert.deepEqual(resumed, { rewrapped: 4, untouched: 3, alreadyDone: false }, "two were done before the crash, one is erased");
 
         const after = await open(keyStore, next);
-        for (const subject of subjects.slice(0, 6)) assert.equal(((await after.key(subject, false)) as Buffer).toString("base64"), plain.get(subject));
-        assert.equal(await after.key("u7", false), "erased");
+        for (const subject of subjects.filter((s) => s !== erased)) assert.equal(((await after.key(subject, false)) as Buffer).toString("base64"), plain.get(subject));
+        assert.equal(await after.key(erased, false), "erased");
         assert.equal(after.hashUnique("Alice"), running.hashUnique("Alice"), "the userName hash does not change");
         await assert.rejects(open(keyStore, current), MasterKeyMismatch);
         await assert.rejects(running.key("newcomer", true), MasterKeyMismatch, "a process of the old key adds nothing after the rotation either");
