@@ -11,7 +11,8 @@ import { KEY_FILES } from "../../src/crypto/keyFile.js";
 import type { EventStore } from "../../src/events/eventStore.js";
 import { connectRedis, whenReady } from "../../src/projections/redis/connection.js";
 import type { KeyStore } from "../../src/privacy/keyStore.js";
-import { nextMasterKey, parseMasterKey, readMasterKeyFile, type MasterKey } from "../../src/privacy/masterKey.js";
+import { writePrivateFile } from "../../src/privateFiles.js";
+import { formatMasterKey, nextMasterKey, parseMasterKey, readMasterKeyFile, type MasterKey } from "../../src/privacy/masterKey.js";
 import { openKeyStore } from "../../src/privacy/openPersonalData.js";
 import { REDIS_KEY_STORE_PREFIX } from "../../src/privacy/redisKeyStore.js";
 import { createRedisKeyStore } from "../../src/privacy/redisKeyStore.js";
@@ -145,6 +146,60 @@ describe("idledger rotate-master-key", () => {
       const files = [KEY_STORE_FILE, `${KEY_STORE_FILE}-wal`].map((name) => join(dataDir, name)).filter(existsSync);
       return (await Promise.all(files.map((file) => readFile(file, "latin1")))).join("");
     });
+  });
+
+  it("SQLite: a rotation that died half-way is refused at start with either key, and the same command finishes it; a wrong invocation changes nothing", { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "idledger-rotate-resume-"));
+    const oldKeyFile = join(dir, KEY_FILES.personalData);
+    const newKeyFile = join(dir, "next.key");
+    try {
+      let service = await startTestService({}, dir);
+      const call = restClient(service);
+      const ids: string[] = [];
+      for (const name of ["resume-a", "resume-b", "resume-c"]) ids.push((await call("POST", "/management/v1/users/human", human(name, `First-${name}`))).body.userId);
+      await service.close();
+
+      const usage = await cli({ DATA_DIR: dir }, "rotate-master-key");
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /needs --new-key-file PATH/);
+      const stranger = join(dir, "stranger.key");
+      await writePrivateFile(stranger, formatMasterKey(nextMasterKey(await readMasterKeyFile(oldKeyFile))));
+      const refused = await cli({ DATA_DIR: dir }, "rotate-master-key", "--new-key-file", stranger);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /exists already and the key store is not being rotated to it/);
+
+      // What a process killed after its first batch leaves: the new key file, one entry rewrapped.
+      const current = await readMasterKeyFile(oldKeyFile);
+      const next = nextMasterKey(current);
+      await writePrivateFile(newKeyFile, formatMasterKey(next));
+      const opened = await openKeyStore({ dataDir: dir, redisUrl: undefined }, current.storeId);
+      const killed: KeyStore = {
+        ...opened.keyStore,
+        async rewrap(changes) {
+          await opened.keyStore.rewrap(changes);
+          throw new Error("killed");
+        },
+      };
+      await assert.rejects(rotateKeyStore({ keyStore: killed, current, next, nextIsNew: true, batchSize: 1 }), /killed/);
+      await opened.close();
+
+      const unfinished = /a master key rotation of the key store began and did not finish: run `idledger rotate-master-key/;
+      await assert.rejects(startTestService({}, dir), unfinished);
+      await assert.rejects(startTestService({ PERSONAL_DATA_KEY_FILE: newKeyFile }, dir), unfinished);
+
+      const resumed = await cli({ DATA_DIR: dir }, "rotate-master-key", "--new-key-file", newKeyFile);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /2 keys rewrapped \(1 erased or rewrapped before\)/);
+
+      service = await startTestService({ PERSONAL_DATA_KEY_FILE: newKeyFile }, dir);
+      try {
+        for (const [i, id] of ids.entries()) assert.equal((await restClient(service)("GET", `/management/v1/users/${id}`)).body.user.human.profile.firstName, `First-resume-${"abc"[i]}`);
+      } finally {
+        await service.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("Redis: the same, and the key store stays where it was", { skip: skipReason, timeout: 120_000 }, async () => {
