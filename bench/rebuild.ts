@@ -103,30 +103,46 @@ export async function fillHumanLog(store: EventStore, users: number): Promise<nu
 /**
  * Rebuild of the in-process read model from the SQLite log, as every embedded start does, with
  * the personal data decrypted: through the same layers as the service, keys from a fresh start's
- * cold cache (each user's key is read from the key store and unwrapped once).
+ * cold cache (each user's key is read from the key store and unwrapped once). Its same-run
+ * baseline is the same humans' log written without the personal-data layer (every value in
+ * plaintext) and rebuilt without it: what decryption costs is the difference. The two are
+ * rebuilt in alternation, twice each, and the faster of each pair is kept.
  */
 export async function benchDecryptingRebuild({ dir, users = 20_000 }: { dir: string; users?: number }) {
-  const log = createSqliteEventStore({ path: join(dir, "rebuild-humans.sqlite") });
-  const open = () => openPersonalData({ dataDir: dir, redisUrl: undefined, masterKeyFile: join(dir, "bench-personal-data.key"), log, logger: createLogger("error", true) });
+  const sealedLog = createSqliteEventStore({ path: join(dir, "rebuild-humans.sqlite") });
+  const plainLog = createSqliteEventStore({ path: join(dir, "rebuild-humans-plain.sqlite") });
+  const open = () => openPersonalData({ dataDir: dir, redisUrl: undefined, masterKeyFile: join(dir, "bench-personal-data.key"), log: sealedLog, logger: createLogger("error", true) });
   const writing = await open();
-  const events = await fillHumanLog(withEventSchemas(withPersonalData(log, writing.vault)), users);
+  const events = await fillHumanLog(withEventSchemas(withPersonalData(sealedLog, writing.vault)), users);
   await writing.close();
-  const personalData = await open();
-  const store = withEventSchemas(withPersonalData(log, personalData.vault));
-  const head = await store.headPosition();
-  const mainThreadBefore = mainThreadCpuMs();
-  const started = performance.now();
-  const projector = startProjector({ store, readModel: createMemoryReadModel(), reducers });
-  const reached = await projector.waitFor(head, 120_000);
-  const seconds = (performance.now() - started) / 1000;
-  const mainThreadSeconds = (mainThreadCpuMs() - mainThreadBefore) / 1000;
-  await projector.stop();
-  await store.close();
-  await personalData.close();
-  if (!reached) throw new Error("rebuild did not reach the head");
+  await fillHumanLog(withEventSchemas(plainLog), users);
+  const rebuild = async (store: EventStore) => {
+    const head = await store.headPosition();
+    const mainThreadBefore = mainThreadCpuMs();
+    const started = performance.now();
+    const projector = startProjector({ store, readModel: createMemoryReadModel(), reducers });
+    const reached = await projector.waitFor(head, 120_000);
+    const seconds = (performance.now() - started) / 1000;
+    const mainThreadSeconds = (mainThreadCpuMs() - mainThreadBefore) / 1000;
+    await projector.stop();
+    if (!reached) throw new Error("rebuild did not reach the head");
+    return { eventsPerSecond: events / seconds, eventsPerMainThreadCpuSecond: events / mainThreadSeconds };
+  };
+  const decrypted: Awaited<ReturnType<typeof rebuild>>[] = [];
+  const plain: Awaited<ReturnType<typeof rebuild>>[] = [];
+  for (let round = 0; round < 2; round++) {
+    // Every decrypting rebuild starts cold, as a start does: a fresh vault, no key cached.
+    const personalData = await open();
+    decrypted.push(await rebuild(withEventSchemas(withPersonalData(sealedLog, personalData.vault))));
+    await personalData.close();
+    plain.push(await rebuild(withEventSchemas(plainLog)));
+  }
+  await sealedLog.close();
+  await plainLog.close();
+  const best = (runs: typeof plain) => runs.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
   // The main thread is the bound (the AES-GCM runs on a worker when there is a core for it): its
   // CPU time per event is what a shared machine disturbs least.
-  return { events, eventsPerSecond: events / seconds, eventsPerMainThreadCpuSecond: events / mainThreadSeconds };
+  return { events, ...best(decrypted), plain: best(plain) };
 }
 
 /** CPU time of this process's main thread alone (Linux: its task's utime + stime, in 10 ms ticks). */

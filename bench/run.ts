@@ -228,13 +228,14 @@ try {
   const searchRebuild = await benchSearchRebuild({ dir, users: 20_000 });
   absolute(`user search index rebuild from the same log (${fmt(searchRebuild.events)} events)`, searchRebuild.eventsPerSecond, "events/s", 100_000, ` (${fmt(searchRebuild.eventsPerCpuSecond)} per CPU-second)`);
   const decrypting = await benchDecryptingRebuild({ dir, users: 20_000 });
-  absolute(
-    `read-model rebuild from the log, personal data decrypted (${fmt(decrypting.events)} events, 60% sealed)`,
-    decrypting.eventsPerSecond,
-    "events/s",
-    100_000,
-    ` (${fmt(decrypting.eventsPerMainThreadCpuSecond)} per CPU-second of the main thread, the bound when a core is free for the worker)`,
-  );
+  rows.push({
+    figure: `read-model rebuild from the log, personal data decrypted (${fmt(decrypting.events)} events of humans, 60% sealed; best of 2 alternating)`,
+    value: `${fmt(decrypting.eventsPerSecond)} events/s, ${fmt(decrypting.eventsPerMainThreadCpuSecond)} per CPU-second of the main thread`,
+    baseline: `the same log in plaintext: ${fmt(decrypting.plain.eventsPerSecond)} events/s, ${fmt(decrypting.plain.eventsPerMainThreadCpuSecond)} per main-thread CPU-second`,
+    ratio: `${(decrypting.eventsPerSecond / decrypting.plain.eventsPerSecond).toFixed(2)}× (main-thread CPU: ${(decrypting.eventsPerMainThreadCpuSecond / decrypting.plain.eventsPerMainThreadCpuSecond).toFixed(2)}×)`,
+    target: "≥ 100,000 events/s",
+    met: decrypting.eventsPerSecond >= 100_000,
+  });
 
   // 4. Finding users: the index alone (1M users fed to it directly), then ListUsers over HTTP on a log of 1M users.
   const index = await benchIndex(1_000_000);

@@ -39,8 +39,10 @@ function opened(event: RecordedEvent, key: SubjectKey, mode: ReadMode): Recorded
 }
 
 // A long read (a replay, an export) is opened a chunk at a time: the chunk's keys in one read of the
-// key store, its AES-GCM on the worker while the reader consumes the chunk before it.
+// key store, its AES-GCM on the worker while the reader consumes the chunks before it. A few chunks
+// are out at once, so that the worker is never waited for while it still has work queued.
 const CHUNK = 512;
+const CHUNKS_AHEAD = 3;
 
 type Slot = RecordedEvent | { readonly failed: unknown };
 
@@ -57,26 +59,42 @@ async function* openInChunks(events: AsyncIterable<RecordedEvent>, vault: Vault,
     }
     return chunk;
   };
-  const prepare = async (): Promise<Slot[]> => openChunk(await take(), vault, mode, parallel);
+  // Chunks are read and given their keys one after the other, in the log's order (an erasure
+  // forgets a key for the events after it); only their decryption overlaps.
+  let planned: Promise<unknown> = Promise.resolve();
+  const prepare = (): Promise<Slot[]> => {
+    const plan = planned.then(async () => planChunk(await take(), vault, mode));
+    planned = plan;
+    const slots = plan.then((chunk) => openChunk(chunk, parallel));
+    slots.catch(() => {});
+    return slots;
+  };
+  const ahead: Promise<Slot[]>[] = [];
   try {
-    let pending = prepare();
     for (;;) {
-      const slots = await pending;
+      while (ahead.length < CHUNKS_AHEAD && !ended) ahead.push(prepare());
+      const slots = await (ahead.shift() ?? Promise.resolve([]));
       if (slots.length === 0) return;
-      // The next chunk is read and sent out before this one is handed over.
-      pending = ended ? Promise.resolve([]) : prepare();
-      pending.catch(() => {});
       for (const slot of slots) {
         if ("failed" in slot) throw slot.failed;
         yield slot;
       }
     }
   } finally {
+    await Promise.allSettled(ahead);
     await iterator.return?.();
   }
 }
 
-async function openChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: ReadMode, parallel: ParallelOpener): Promise<Slot[]> {
+/** A chunk with its keys found: the events that need no decryption as they will be read, the others still sealed. */
+interface PlannedChunk {
+  readonly slots: Slot[];
+  readonly keys: Buffer[];
+  readonly items: [number, string, string][];
+  readonly waiting: { readonly slot: number; readonly names: readonly string[] }[];
+}
+
+async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: ReadMode): Promise<PlannedChunk> {
   const slots: Slot[] = [];
   const keys: Buffer[] = [];
   const keyIndex = new Map<string, number>();
@@ -115,6 +133,10 @@ async function openChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
       break;
     }
   }
+  return { slots, keys, items, waiting };
+}
+
+async function openChunk({ slots, keys, items, waiting }: PlannedChunk, parallel: ParallelOpener): Promise<Slot[]> {
   const plaintexts = await parallel.open(keys, items);
   waiting.forEach(({ slot, names }, i) => {
     const event = slots[slot] as RecordedEvent;

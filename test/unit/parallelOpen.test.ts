@@ -125,3 +125,37 @@ it("answers nothing for a batch too small to be worth the trip: the caller opens
   const worker = createParallelOpener();
   assert.equal(await worker.open([Buffer.alloc(32)], [[0, "", ""]]), undefined, "one value is not worth a worker");
 });
+
+it("keeps the log's order when a later chunk opens before an earlier one", async () => {
+  // Chunks are out at once: the first one answered last must still come out first.
+  let calls = 0;
+  const outOfOrder: ParallelOpener = {
+    open: async () => {
+      const delay = calls++ === 0 ? 100 : 0;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      return undefined;
+    },
+  };
+  const [late, inline] = [await replay(outOfOrder), await replay(inPlace)];
+  assert.ok(calls >= 3, `the replay had ${calls} chunks, the test needs three or more`);
+  assert.equal(late.failure, undefined);
+  assert.deepEqual(late.events, inline.events);
+});
+
+it("ends a read its consumer leaves early, with chunks still out", async () => {
+  const store = log();
+  const cold = await openPersonalData({ dataDir: dir, redisUrl: undefined, masterKeyFile: join(dir, "master.key"), log: store, logger: createLogger("error", true) });
+  try {
+    let read = 0;
+    for await (const event of withPersonalData(store, cold.vault, "open", inPlace).readAll()) {
+      assert.ok(event.position > 0n);
+      if (++read === 10) break;
+    }
+    assert.equal(read, 10);
+    // The store is usable afterwards: nothing of the abandoned read holds it.
+    assert.equal(await store.headPosition(), BigInt(USERS * 3 + Math.ceil(USERS / 7)));
+  } finally {
+    await cold.close();
+    await store.close();
+  }
+});
