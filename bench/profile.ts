@@ -5,9 +5,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measure } from "./http.js";
 
-// `node --import tsx bench/profile.ts [get|post] [seconds]`: runs the service under
-// `node --cpu-prof`, drives one REST call with autocannon (50 connections), and prints where the
-// service's CPU time went: self time by package or source file, then the heaviest functions.
+// `node --import tsx bench/profile.ts [get|post|token|jwt|introspect] [seconds]`: runs the service
+// under `node --cpu-prof`, drives one call with autocannon (50 connections): a REST read or create,
+// a client_credentials grant (opaque or JWT), an introspection; and prints where the service's CPU
+// time went: self time by package or source file, then the heaviest functions.
 
 interface ProfileNode {
   readonly id: number;
@@ -23,7 +24,8 @@ interface CpuProfile {
 }
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const call = process.argv[2] === "post" ? "post" : "get";
+const calls = ["get", "post", "token", "jwt", "introspect"] as const;
+const call = calls.find((name) => name === process.argv[2]) ?? "get";
 const seconds = Number(process.argv[3] ?? 5);
 const dir = await mkdtemp(join(tmpdir(), "idledger-profile-"));
 try {
@@ -50,13 +52,15 @@ try {
   if (call === "post") {
     const body = () => JSON.stringify({ userName: `profile-${counter++}`, name: "Profile" });
     console.log(await measure({ url: `${url}/management/v1/users/machine`, method: "POST", headers: auth, body, seconds }));
-  } else {
+  } else if (call === "get") {
     const created = await fetch(`${url}/management/v1/users/machine`, {
       method: "POST",
       headers: { ...auth, "content-type": "application/json" },
       body: JSON.stringify({ userName: "profile-read", name: "Profile" }),
     }).then((r) => r.json() as Promise<{ userId: string }>);
     console.log(await measure({ url: `${url}/management/v1/users/${created.userId}`, method: "GET", headers: auth, seconds }));
+  } else {
+    console.log(await measure(await oauthLoad(url, auth, call)));
   }
   const loadEnded = performance.now();
   child.kill("SIGTERM");
@@ -67,6 +71,20 @@ try {
   summarize(JSON.parse(await readFile(join(profiles, file!), "utf8")) as CpuProfile, (exitedAt - loadStarted) * 1000, (exitedAt - loadEnded) * 1000);
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** A machine user with a secret, and the OAuth request to drive as it (bench/oauth.ts measures the same). */
+async function oauthLoad(url: string, auth: Record<string, string>, call: "token" | "jwt" | "introspect") {
+  const api = async (path: string, body: unknown) =>
+    (await fetch(url + path, { method: path.endsWith("/secret") ? "PUT" : "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(body) })).json() as Promise<Record<string, string>>;
+  const accessTokenType = call === "jwt" ? "ACCESS_TOKEN_TYPE_JWT" : "ACCESS_TOKEN_TYPE_BEARER";
+  const { userId } = await api("/management/v1/users/machine", { userName: "profile-oauth", name: "Profile", accessTokenType });
+  const { clientSecret } = await api(`/management/v1/users/${userId}/secret`, {});
+  const headers = { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`profile-oauth:${clientSecret}`).toString("base64")}` };
+  const grant = { url: `${url}/oauth/v2/token`, method: "POST", headers, body: () => "grant_type=client_credentials", seconds } as const;
+  if (call !== "introspect") return grant;
+  const issued = (await (await fetch(grant.url, { method: "POST", headers, body: grant.body() })).json()) as { access_token: string };
+  return { ...grant, url: `${url}/oauth/v2/introspect`, body: () => `token=${issued.access_token}` };
 }
 
 /** Self time per area and per function of the samples between `fromEndUs` and `toEndUs` before the profile's end. */

@@ -7,6 +7,7 @@ import { createApp } from "./api/app.js";
 import { nonRpcHandler } from "./api/connect/fallback.js";
 import { rpcHandler } from "./api/connect/service.js";
 import { createListener } from "./api/listener.js";
+import { requestLog } from "./api/requestLog.js";
 import { createAdminMethods } from "./api/methods/admin.js";
 import { createManagementMethods } from "./api/methods/management.js";
 import { createAuditLog } from "./audit/auditLog.js";
@@ -34,7 +35,8 @@ import { withPersonalData } from "./privacy/personalDataStore.js";
 import { createIdGenerator } from "./ids.js";
 import type { Logger } from "./logger.js";
 import { openKeyRing } from "./oauth/keys/keyRing.js";
-import { oauthRouter } from "./oauth/router.js";
+import { leanFormPath } from "./oauth/leanPath.js";
+import { oauthRoutes } from "./oauth/router.js";
 import { securePrivateDirectory, writePrivateFile } from "./privateFiles.js";
 import { clientChosenIssuer, exposedBackends } from "./trustBoundary.js";
 import { createMemoryReadModel } from "./projections/memory/memoryReadModel.js";
@@ -140,7 +142,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const userSearch = createUserSearchQueries({ store, readModel, search: userSearchProjection, consistencyTimeoutMs: config.consistencyTimeoutMs });
   const served = createManagementMethods({ commands, queries, audit, userSearch });
   const admin = createAdminMethods({ commands, queries, audit, userSearch });
-  const oauth = oauthRouter({
+  const oauth = oauthRoutes({
     queries,
     store,
     instanceId: instance.instanceId,
@@ -151,7 +153,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const app = createApp({
     admin,
-    routers: [eventStream.router, webhooks.router, oauth, privacyRouter({ commands, queries })],
+    routers: [eventStream.router, webhooks.router, oauth.router, privacyRouter({ commands, queries })],
     served,
     logger,
     ready: async () => ({ caughtUp: await readSide.progress.waitFor(await store.headPosition(), 1000), parkedEvents: await countParked(readModel) }),
@@ -159,7 +161,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
 
   const tls = config.tls && { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) };
-  const listener = createListener(rpcHandler({ served, admin, logger, fallback: nonRpcHandler(app), ...(metrics ? { metrics } : {}) }), { tls, limits: config.connections });
+  // The OAuth form endpoints skip express on HTTP/1.1, logged and measured as express logs them.
+  const fallback = nonRpcHandler(app, leanFormPath(oauth.forms, requestLog(logger, metrics)));
+  const listener = createListener(rpcHandler({ served, admin, logger, fallback, ...(metrics ? { metrics } : {}) }), { tls, limits: config.connections });
   await listen(listener.server, config.port, config.host);
   const { port } = listener.server.address() as AddressInfo;
   logger.info("idledger started", {

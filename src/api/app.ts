@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { AdminService } from "@zitadel/proto/zitadel/admin_pb.js";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { StatusError } from "../errors.js";
@@ -6,7 +5,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ServedMethod } from "./pipeline.js";
 import { restRouter, sendError } from "./rest.js";
-import { toWireError } from "./errorBody.js";
+import { requestLog } from "./requestLog.js";
 
 export interface AppOptions {
   readonly served: ReadonlyMap<string, ServedMethod>;
@@ -29,7 +28,11 @@ export function createApp({ served, admin = new Map(), routers = [], logger, rea
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  app.use(requestLog(logger, metrics));
+  const log = requestLog(logger, metrics);
+  app.use((req, res, next) => {
+    log(req, res, res.locals);
+    next();
+  });
 
   app.get("/debug/healthz", (_req, res) => {
     res.type("text/plain").send("ok");
@@ -60,49 +63,21 @@ export function createApp({ served, admin = new Map(), routers = [], logger, rea
 
   app.use((_req, res) => sendError(res, new StatusError("NotFound", "Not Found")));
   // Body-parser failures and anything else that escaped a handler.
-  app.use((error: { type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    if (error.type === "entity.parse.failed") return sendError(res, new StatusError("InvalidArgument", "The request body is not valid JSON"));
-    if (error.type === "entity.too.large") return sendError(res, new StatusError("InvalidArgument", "The request body is too large"));
-    if (error.type === "encoding.unsupported" || error.type === "charset.unsupported") {
-      return sendError(res, new StatusError("InvalidArgument", "Unsupported request encoding"));
-    }
-    // Anything else a client caused (a path with a broken %-escape, a corrupt compressed body)
-    // carries a 4xx status from express or body-parser.
-    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
-    if (typeof status === "number" && status >= 400 && status < 500) return sendError(res, new StatusError("InvalidArgument", "The request could not be read"));
-    sendError(res, error);
-  });
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, unhandledFailure(error)));
   return app;
 }
 
-/** One line per request: method, route, status, duration, request id. Never headers or bodies. */
-function requestLog(logger: Logger, metrics: Metrics | undefined) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const started = process.hrtime.bigint();
-    const requestId = req.get("x-request-id")?.slice(0, 64) || randomUUID();
-    res.locals.requestId = requestId;
-    res.setHeader("x-request-id", requestId);
-    res.on("finish", () => {
-      const error = res.locals.error as unknown;
-      const wire = error === undefined ? undefined : toWireError(error);
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const route = (res.locals.route as string | undefined) ?? "unmatched";
-      // Beside the API (no gRPC code of its own): 0 for a success, 2 UNKNOWN for anything else.
-      metrics?.request((res.locals.method as string | undefined) ?? route, "rest", wire?.code ?? (res.statusCode < 400 ? 0 : 2), durationMs / 1000);
-      const line = {
-        requestId,
-        method: req.method,
-        route,
-        status: res.statusCode,
-        durationMs,
-        // The id, never the message: a decode error quotes the client's value, which may be a password.
-        ...(wire ? { grpcCode: wire.code, ...(wire.detail ? { errorId: wire.detail.id } : {}) } : {}),
-      };
-      if (wire?.category === "Internal" || wire?.category === "Unavailable") logger.error("request", { ...line, cause: describeCause(error) });
-      else logger.info("request", line);
-    });
-    next();
-  };
+/**
+ * What express's final handler makes of a failure that reached it: a body-parser refusal or another
+ * client mistake (a broken %-escape, a corrupt compressed body) is InvalidArgument, the rest as it is.
+ */
+export function unhandledFailure(error: unknown): unknown {
+  const { type } = error as { type?: unknown };
+  if (type === "entity.parse.failed") return new StatusError("InvalidArgument", "The request body is not valid JSON");
+  if (type === "entity.too.large") return new StatusError("InvalidArgument", "The request body is too large");
+  if (type === "encoding.unsupported" || type === "charset.unsupported") return new StatusError("InvalidArgument", "Unsupported request encoding");
+  // Anything else a client caused carries a 4xx status from express or body-parser.
+  const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) return new StatusError("InvalidArgument", "The request could not be read");
+  return error;
 }
-
-const describeCause = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -14,6 +14,12 @@ export interface CommandContext {
   readonly correlationId: string;
   readonly causationId?: string;
   readonly now: () => Date;
+  /**
+   * The stream's name holds an id made for this command (a grant's session): the first attempt
+   * decides on the initial state without reading it. The append still expects no stream, so a
+   * stream that exists after all is a conflict, and the retry reads it.
+   */
+  readonly newStream?: boolean;
 }
 
 export interface CommandResult<State> {
@@ -44,7 +50,7 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
   return streamLocks.run(stream, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await attemptOnce();
+        return await attemptOnce(attempt === 1 && context.newStream === true);
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision) || attempt >= MAX_ATTEMPTS) throw error;
         await backoff(attempt);
@@ -52,9 +58,9 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
     }
   });
 
-  async function attemptOnce(): Promise<CommandResult<State>> {
+  async function attemptOnce(assumeNew: boolean): Promise<CommandResult<State>> {
     // 1. aggregate the stream
-    const history = await store.readStream(stream);
+    const history = assumeNew ? [] : await store.readStream(stream);
     let state = history.reduce((s, e) => decider.evolve(s, e as unknown as Evolving<Event>), decider.initialState());
 
     // 2. authorize against that state, then decide (each throws a DomainError when refused)

@@ -45,12 +45,16 @@ export function assertValidEvent(event: NewEvent): void {
   }
 }
 
-/** Lifts an event read from the log to its type's current name and schema version, then validates it. */
-export function upcast(event: RecordedEvent): RecordedEvent {
+/**
+ * Lifts an event read from the log to its type's current name and schema version, then validates
+ * it; `validated`: it was validated as it is when it was appended, so only its name and version are checked.
+ */
+export function upcast(event: RecordedEvent, validated = false): RecordedEvent {
   const renamed = formerNames.get(event.type);
   const named = renamed ? { ...event, type: renamed.definition.type } : event;
   const { definition } = entryFor(named.type);
   const from = named.metadata.schemaVersion;
+  if (validated && !renamed && from === definition.schemaVersion) return named;
   const current =
     from === definition.schemaVersion || !definition.upcast
       ? named

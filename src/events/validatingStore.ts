@@ -2,21 +2,35 @@ import type { RecordedEvent } from "./envelope.js";
 import type { EventStore, Subscription } from "./eventStore.js";
 import { assertValidEvent, currentType, upcast } from "./registry.js";
 
+/** How many of its own appended events a store remembers as validated: more than the projection ever lags behind by in one batch. */
+const REMEMBERED_APPENDS = 4096;
+
 /**
  * Puts the event schemas in front of any adapter: appends are validated before they reach the
- * store, reads are upcast to the current type name and schema version and validated.
+ * store, reads are upcast to the current type name and schema version and validated. An event
+ * this store validated on its append is not validated again when read back soon after (every
+ * subscriber follows every append at once): it is the same value, through JSON.
  */
 export function withEventSchemas(store: EventStore): EventStore {
+  // Ids in the order appended, the oldest forgotten first.
+  const validated = new Set<string>();
+  const remember = (id: string) => {
+    validated.add(id);
+    if (validated.size > REMEMBERED_APPENDS) validated.delete(validated.values().next().value!);
+  };
+  const read = (event: RecordedEvent) => upcast(event, validated.has(event.id));
   return {
-    append(stream, events, options) {
+    async append(stream, events, options) {
       events.forEach(assertValidEvent);
-      return store.append(stream, events, options);
+      const result = await store.append(stream, events, options);
+      for (const event of result.events) remember(event.id);
+      return result;
     },
     async readStream(stream, options) {
-      return (await store.readStream(stream, options)).map(upcast);
+      return (await store.readStream(stream, options)).map(read);
     },
     async *readAll(options) {
-      for await (const event of store.readAll(options)) yield upcast(event);
+      for await (const event of store.readAll(options)) yield read(event);
     },
     subscribe(options): Subscription {
       // The adapter filters before upcasting: show the filter the type the event will be read as.
@@ -26,7 +40,7 @@ export function withEventSchemas(store: EventStore): EventStore {
       return {
         close: () => inner.close(),
         async *[Symbol.asyncIterator]() {
-          for await (const event of inner) yield upcast(event);
+          for await (const event of inner) yield read(event);
         },
       };
     },

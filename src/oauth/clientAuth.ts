@@ -1,4 +1,4 @@
-import type { Request } from "express";
+import type { FormRequest } from "./answer.js";
 import type { UserView } from "../projections/views.js";
 import type { Queries } from "../queries/queries.js";
 import { verifyAssertion } from "./assertion.js";
@@ -46,7 +46,7 @@ export async function authenticateCaller(queries: Queries, issuer: string, crede
  * What introspection and revocation start with (zitadel/oidc's introspectionHandler): an
  * authenticated caller (after the read model caught up) and the `token` it asks about.
  */
-export async function callerAndToken(req: Request, queries: Queries, externalUrl: string | undefined) {
+export async function callerAndToken(req: FormRequest, queries: Queries, externalUrl: string | undefined) {
   const credentials = clientCredentials(req);
   if (credentials.kind === "secret" && credentials.clientSecret === undefined) throw new OAuthError("invalid_client", "client must be authenticated");
   const token = param(req, "token", 8192);

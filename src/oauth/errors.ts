@@ -1,5 +1,6 @@
 import type { Response } from "express";
 import { toWireError } from "../api/errorBody.js";
+import { writeAnswer, type OAuthAnswer } from "./answer.js";
 
 /**
  * An OAuth error answer (RFC 6749 §5.2) as ZITADEL's OIDC endpoints give it: `error`, an optional
@@ -20,16 +21,22 @@ export class OAuthError extends Error {
 export const invalidRequest = (description: string, status = 400) => new OAuthError("invalid_request", description, status);
 
 /**
- * Anything that is not an OAuthError escaped a handler: a backend failure. It is logged with the
- * request (res.locals.error), and answered without its text, as ZITADEL's `Errors.Internal`.
+ * The answer to what a handler threw. Anything that is not an OAuthError is a backend failure: it
+ * goes to the request log (`failure`), and is answered without its text, as ZITADEL's `Errors.Internal`.
  */
-export function sendOAuthError(res: Response, error: unknown): void {
+export function oauthErrorAnswer(error: unknown): OAuthAnswer {
   if (!(error instanceof OAuthError)) {
-    res.locals.error = error;
     const unavailable = toWireError(error).category === "Unavailable";
-    res.status(unavailable ? 503 : 500).json({ error: "server_error", error_description: "Errors.Internal" });
-    return;
+    return { status: unavailable ? 503 : 500, body: { error: "server_error", error_description: "Errors.Internal" }, failure: error };
   }
-  if (error.status === 401) res.setHeader("www-authenticate", `Bearer error="${error.error === "access_denied" ? "invalid_token" : error.error}"`);
-  res.status(error.status).json(error.description === undefined ? { error: error.error } : { error: error.error, error_description: error.description });
+  const headers: Record<string, string> = error.status === 401 ? { "www-authenticate": `Bearer error="${error.error === "access_denied" ? "invalid_token" : error.error}"` } : {};
+  return { status: error.status, headers, body: error.description === undefined ? { error: error.error } : { error: error.error, error_description: error.description } };
 }
+
+/** Sends an answer on express's response; a failure is logged with the request (res.locals.error). */
+export function sendOAuthAnswer(res: Response, answer: OAuthAnswer): void {
+  if (answer.failure !== undefined) res.locals.error = answer.failure;
+  writeAnswer(res, answer);
+}
+
+export const sendOAuthError = (res: Response, error: unknown) => sendOAuthAnswer(res, oauthErrorAnswer(error));

@@ -1,16 +1,27 @@
-import type { Request } from "express";
-import { OAuthError, invalidRequest } from "./errors.js";
+import express from "express";
+import type { FormRequest, OAuthAnswer } from "./answer.js";
+import { OAuthError, invalidRequest, oauthErrorAnswer } from "./errors.js";
 
 /** Bounds on what a client sends: the whole form, an assertion in it, and credentials. */
 export const FORM_LIMIT = "16kb";
 const MAX_ASSERTION_LENGTH = 8192;
 const MAX_CREDENTIAL_LENGTH = 256;
 
+/** body-parser's bounded form reader, for the express routes and the lean path alike (src/oauth/leanPath.ts). */
+export const readForm = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 32, type: "application/x-www-form-urlencoded" });
+
+/** A form the client got wrong (too large, bad charset, too many parameters), in OAuth's shape; undefined when it was not the client's doing. */
+export function formFailure(error: unknown): OAuthAnswer | undefined {
+  const { status } = (error ?? {}) as { status?: unknown };
+  if (typeof status !== "number" || status >= 500) return undefined;
+  return oauthErrorAnswer(invalidRequest(status === 413 ? "the request body is too large" : "error parsing form"));
+}
+
 /**
  * One form parameter. RFC 6749 §3.1: a parameter must not be sent twice. Only a form body counts;
  * anything else reads as an empty form, as Go's ParseForm reads it in ZITADEL.
  */
-export function param(req: Request, name: string, maxLength = MAX_CREDENTIAL_LENGTH): string | undefined {
+export function param(req: FormRequest, name: string, maxLength = MAX_CREDENTIAL_LENGTH): string | undefined {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   if (value === undefined || value === "") return undefined;
   if (typeof value !== "string") throw invalidRequest(`parameter ${name} must be given once`);
@@ -18,7 +29,7 @@ export function param(req: Request, name: string, maxLength = MAX_CREDENTIAL_LEN
   return value;
 }
 
-export const assertionParam = (req: Request, name: string) => param(req, name, MAX_ASSERTION_LENGTH);
+export const assertionParam = (req: FormRequest, name: string) => param(req, name, MAX_ASSERTION_LENGTH);
 
 export const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -30,7 +41,7 @@ export type ClientCredentials =
  * zitadel/oidc's parseClientCredentials: HTTP Basic (halves URL-decoded), or client_id and
  * client_secret in the form, or a private_key_jwt client_assertion; never two methods at once.
  */
-export function clientCredentials(req: Request): ClientCredentials {
+export function clientCredentials(req: FormRequest): ClientCredentials {
   const assertion = assertionParam(req, "client_assertion");
   const assertionType = param(req, "client_assertion_type");
   let clientId = param(req, "client_id");

@@ -1,5 +1,5 @@
-import type { Request, Response } from "express";
 import type { Queries } from "../queries/queries.js";
+import type { FormEndpoint } from "./answer.js";
 import { userInfo } from "./claims.js";
 import { callerAndToken } from "./clientAuth.js";
 
@@ -14,7 +14,7 @@ export interface IntrospectDeps {
  * a token not meant for the caller's project; idledger has no projects, so a caller sees the
  * tokens of its own org's users (every token, when it holds an instance role).
  */
-export const introspectEndpoint = (deps: IntrospectDeps) => async (req: Request, res: Response) => {
+export const introspectEndpoint = (deps: IntrospectDeps): FormEndpoint => async (req) => {
   // 1. the caller must authenticate, and name a token
   const { caller, token, issuer } = await callerAndToken(req, deps.queries, deps.externalUrl);
 
@@ -22,15 +22,12 @@ export const introspectEndpoint = (deps: IntrospectDeps) => async (req: Request,
   const holder = await deps.queries.accessToken(token);
   const user = holder && (await deps.queries.user(holder.userId));
   const visible = holder && (holder.resourceOwner === caller.details.resourceOwner || (await deps.queries.roles("instance", caller.id)).length > 0);
-  if (!holder || !user || !visible) {
-    res.set("cache-control", "no-store").json({ active: false });
-    return;
-  }
+  if (!holder || !user || !visible) return { status: 200, headers: NO_STORE, body: { active: false } };
 
   // 3. RFC 7662's fields, then the user's claims as userinfo gives them
   const org = await deps.queries.orgById(holder.resourceOwner);
   const claims = userInfo(holder.scope, user, org);
-  res.set("cache-control", "no-store").json({
+  const body = {
     active: true,
     scope: holder.scope.join(" "),
     client_id: holder.clientId,
@@ -44,7 +41,10 @@ export const introspectEndpoint = (deps: IntrospectDeps) => async (req: Request,
     jti: holder.tokenId,
     ...("preferred_username" in claims ? { username: claims.preferred_username } : {}),
     ...claims,
-  });
+  };
+  return { status: 200, headers: NO_STORE, body };
 };
+
+const NO_STORE = { "cache-control": "no-store" };
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);

@@ -71,7 +71,8 @@ export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenR
       ...(opaque ? { tokenHash: sha256Hash(opaque) } : {}),
     },
     () => user.details.resourceOwner,
-    { instanceId: deps.instanceId, editorUser: user.id, correlationId: grant.correlationId, now: () => now },
+    // The session id is fresh: nothing to read before the append, which still expects no stream.
+    { instanceId: deps.instanceId, editorUser: user.id, correlationId: grant.correlationId, now: () => now, newStream: true },
   );
 
   const iat = Math.floor(now.getTime() / 1000);

@@ -1,9 +1,9 @@
-import type { Request, Response } from "express";
 import { handleCommand } from "../commands/handleCommand.js";
 import { catalogue, DomainError } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { oidcSessionStream } from "../events/oidcSession.js";
 import type { Queries } from "../queries/queries.js";
+import type { FormEndpoint } from "./answer.js";
 import { callerAndToken } from "./clientAuth.js";
 import { OAuthError } from "./errors.js";
 import { sessionDecider } from "./session.js";
@@ -20,7 +20,7 @@ export interface RevokeDeps {
  * an event, so it reaches every instance's read model; an unknown, expired or already revoked
  * token answers 200 as the RFC says, a token of another user 403 as ZITADEL's CheckClient does.
  */
-export const revokeEndpoint = (deps: RevokeDeps) => async (req: Request, res: Response) => {
+export const revokeEndpoint = (deps: RevokeDeps): FormEndpoint => async (req, requestId) => {
   const { caller, token } = await callerAndToken(req, deps.queries, deps.externalUrl);
 
   const holder = await deps.queries.accessToken(token);
@@ -29,12 +29,12 @@ export const revokeEndpoint = (deps: RevokeDeps) => async (req: Request, res: Re
     await handleCommand(deps.store, sessionDecider, oidcSessionStream(holder.tokenId), { type: "RevokeAccessToken" }, () => holder.resourceOwner, {
       instanceId: deps.instanceId,
       editorUser: caller.id,
-      correlationId: res.locals.requestId as string,
+      correlationId: requestId,
       now: () => new Date(),
     }).catch((error: unknown) => {
       // Revoked by a concurrent request: the outcome the client asked for.
       if (!(error instanceof DomainError && error.id === catalogue.accessTokenNotActive.id)) throw error;
     });
   }
-  res.status(200).end();
+  return { status: 200 };
 };

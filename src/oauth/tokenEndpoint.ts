@@ -1,7 +1,7 @@
-import type { Request, Response } from "express";
 import type { OidcGrantType } from "../events/oidcSession.js";
 import type { UserView } from "../projections/views.js";
 import type { Queries } from "../queries/queries.js";
+import type { FormEndpoint, FormRequest } from "./answer.js";
 import { verifyAssertion } from "./assertion.js";
 import { authenticateSecret, userNotActive } from "./clientAuth.js";
 import { OAuthError, invalidRequest } from "./errors.js";
@@ -19,7 +19,7 @@ export interface TokenEndpointDeps extends IssueDeps {
 }
 
 /** POST /oauth/v2/token: client_credentials and the JWT-profile grant, for machine users. */
-export const tokenEndpoint = (deps: TokenEndpointDeps) => async (req: Request, res: Response) => {
+export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => async (req, requestId) => {
   // 1. the grant type, as zitadel/oidc's tokensHandler checks it
   const grantType = param(req, "grant_type");
   if (!grantType) throw invalidRequest("grant_type missing");
@@ -43,12 +43,12 @@ export const tokenEndpoint = (deps: TokenEndpointDeps) => async (req: Request, r
     grantType: grantType as OidcGrantType,
     ...(keyId ? { keyId } : {}),
     issuer,
-    correlationId: res.locals.requestId as string,
+    correlationId: requestId,
   });
-  res.set({ "cache-control": "no-store", pragma: "no-cache" }).json(tokens);
+  return { status: 200, headers: { "cache-control": "no-store", pragma: "no-cache" }, body: tokens };
 };
 
-async function bySecret(req: Request, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
+async function bySecret(req: FormRequest, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
   const credentials = clientCredentials(req);
   // ZITADEL authenticates a client_credentials client by userName and secret only.
   if (credentials.kind !== "secret") throw new OAuthError("invalid_client", "client not found");
@@ -56,7 +56,7 @@ async function bySecret(req: Request, queries: Queries): Promise<{ user: UserVie
   return { user, clientId: credentials.clientId };
 }
 
-async function byAssertion(req: Request, issuer: string, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
+async function byAssertion(req: FormRequest, issuer: string, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
   const assertion = assertionParam(req, "assertion");
   if (!assertion) throw invalidRequest("assertion missing");
   const { user, keyId } = await verifyAssertion(assertion, issuer, queries);

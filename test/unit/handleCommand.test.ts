@@ -77,3 +77,21 @@ it("gives up after a bounded number of conflicts instead of spinning", async () 
     WrongExpectedRevision,
   );
 });
+
+it("decides a new stream without reading it, and reads it on the retry when it existed after all", async () => {
+  const stream = "user-not-new";
+  let reads = 0;
+  const counting: EventStore = { ...store, readStream: (name, options) => (reads++, store.readStream(name, options)) };
+  const add = (userName: string) => ({ type: "AddMachineUser", userName, name: "N", description: "", accessTokenType: 0 }) as const;
+  await handleCommand(counting, userDecider, stream, add("fresh"), owner, { ...context, newStream: true });
+  assert.equal(reads, 0);
+  // The same stream again: the first attempt's append expects no stream and conflicts; the retry
+  // reads the stream and the decider refuses, as it would have without the hint.
+  const withoutHint = await handleCommand(counting, userDecider, stream, add("fresh"), owner, context).catch((error: unknown) => error);
+  reads = 0;
+  const withHint = await handleCommand(counting, userDecider, stream, add("fresh"), owner, { ...context, newStream: true }).catch((error: unknown) => error);
+  assert.equal(reads, 1);
+  assert.ok(withoutHint instanceof Error);
+  assert.deepEqual(withHint, withoutHint);
+  assert.equal((await store.readStream(stream)).length, 1);
+});

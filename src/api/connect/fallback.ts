@@ -2,15 +2,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import type express from "express";
+import type { RequestClaim } from "../../oauth/leanPath.js";
 import { encodeGrpcMessage } from "./grpcMessage.js";
 import type { HttpHandler } from "./service.js";
 
 /**
  * Whatever is not a ManagementService RPC: a gRPC call to another service answers UNIMPLEMENTED as
  * gRPC servers do (so `grpcurl` says "server does not support the reflection API"); everything
- * else is express, over HTTP/1.1 or HTTP/2.
+ * else is express, over HTTP/1.1 or HTTP/2; `claim` may take an HTTP/1.1 request first (the lean
+ * OAuth path, src/oauth/leanPath.ts).
  */
-export function nonRpcHandler(app: express.Express): HttpHandler {
+export function nonRpcHandler(app: express.Express, claim?: RequestClaim): HttpHandler {
   const appOverHttp2 = expressOverHttp2(app);
   return (req, res) => {
     const contentType = req.headers["content-type"] ?? "";
@@ -20,7 +22,7 @@ export function nonRpcHandler(app: express.Express): HttpHandler {
       res.writeHead(200, { "content-type": contentType, "grpc-status": "12", "grpc-message": encodeGrpcMessage(message) });
       res.end();
     } else if (req instanceof Http2ServerRequest) appOverHttp2(req, res as Http2ServerResponse);
-    else app(req as IncomingMessage, res as ServerResponse);
+    else if (!claim?.(req as IncomingMessage, res as ServerResponse)) app(req as IncomingMessage, res as ServerResponse);
   };
 }
 
