@@ -46,7 +46,7 @@ export const SEARCH_TERMS = { lastName: LAST[7]!, short: "ar", exact: (count: nu
  * transactions of 50,000: what appends would write, without a million appends' bookkeeping (the
  * append path has figures of its own above).
  */
-function fillUsers(path: string, org: string, count: number): void {
+export function fillUsers(path: string, org: string, count: number): void {
   const db = openDatabase(path, 5000);
   db.pragma("synchronous = OFF");
   const sql = prepareStatements(db);
@@ -113,16 +113,7 @@ export async function benchUserSearch({ dir, users, redis = false }: { dir: stri
     // 2. the start that projects them all; ListUsers answers once the index has reached the head
     const started = performance.now();
     service = await spawnService(env);
-    // Until the index has caught up ListUsers answers 503 (or the request times out).
-    for (;;) {
-      const answered = await fetch(`${service.url}/management/v1/users/_search`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ query: { limit: 1 } }) }).then(
-        (response) => response.ok,
-        () => false,
-      );
-      // ... and the read model must have caught up too, or every request would wait for it.
-      if (answered && (await fetch(`${service.url}/debug/ready`).then((response) => response.ok, () => false))) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await caughtUp(service.url, auth);
     const startSeconds = (performance.now() - started) / 1000;
     const serviceBytesPerUser = (residentBytes(service.child.pid!) - emptyResident) / users;
     const redisBytesPerUser = server ? ((await redisUsedMemory(server.url)) - redisBefore) / users : undefined;
@@ -169,6 +160,20 @@ export async function benchUserSearch({ dir, users, redis = false }: { dir: stri
   } finally {
     await server?.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Until the service's search index and read model have both reached the log's head. */
+export async function caughtUp(url: string, auth: Record<string, string>): Promise<void> {
+  // Until the index has caught up ListUsers answers 503 (or the request times out).
+  for (;;) {
+    const answered = await fetch(`${url}/management/v1/users/_search`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ query: { limit: 1 } }) }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    // ... and the read model must have caught up too, or every request would wait for it.
+    if (answered && (await fetch(`${url}/debug/ready`).then((response) => response.ok, () => false))) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
