@@ -4,11 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measure } from "./http.js";
+import { caughtUp, fillUsers, SEARCH_TERMS } from "./userSearch.js";
 
-// `node --import tsx bench/profile.ts [get|post|token|jwt|introspect] [seconds]`: runs the service
-// under `node --cpu-prof`, drives one call with autocannon (50 connections): a REST read or create,
-// a client_credentials grant (opaque or JWT), an introspection; and prints where the service's CPU
-// time went: self time by package or source file, then the heaviest functions.
+// `node --import tsx bench/profile.ts [get|post|token|jwt|introspect|contains|equals] [seconds] [users]`:
+// runs the service under `node --cpu-prof`, drives one call with autocannon (50 connections): a
+// REST read or create, a client_credentials grant (opaque or JWT), an introspection, or ListUsers
+// as bench/userSearch.ts sends it (10 connections, on a log of `users` synthetic users, 1,000,000
+// unless told); and prints where the service's CPU time went: self time by package or source file,
+// then the heaviest functions.
 
 interface ProfileNode {
   readonly id: number;
@@ -24,32 +27,53 @@ interface CpuProfile {
 }
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const calls = ["get", "post", "token", "jwt", "introspect"] as const;
+const calls = ["get", "post", "token", "jwt", "introspect", "contains", "equals"] as const;
 const call = calls.find((name) => name === process.argv[2]) ?? "get";
 const seconds = Number(process.argv[3] ?? 5);
+const users = Number(process.argv[4] ?? 1_000_000);
 const dir = await mkdtemp(join(tmpdir(), "idledger-profile-"));
 try {
   const profiles = join(dir, "profiles");
-  const child = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profiles}`, "--import", "tsx", "src/main.ts"], {
-    cwd: root,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", DATA_DIR: join(dir, "data") },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  const port = await new Promise<number>((resolve) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const started = output.split("\n").find((line) => line.includes('"idledger started"'));
-      if (started) resolve((JSON.parse(started) as { port: number }).port);
+  const start = async (profiled: boolean) => {
+    const child = spawn(process.execPath, [...(profiled ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []), "--import", "tsx", "src/main.ts"], {
+      cwd: root,
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", DATA_DIR: join(dir, "data") },
+      stdio: ["ignore", "pipe", "inherit"],
     });
-  });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const port = await new Promise<number>((resolve) => {
+      let output = "";
+      child.stdout!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        const started = output.split("\n").find((line) => line.includes('"idledger started"'));
+        if (started) resolve((JSON.parse(started) as { port: number }).port);
+      });
+    });
+    return { child, exited, port };
+  };
+  const searching = call === "contains" || call === "equals";
+  if (searching) {
+    // A first start sets the instance up; the users go into its default org, then the profiled start projects them.
+    const setup = await start(false);
+    const auth = { authorization: `Bearer ${(await readFile(join(dir, "data", "admin.pat"), "utf8")).trim()}` };
+    const org = ((await (await fetch(`http://127.0.0.1:${setup.port}/management/v1/orgs/me`, { headers: auth })).json()) as { org: { id: string } }).org.id;
+    setup.child.kill("SIGTERM");
+    await setup.exited;
+    fillUsers(join(dir, "data", "events.sqlite"), org, users);
+  }
+  const { child, exited, port } = await start(true);
   const url = `http://127.0.0.1:${port}`;
   const token = (await readFile(join(dir, "data", "admin.pat"), "utf8")).trim();
   const auth = { authorization: `Bearer ${token}` };
   let counter = 0;
-  const loadStarted = performance.now();
-  if (call === "post") {
+  let loadStarted = performance.now();
+  if (searching) {
+    await caughtUp(url, auth);
+    const query = call === "equals" ? { userName: SEARCH_TERMS.exact(users), method: "TEXT_QUERY_METHOD_EQUALS" } : { userName: SEARCH_TERMS.lastName.toUpperCase(), method: "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE" };
+    const body = () => JSON.stringify({ query: { limit: 100 }, queries: [{ userNameQuery: query }] });
+    loadStarted = performance.now();
+    console.log(await measure({ url: `${url}/management/v1/users/_search`, method: "POST", headers: auth, body, connections: 10, seconds }));
+  } else if (call === "post") {
     const body = () => JSON.stringify({ userName: `profile-${counter++}`, name: "Profile" });
     console.log(await measure({ url: `${url}/management/v1/users/machine`, method: "POST", headers: auth, body, seconds }));
   } else if (call === "get") {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,7 +18,7 @@ import { startUserSearch } from "../src/projections/search/searchProjection.js";
 import { searchCollection, type SearchableUser, type TextMethod, type UserFilter, type UserSearchIndex } from "../src/projections/search/userSearch.js";
 import { spawnService } from "../test/support/process.js";
 import { startRedisServer } from "../test/support/redisServer.js";
-import { measure, type HttpFigures } from "./http.js";
+import { measure, startBare, type HttpFigures } from "./http.js";
 import { fillLog } from "./rebuild.js";
 
 // Synthetic people: 200 × 200 names, so a last name is in about 1 in 200 humans' userNames.
@@ -46,7 +46,7 @@ export const SEARCH_TERMS = { lastName: LAST[7]!, short: "ar", exact: (count: nu
  * transactions of 50,000: what appends would write, without a million appends' bookkeeping (the
  * append path has figures of its own above).
  */
-function fillUsers(path: string, org: string, count: number): void {
+export function fillUsers(path: string, org: string, count: number): void {
   const db = openDatabase(path, 5000);
   db.pragma("synchronous = OFF");
   const sql = prepareStatements(db);
@@ -62,11 +62,25 @@ function fillUsers(path: string, org: string, count: number): void {
   db.close();
 }
 
+/**
+ * The fixed rate of the paced figures: well under what one core answers of either search (about
+ * 500 CONTAINS a second on a quiet machine), so that the server is idle most of each second and
+ * autocannon's one connection (see HttpLoad.rate) gets every one of its requests in.
+ */
+export const PACED_RATE = 100;
+
 export interface UserSearchFigures {
   readonly users: number;
+  /** The searches closed-loop at 10 connections: what the targets are measured by. */
   readonly contains: HttpFigures;
   readonly containsShort: HttpFigures;
   readonly equals: HttpFigures;
+  /** Bare express answering the JSON the service gave for the same search (100 users; 1 for equals), at the same 10 connections, in the same run. */
+  readonly baseline: { readonly contains: HttpFigures; readonly equals: HttpFigures };
+  /** Additional figures, not the targets': the same searches at PACED_RATE a second on one connection, one request in flight at a time. */
+  readonly paced: { readonly contains: HttpFigures; readonly equals: HttpFigures };
+  /** Bare express's answers of `baseline` at the paced figures' load. */
+  readonly pacedBaseline: { readonly contains: HttpFigures; readonly equals: HttpFigures };
   /** The service process's resident memory per user (read model and index) after its start. */
   readonly serviceBytesPerUser: number;
   /** Redis's used_memory per user (documents and their index entries; no search data). */
@@ -76,7 +90,8 @@ export interface UserSearchFigures {
 }
 
 /**
- * ListUsers at `users` users, over HTTP at 10 connections, against the service in its own process
+ * ListUsers at `users` users, over HTTP at 10 connections (then paced, see PACED_RATE), each search
+ * next to bare express answering the same JSON at the same load, against the service in its own process
  * (logging every request, as in production). The users are written to the SQLite log directly (no HTTP), then the
  * service starts on it and projects them all, as any start does; with `redis`, into Redis.
  */
@@ -98,34 +113,67 @@ export async function benchUserSearch({ dir, users, redis = false }: { dir: stri
     // 2. the start that projects them all; ListUsers answers once the index has reached the head
     const started = performance.now();
     service = await spawnService(env);
-    // Until the index has caught up ListUsers answers 503 (or the request times out).
-    for (;;) {
-      const answered = await fetch(`${service.url}/management/v1/users/_search`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ query: { limit: 1 } }) }).then(
-        (response) => response.ok,
-        () => false,
-      );
-      // ... and the read model must have caught up too, or every request would wait for it.
-      if (answered && (await fetch(`${service.url}/debug/ready`).then((response) => response.ok, () => false))) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await caughtUp(service.url, auth);
     const startSeconds = (performance.now() - started) / 1000;
     const serviceBytesPerUser = (residentBytes(service.child.pid!) - emptyResident) / users;
     const redisBytesPerUser = server ? ((await redisUsedMemory(server.url)) - redisBefore) / users : undefined;
 
-    // 3. the searches
-    const search = (queries: object[]) =>
-      measure({ url: `${service.url}/management/v1/users/_search`, method: "POST", headers: auth, body: () => JSON.stringify({ query: { limit: 100 }, queries }), connections: 10, seconds: 5, cpuOf: service.child.pid! });
+    // 3. the searches, each next to a bare express route answering the same JSON, at the same load
     const userName = (value: string, method: string) => [{ userNameQuery: { userName: value, method: `TEXT_QUERY_METHOD_${method}` } }];
+    const queries = {
+      equals: userName(SEARCH_TERMS.exact(users), "EQUALS"),
+      contains: userName(SEARCH_TERMS.lastName.toUpperCase(), "CONTAINS_IGNORE_CASE"),
+      containsShort: userName(SEARCH_TERMS.short, "CONTAINS_IGNORE_CASE"),
+    };
+    const body = (name: keyof typeof queries) => () => JSON.stringify({ query: { limit: 100 }, queries: queries[name] });
+    const searchUrl = `${service.url}/management/v1/users/_search`;
+    const pagesDir = join(dataDir, "pages");
+    await mkdir(pagesDir);
+    for (const name of ["equals", "contains"] as const) {
+      const page = await fetch(searchUrl, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: body(name)() });
+      await writeFile(join(pagesDir, `${name}.json`), await page.text());
+    }
+    const bare = await startBare(pagesDir);
+    const closedLoop = { connections: 10, seconds: 5 };
+    const paced = { connections: 1, seconds: 5, rate: PACED_RATE };
+    const search = (name: keyof typeof queries, load: typeof closedLoop | typeof paced) =>
+      measure({ url: searchUrl, method: "POST", headers: auth, body: body(name), cpuOf: service.child.pid!, ...load });
+    const baseline = (name: "equals" | "contains", load: typeof closedLoop | typeof paced) =>
+      measure({ url: `${bare.url}/bare/page/${name}`, method: "POST", body: body(name), cpuOf: bare.pid, ...load });
+    let figures;
+    try {
+      figures = {
+        equals: await search("equals", closedLoop),
+        contains: await search("contains", closedLoop),
+        baseline: { equals: await baseline("equals", closedLoop), contains: await baseline("contains", closedLoop) },
+        paced: { equals: await search("equals", paced), contains: await search("contains", paced) },
+        pacedBaseline: { equals: await baseline("equals", paced), contains: await baseline("contains", paced) },
+      };
+    } finally {
+      await bare.stop();
+    }
     // The full scan last: its requests outlast the measured seconds and would weigh on the next figure.
-    const equals = await search(userName(SEARCH_TERMS.exact(users), "EQUALS"));
-    const contains = await search(userName(SEARCH_TERMS.lastName.toUpperCase(), "CONTAINS_IGNORE_CASE"));
-    const containsShort = await search(userName(SEARCH_TERMS.short, "CONTAINS_IGNORE_CASE"));
+    const containsShort = await search("containsShort", closedLoop);
     service.child.kill("SIGTERM");
     await service.exited;
-    return { users, contains, containsShort, equals, serviceBytesPerUser, startSeconds, ...(redisBytesPerUser === undefined ? {} : { redisBytesPerUser }) };
+    return { users, ...figures, containsShort, serviceBytesPerUser, startSeconds, ...(redisBytesPerUser === undefined ? {} : { redisBytesPerUser }) };
   } finally {
     await server?.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Until the service's search index and read model have both reached the log's head. */
+export async function caughtUp(url: string, auth: Record<string, string>): Promise<void> {
+  // Until the index has caught up ListUsers answers 503 (or the request times out).
+  for (;;) {
+    const answered = await fetch(`${url}/management/v1/users/_search`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ query: { limit: 1 } }) }).then(
+      (response) => response.ok,
+      () => false,
+    );
+    // ... and the read model must have caught up too, or every request would wait for it.
+    if (answered && (await fetch(`${url}/debug/ready`).then((response) => response.ok, () => false))) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
