@@ -236,7 +236,7 @@ try {
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
   rows.push({
     figure: "in-process read model, memory per 100,000 machine users (from 20,000)",
-    value: `RSS ${mb(rebuild.rssPer100kUsers)}, heap ${mb(rebuild.heapPer100kUsers)}`,
+    value: `heap ${mb(rebuild.heapPer100kUsers)}`,
     baseline: "–",
     ratio: "–",
     target: "stated",
