@@ -1,5 +1,6 @@
 import { DomainError, StatusError, type ErrorCategory, type ErrorName } from "../errors.js";
 import { EventStoreRefused, EventStoreUnavailable, type Refusal } from "../events/errors.js";
+import { MasterKeyMismatch } from "../privacy/vault.js";
 
 /** gRPC codes of the categories (ZITADEL's gerrors.extractError). */
 export const grpcCodes: Readonly<Record<ErrorCategory, number>> = {
@@ -37,6 +38,10 @@ export function toWireError(error: unknown): WireError {
   }
   if (error instanceof StatusError) return wire(error.category, error.message);
   if (error instanceof EventStoreUnavailable) return toWireError(new DomainError("unavailable"));
+  // An instance still on the master key a rotation replaced: another instance (or this one,
+  // restarted with the new key file) can serve the request, so the client may retry. The cause
+  // goes to the log line only.
+  if (error instanceof MasterKeyMismatch) return toWireError(new DomainError("unavailable"));
   if (error instanceof EventStoreRefused) return toWireError(new DomainError(refusals[error.refusal]));
   return toWireError(new DomainError("internal"));
 }
