@@ -91,6 +91,20 @@ const contract: Record<string, (readModel: ReadModel) => Promise<void>> = {
     assert.deepEqual(await readModel.find("users1", "userName", "new"), ["1"]);
   },
 
+  async "a put keeps the index entries whose values it keeps, and moves the others"(readModel) {
+    await readModel.commit([put("users1", "1", { v: 1 }, { userName: "a", org: "o1" }), put("users1", "2", { v: 1 }, { userName: "z", org: "o1" })], 1n);
+    await readModel.commit([put("users1", "1", { v: 2 }, { userName: "b", org: "o1" })], 2n);
+    await readModel.commit([put("users1", "1", { v: 3 }, { userName: "b", org: "o1" })], 3n);
+    await readModel.commit([put("users1", "2", { v: 2 }, { userName: "z", org: "o2" })], 4n);
+
+    assert.deepEqual(await readModel.get("users1", "1"), { v: 3 });
+    assert.deepEqual(await readModel.find("users1", "org", "o1"), ["1"]);
+    assert.deepEqual(await readModel.find("users1", "org", "o2"), ["2"]);
+    assert.deepEqual(await readModel.find("users1", "userName", "a"), []);
+    assert.deepEqual(await readModel.find("users1", "userName", "b"), ["1"]);
+    assert.deepEqual(await readModel.find("users1", "userName", "z"), ["2"]);
+  },
+
   async "a delete removes the document and its index entries"(readModel) {
     await readModel.commit([put("users1", "1", { n: 1 }, { org: "o1" }), put("users1", "2", { n: 2 }, { org: "o1" })], 1n);
     await readModel.commit([remove("users1", "1"), remove("users1", "missing")], 2n);

@@ -15,26 +15,29 @@ export function createMemoryReadModel(): ReadModel {
   const key = (collection: string, id: string) => `${collection}\0${id}`;
   const indexKey = (collection: string, index: string, value: string) => `${collection}\0${index}\0${value}`;
 
-  function unindex(collection: string, id: string, stored: Stored | undefined) {
-    for (const [index, value] of Object.entries(stored?.indexes ?? {})) {
-      const k = indexKey(collection, index, value);
-      const ids = indexes.get(k);
-      ids?.delete(id);
-      if (ids?.size === 0) indexes.delete(k);
-    }
-  }
+  const same = (entries: Readonly<Record<string, string>>, index: string, value: string) => Object.hasOwn(entries, index) && entries[index] === value;
 
   function apply(write: Write) {
     const k = key(write.collection, write.id);
-    unindex(write.collection, write.id, docs.get(k));
+    const before = docs.get(k)?.indexes ?? {};
+    const after: Readonly<Record<string, string>> = write.op === "delete" ? {} : { ...write.indexes };
+    // Only the entries that changed: a user's org index holds every user of the org, and most
+    // writes leave a document's index values as they were.
+    for (const [index, value] of Object.entries(before)) {
+      if (same(after, index, value)) continue;
+      const ik = indexKey(write.collection, index, value);
+      const ids = indexes.get(ik);
+      ids?.delete(write.id);
+      if (ids?.size === 0) indexes.delete(ik);
+    }
     if (write.op === "delete") {
       docs.delete(k);
       return;
     }
     // Copied and deep-frozen once here, so every read can share it: no reader can change what is stored.
-    const stored = { doc: deepFreeze(structuredClone(write.doc)), indexes: { ...write.indexes } };
-    docs.set(k, stored);
-    for (const [index, value] of Object.entries(stored.indexes)) {
+    docs.set(k, { doc: deepFreeze(structuredClone(write.doc)), indexes: after });
+    for (const [index, value] of Object.entries(after)) {
+      if (same(before, index, value)) continue;
       const ik = indexKey(write.collection, index, value);
       const ids = indexes.get(ik) ?? new Set<string>();
       ids.add(write.id);
