@@ -139,3 +139,35 @@ describe("the in-process user search index", () => {
     assert.equal(find(index, { kind: "and", filters: [equals("bulk-7"), names(600)] }).total, 0, "one user read by its userName: 600 checks");
   });
 });
+
+describe("the index's columns", () => {
+  it("keep a text's trigram postings when a put keeps the text, and add the new text's when it changes", async () => {
+    const { UserColumns } = await import("../../src/projections/search/userColumns.js");
+    const columns = new UserColumns();
+    columns.put(user("1", "keepname", "o1", "mail@keep.example"));
+    // A lock, a profile change: the same userName and email, written again.
+    columns.put({ ...user("1", "keepname", "o1", "mail@keep.example"), state: "USER_STATE_LOCKED" });
+    columns.put({ ...user("1", "keepname", "o1", "mail@keep.example"), state: "USER_STATE_ACTIVE" });
+    assert.equal(columns.userNameTrigrams.candidates("kee")!.length, 1, "one posting, not one per put");
+    assert.equal(columns.emailTrigrams.candidates("kee")!.length, 1);
+    // The email changes, the userName stays.
+    columns.put(user("1", "keepname", "o1", "other@new.example"));
+    assert.equal(columns.userNameTrigrams.candidates("kee")!.length, 1);
+    assert.equal(columns.emailTrigrams.candidates("new")!.length, 1, "the new email is indexed");
+    // A human becomes findable by an email it did not have, and loses it again.
+    columns.put(user("2", "plain"));
+    columns.put(user("2", "plain", "o1", "late@mail.example"));
+    assert.equal(columns.emailTrigrams.candidates("lat")!.length, 1);
+    columns.put(user("2", "plain"));
+    assert.deepEqual(UserColumns.lookup(columns.byEmail, "late@mail.example"), []);
+  });
+
+  it("give the same search answers after many unchanged puts as after one", async () => {
+    const index = createMemoryUserIndex();
+    for (let i = 0; i < 50; i++) await put(index, user("1", "stable-one", "o1", "s1@x.example"), user("2", "stable-two"));
+    await put(index, user("2", "renamed-two"));
+    assert.deepEqual(find(index, contains("stable")), { ids: ["1"], total: 1 });
+    assert.deepEqual(find(index, contains("renamed")), { ids: ["2"], total: 1 });
+    assert.deepEqual(find(index, contains("s1@x", "email")), { ids: ["1"], total: 1 });
+  });
+});

@@ -45,7 +45,14 @@ export class UserColumns {
 
   put(user: SearchableUser): void {
     const existing = this.slotById.get(user.id);
-    if (existing !== undefined) this.unlink(existing);
+    const userNameFolded = same(user.userName, fold(user.userName));
+    const email = user.human?.email;
+    const emailFolded = email === undefined ? undefined : same(email, fold(email));
+    // A put that keeps a text (most do: a lock, a profile change) keeps its postings: appending
+    // them again would only add stale entries for the next compaction to drop.
+    const kept: KeptTexts =
+      existing === undefined ? NOTHING_KEPT : { userName: this.userNamesFolded[existing] === userNameFolded, email: this.folded.email[existing] === emailFolded };
+    if (existing !== undefined) this.unlink(existing, kept);
     const slot = existing ?? this.free.pop() ?? this.ids.length;
     this.ids[slot] = user.id;
     this.orgs[slot] = user.org;
@@ -55,13 +62,13 @@ export class UserColumns {
     this.creationDates[slot] = user.creationDate;
     this.creationTimes[slot] = Date.parse(user.creationDate);
     this.userNames[slot] = user.userName;
-    this.userNamesFolded[slot] = same(user.userName, fold(user.userName));
+    this.userNamesFolded[slot] = userNameFolded;
     for (const field of HUMAN_FIELDS) {
       const value = user.human?.[field];
       this.raw[field][slot] = value;
-      this.folded[field][slot] = value === undefined ? undefined : same(value, fold(value));
+      this.folded[field][slot] = field === "email" ? emailFolded : value === undefined ? undefined : same(value, fold(value));
     }
-    this.link(slot);
+    this.link(slot, kept);
   }
 
   remove(id: string): void {
@@ -115,7 +122,7 @@ export class UserColumns {
     this.free.length = 0;
   }
 
-  private link(slot: number): void {
+  private link(slot: number, kept: KeptTexts): void {
     this.slotById.set(this.ids[slot]!, slot);
     const org = this.orgs[slot]!;
     let members = this.slotsByOrg.get(org);
@@ -123,27 +130,27 @@ export class UserColumns {
     members.add(slot);
     const userName = this.userNamesFolded[slot]!;
     addTo(this.byUserName, userName, slot);
-    this.userNameTrigrams.add(slot, userName);
+    if (!kept.userName) this.userNameTrigrams.add(slot, userName);
     const email = this.folded.email[slot];
     if (email !== undefined) {
       addTo(this.byEmail, email, slot);
-      this.emailTrigrams.add(slot, email);
+      if (!kept.email) this.emailTrigrams.add(slot, email);
     }
     if (this.userNameTrigrams.compactable() || this.emailTrigrams.compactable()) this.reindexTrigrams();
   }
 
-  private unlink(slot: number): void {
+  private unlink(slot: number, kept: KeptTexts = NOTHING_KEPT): void {
     const org = this.orgs[slot]!;
     const members = this.slotsByOrg.get(org);
     members?.delete(slot);
     if (members?.size === 0) this.slotsByOrg.delete(org);
     const userName = this.userNamesFolded[slot]!;
     removeFrom(this.byUserName, userName, slot);
-    this.userNameTrigrams.retire(userName);
+    if (!kept.userName) this.userNameTrigrams.retire(userName);
     const email = this.folded.email[slot];
     if (email !== undefined) {
       removeFrom(this.byEmail, email, slot);
-      this.emailTrigrams.retire(email);
+      if (!kept.email) this.emailTrigrams.retire(email);
     }
   }
 
@@ -158,6 +165,14 @@ export class UserColumns {
     }
   }
 }
+
+/** Which of a slot's texts a put leaves as they were: their trigram postings stay. */
+interface KeptTexts {
+  readonly userName: boolean;
+  readonly email: boolean;
+}
+
+const NOTHING_KEPT: KeptTexts = { userName: false, email: false };
 
 // Reuse the raw string when folding changes nothing: one string in memory instead of two.
 const same = (raw: string, folded: string) => (raw === folded ? raw : folded);
