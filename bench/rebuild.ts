@@ -147,7 +147,7 @@ export async function benchDecryptingRebuild({ dir, users = 20_000 }: { dir: str
 }
 
 /** CPU time of this process's main thread alone (Linux: its task's utime + stime, in 10 ms ticks). */
-function mainThreadCpuMs(): number {
+export function mainThreadCpuMs(): number {
   const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import type { NewEvent } from "../src/events/envelope.js";
 import { openDatabase } from "../src/events/sqlite/schema.js";
 import { prepareStatements } from "../src/events/sqlite/statements.js";
 import { createSqliteEventStore } from "../src/events/sqlite/sqliteEventStore.js";
@@ -51,11 +50,11 @@ export function fillUsers(path: string, org: string, count: number): void {
   db.pragma("synchronous = OFF");
   const sql = prepareStatements(db);
   const createdAt = new Date().toISOString();
-  const metadata = { resourceOwner: org, instanceId: "bench", editorUser: "bench", createdAt, correlationId: "bench", causationId: "bench", schemaVersion: 1 };
+  const encodedMetadata = JSON.stringify({ resourceOwner: org, instanceId: "bench", editorUser: "bench", createdAt, correlationId: "bench", causationId: "bench", schemaVersion: 1 });
   const insert = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const user = syntheticUser(i, org);
-      sql.insertEvent(`user-bench-${i}`, 0, { id: randomUUID(), type: `user.${user.type}.added`, data: user.data, metadata } as NewEvent);
+      sql.insertEvent(`user-bench-${i}`, 0, { id: randomUUID(), type: `user.${user.type}.added`, data: JSON.stringify(user.data), metadata: encodedMetadata });
     }
   });
   for (let start = 0; start < count; start += 50_000) insert(start, Math.min(count, start + 50_000));

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "../workerThread.js";
 import type { OpenAnswer, OpenRequest } from "./openWorker.js";
 
 /** Opens batches of sealed values on a worker thread; `undefined` for a batch too small to be worth it or when the worker is not available (one core, or it failed). */
@@ -7,17 +8,10 @@ export interface ParallelOpener {
   open(keys: readonly Buffer[], items: OpenRequest["items"]): Promise<readonly (string | null)[] | undefined>;
 }
 
-// Built, the worker is a .js file beside this one. Run from source (tests, bench), it is TypeScript,
-// and a worker's own module loader knows nothing of the tsx that loads this thread's code.
-const fromSource = import.meta.url.endsWith(".ts");
 /** Fewer values than this are opened faster in place than sent out and back. */
 const WORTH_A_WORKER = 64;
 
-const workerFile = new URL(`./openWorker.${fromSource ? "ts" : "js"}`, import.meta.url);
-const newWorker = () =>
-  fromSource
-    ? new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then(({ register }) => (register(), import(${JSON.stringify(workerFile.href)})))`, { eval: true })
-    : new Worker(workerFile);
+const newWorker = () => startWorker(import.meta.url, "openWorker");
 
 /**
  * One worker for the process, started on first use and used once it has loaded. It holds the event

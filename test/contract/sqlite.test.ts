@@ -9,12 +9,19 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { EventStoreUnavailable, UniqueConstraintViolation, WrongExpectedRevision } from "../../src/events/errors.js";
-import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
+import { createSqliteEventStore, type SqliteEventStore, type SqliteEventStoreOptions } from "../../src/events/sqlite/sqliteEventStore.js";
 import { newEvent, testEventStore } from "./eventStore.js";
 
-testEventStore("sqlite", async () => {
+// Both ways of committing: on the calling thread, and on the writer thread (started and ready
+// before the first test, so that no batch is committed in place while it starts).
+const modes = [
+  { mode: "in place", writerThread: false },
+  { mode: "writer thread", writerThread: true },
+] as const;
+
+for (const { mode, writerThread } of modes) testEventStore(`sqlite, ${mode}`, async () => {
   const dir = await mkdtemp(join(tmpdir(), "idledger-contract-"));
-  const store = createSqliteEventStore({ path: join(dir, "events.db") });
+  const store = await opened({ path: join(dir, "events.db"), writerThread });
   return {
     store,
     async cleanup() {
@@ -24,14 +31,21 @@ testEventStore("sqlite", async () => {
   };
 });
 
-describe("sqlite event store", () => {
+async function opened(options: SqliteEventStoreOptions): Promise<SqliteEventStore> {
+  const store = createSqliteEventStore(options);
+  assert.equal(await store.writerReady(), options.writerThread === true, "the writer thread is up exactly when asked for");
+  return store;
+}
+
+for (const { mode, writerThread } of modes) describe(`sqlite event store, ${mode}`, () => {
   let dir = "";
   before(async () => (dir = await mkdtemp(join(tmpdir(), "idledger-sqlite-"))));
   after(() => rm(dir, { recursive: true, force: true }));
   const freshPath = () => join(dir, `${randomUUID()}.db`);
+  const openStore = (options: SqliteEventStoreOptions) => opened({ ...options, writerThread });
 
   it("starts empty: head position 0n, nothing to read", async () => {
-    const store = createSqliteEventStore({ path: freshPath() });
+    const store = await openStore({ path: freshPath() });
     assert.equal(await store.headPosition(), 0n);
     assert.equal((await collect(store.readAll())).length, 0);
     await store.close();
@@ -40,14 +54,14 @@ describe("sqlite event store", () => {
   it("keeps events and unique values across close and reopen; positions carry on", async () => {
     const path = freshPath();
     const taken = { action: "add", name: "usernames", value: "alice" } as const;
-    const first = createSqliteEventStore({ path });
+    const first = await openStore({ path });
     const { events } = await first.append("user-1", [newEvent(), newEvent()], {
       expectedRevision: "no_stream",
       uniqueConstraints: [taken],
     });
     await first.close();
 
-    const reopened = createSqliteEventStore({ path });
+    const reopened = await openStore({ path });
     assert.deepEqual(await reopened.readStream("user-1"), events);
     await assert.rejects(
       reopened.append("user-2", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [taken] }),
@@ -59,7 +73,7 @@ describe("sqlite event store", () => {
   });
 
   it("commits appends made in the same tick as one transaction", async () => {
-    const store = createSqliteEventStore({ path: freshPath() });
+    const store = await openStore({ path: freshPath() });
     await Promise.all(
       Array.from({ length: 50 }, (_, i) => store.append(`user-${i}`, [newEvent()], { expectedRevision: "no_stream" })),
     );
@@ -68,7 +82,7 @@ describe("sqlite event store", () => {
   });
 
   it("in one batch, a failing append rejects alone and later appends see earlier ones", async () => {
-    const store = createSqliteEventStore({ path: freshPath() });
+    const store = await openStore({ path: freshPath() });
     const taken = { action: "add", name: "usernames", value: "bob" } as const;
     const free = { ...taken, value: "carol" };
     await store.append("owner", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [taken] });
@@ -96,7 +110,7 @@ describe("sqlite event store", () => {
 
   // EventStoreDB only recognises a retry at the same place; this store also refuses an id reused anywhere.
   it("refuses an event id already in the log elsewhere or out of order", async () => {
-    const store = createSqliteEventStore({ path: freshPath() });
+    const store = await openStore({ path: freshPath() });
     const [first, second] = [newEvent(), newEvent()];
     await store.append("user-1", [first, second], { expectedRevision: "no_stream" });
 
@@ -109,7 +123,7 @@ describe("sqlite event store", () => {
   });
 
   it("reads the log page by page past the page size", async () => {
-    const store = createSqliteEventStore({ path: freshPath() });
+    const store = await openStore({ path: freshPath() });
     const { events } = await store.append("big", Array.from({ length: 1_234 }, () => newEvent()), {
       expectedRevision: "no_stream",
     });
@@ -120,20 +134,35 @@ describe("sqlite event store", () => {
 
   it("close commits the batch in flight; appends after close are refused", async () => {
     const path = freshPath();
-    const store = createSqliteEventStore({ path });
+    const store = await openStore({ path });
     const pending = store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
     await store.close();
     const { events } = await pending;
     await assert.rejects(store.append("user-1", [newEvent()], { expectedRevision: 0 }), EventStoreUnavailable);
 
-    const reopened = createSqliteEventStore({ path });
+    const reopened = await openStore({ path });
     assert.deepEqual(await reopened.readStream("user-1"), events);
     await reopened.close();
   });
 
+  // The writer thread may still be starting (its first append commits in place): close waits for it either way.
+  it("a store closed right after its first append keeps the append and lets the process go on", async () => {
+    for (let round = 0; round < 10; round++) {
+      const path = freshPath();
+      const store = createSqliteEventStore({ path, writerThread });
+      const pending = store.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+      if (round % 2 === 1) await new Promise((resolve) => setTimeout(resolve, round * 10));
+      await store.close();
+      const { events } = await pending;
+      const reopened = await openStore({ path });
+      assert.deepEqual(await reopened.readStream("user-1"), events);
+      await reopened.close();
+    }
+  });
+
   it("reports a file locked by another process as unavailable, then recovers", async () => {
     const path = freshPath();
-    const store = createSqliteEventStore({ path, busyTimeoutMs: 50 });
+    const store = await openStore({ path, busyTimeoutMs: 50 });
     const intruder = new Database(path);
     intruder.exec("BEGIN IMMEDIATE");
 
@@ -146,9 +175,9 @@ describe("sqlite event store", () => {
 
   it("an append acknowledged before kill -9 survives", { timeout: 15_000 }, async () => {
     const path = freshPath();
-    const acknowledged = await appendUntilKilled(path, 100);
+    const acknowledged = await appendUntilKilled(path, 100, writerThread);
 
-    const store = createSqliteEventStore({ path });
+    const store = await openStore({ path });
     for (const [stream, revision] of acknowledged) {
       assert.ok((await store.readStream(stream)).length > revision, `${stream}@${revision} was lost`);
     }
@@ -158,10 +187,10 @@ describe("sqlite event store", () => {
 
 // A child process appends with 5 writers and prints "ok <stream> <revision>" once each append is
 // acknowledged; after `acks` of them it gets SIGKILL. Returns the highest revision acked per stream.
-async function appendUntilKilled(path: string, acks: number): Promise<Map<string, number>> {
+async function appendUntilKilled(path: string, acks: number, writerThread: boolean): Promise<Map<string, number>> {
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", crashingWriter], {
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
-    env: { ...process.env, DB_PATH: path, STORE_MODULE: new URL("../../src/events/sqlite/sqliteEventStore.ts", import.meta.url).href },
+    env: { ...process.env, DB_PATH: path, WRITER_THREAD: String(writerThread), STORE_MODULE: new URL("../../src/events/sqlite/sqliteEventStore.ts", import.meta.url).href },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -181,7 +210,8 @@ async function appendUntilKilled(path: string, acks: number): Promise<Map<string
 
 const crashingWriter = `
 const { createSqliteEventStore } = await import(process.env.STORE_MODULE);
-const store = createSqliteEventStore({ path: process.env.DB_PATH });
+const store = createSqliteEventStore({ path: process.env.DB_PATH, writerThread: process.env.WRITER_THREAD === "true" });
+if (await store.writerReady() !== (process.env.WRITER_THREAD === "true")) throw new Error("writer thread not as asked");
 const metadata = { resourceOwner: "o", instanceId: "i", editorUser: "u", createdAt: new Date().toISOString(),
   correlationId: "c", causationId: "c", schemaVersion: 1 };
 await Promise.all([0, 1, 2, 3, 4].map(async (writer) => {

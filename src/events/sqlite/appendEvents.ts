@@ -1,17 +1,31 @@
 import Database from "better-sqlite3";
-import type { NewEvent, RecordedEvent } from "../envelope.js";
 import { UniqueConstraintViolation, WrongExpectedRevision } from "../errors.js";
 import type { AppendOptions, AppendResult, ExpectedRevision } from "../eventStore.js";
 import type { Statements } from "./statements.js";
 
+/** An event as a row holds it: payload and metadata as JSON text, made by the appending thread. */
+export interface EncodedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
 export interface AppendRequest {
   readonly stream: string;
-  readonly events: readonly NewEvent[];
+  readonly events: readonly EncodedEvent[];
   readonly options: AppendOptions;
 }
 
+/**
+ * What an append wrote: the revision of its first event and every event's position (the caller
+ * holds the events themselves), or, for a retry of an append that happened already, what that
+ * one wrote.
+ */
+export type Appended = { readonly firstRevision: number; readonly positions: readonly bigint[] } | { readonly earlier: AppendResult };
+
 // Runs inside a savepoint: whatever it throws, everything it wrote is rolled back.
-export function appendEvents(sql: Statements, { stream, events, options }: AppendRequest): AppendResult {
+export function appendEvents(sql: Statements, { stream, events, options }: AppendRequest): Appended {
   const { expectedRevision } = options;
   const last = sql.lastRevision(stream);
   const conflict = () => new WrongExpectedRevision(stream, expectedRevision, last === -1 ? "no_stream" : last);
@@ -22,7 +36,7 @@ export function appendEvents(sql: Statements, { stream, events, options }: Appen
   if (earlier) {
     const original = sql.streamFrom(earlier.stream, earlier.revision, events.length);
     if (!isSameAppend(original, stream, events, expectedRevision)) throw conflict();
-    return { events: original, nextExpectedRevision: earlier.revision + events.length - 1 };
+    return { earlier: { events: original, nextExpectedRevision: earlier.revision + events.length - 1 } };
   }
 
   // 2. optimistic concurrency
@@ -37,8 +51,7 @@ export function appendEvents(sql: Statements, { stream, events, options }: Appen
 
   // 4. the events; a unique violation here is an event id already used elsewhere in the log
   try {
-    const recorded = events.map((event, i) => sql.insertEvent(stream, last + 1 + i, event));
-    return { events: recorded, nextExpectedRevision: last + events.length };
+    return { firstRevision: last + 1, positions: events.map((event, i) => sql.insertEvent(stream, last + 1 + i, event)) };
   } catch (error) {
     if (error instanceof Database.SqliteError && error.code === "SQLITE_CONSTRAINT_UNIQUE") throw conflict();
     throw error;
@@ -52,9 +65,9 @@ function matches(expected: ExpectedRevision, last: number): boolean {
 
 // Same stream, same ids in the same order, and the revision the retry expected is the one the original saw.
 function isSameAppend(
-  original: readonly RecordedEvent[],
+  original: AppendResult["events"],
   stream: string,
-  events: readonly NewEvent[],
+  events: readonly EncodedEvent[],
   expected: ExpectedRevision,
 ): boolean {
   const head = original[0];

@@ -1,72 +1,64 @@
-import type Database from "better-sqlite3";
+import type { Appended, AppendRequest } from "./appendEvents.js";
+import type { Outcome } from "./commitBatch.js";
 
 export interface GroupCommitStats {
   readonly appends: number;
   readonly transactions: number;
 }
 
-interface Pending<Request, Result> {
-  readonly request: Request;
-  resolve(result: Result): void;
+interface Pending {
+  readonly request: AppendRequest;
+  resolve(appended: Appended): void;
   reject(error: unknown): void;
 }
 
-// Requests submitted in the same turn of the event loop share one transaction, hence one fsync.
-// Each runs in its own savepoint, so a failing one rolls back and rejects alone, and a later one
-// in the batch sees what an earlier one wrote.
-export function createGroupCommit<Request, Result>(
-  db: Database.Database,
-  apply: (request: Request) => Result,
+// Appends submitted in the same turn of the event loop, and all those submitted while a batch is
+// being committed, share one transaction, hence one fsync. One batch is out at a time: SQLite has
+// one writer, and the longer a commit takes, the more the next one carries.
+export function createGroupCommit(
+  commit: (batch: readonly AppendRequest[]) => Promise<readonly Outcome[]>,
   onCommit: (appends: number) => void,
 ) {
-  // Called inside a transaction, a better-sqlite3 transaction function runs as a SAVEPOINT.
-  const inSavepoint = db.transaction(apply);
-  const commitBatch = db.transaction((batch: readonly Pending<Request, Result>[]) => batch.map(attempt));
-  let queue: Pending<Request, Result>[] = [];
+  let queue: Pending[] = [];
   let scheduled: NodeJS.Immediate | undefined;
+  let out: Promise<void> | undefined;
   const stats = { appends: 0, transactions: 0 };
-
-  // Returns how to settle the request once the whole batch is committed.
-  function attempt({ request, resolve, reject }: Pending<Request, Result>): () => void {
-    try {
-      const result = inSavepoint(request);
-      return () => resolve(result);
-    } catch (error) {
-      // SQLite aborted the whole transaction (disk full, I/O error): the batch fails as one.
-      if (!db.inTransaction) throw error;
-      return () => reject(error);
-    }
-  }
 
   function flush(): void {
     scheduled = undefined;
+    if (out !== undefined || queue.length === 0) return;
     const batch = queue;
     queue = [];
-    let settlers: (() => void)[];
-    try {
-      settlers = commitBatch.immediate(batch);
-    } catch (error) {
-      for (const pending of batch) pending.reject(error);
-      return;
-    }
-    stats.transactions++;
-    for (const settle of settlers) settle();
-    onCommit(batch.length);
+    out = commit(batch.map(({ request }) => request))
+      .then(
+        (outcomes) => {
+          stats.transactions++;
+          outcomes.forEach((outcome, i) => ("failed" in outcome ? batch[i]!.reject(outcome.failed) : batch[i]!.resolve(outcome.appended)));
+          onCommit(batch.length);
+        },
+        (error: unknown) => {
+          for (const pending of batch) pending.reject(error);
+        },
+      )
+      .finally(() => {
+        out = undefined;
+        flush();
+      });
   }
 
   return {
-    submit(request: Request): Promise<Result> {
+    submit(request: AppendRequest): Promise<Appended> {
       stats.appends++;
       return new Promise((resolve, reject) => {
         queue.push({ request, resolve, reject });
-        scheduled ??= setImmediate(flush);
+        if (out === undefined) scheduled ??= setImmediate(flush);
       });
     },
-    // Commits the waiting batch now rather than on the next turn of the event loop.
-    flushNow(): void {
-      if (scheduled === undefined) return;
-      clearImmediate(scheduled);
+    /** Commits what is waiting now rather than on the next turn, and settles once nothing is left out. */
+    async drain(): Promise<void> {
+      if (scheduled !== undefined) clearImmediate(scheduled);
       flush();
+      while (out !== undefined) await out;
     },
     stats: (): GroupCommitStats => ({ ...stats }),
   };

@@ -1,6 +1,9 @@
+import { availableParallelism } from "node:os";
+import type { NewEvent } from "../envelope.js";
 import { EventStoreUnavailable } from "../errors.js";
-import type { EventStore, Subscription } from "../eventStore.js";
-import { appendEvents, type AppendRequest } from "./appendEvents.js";
+import type { AppendResult, EventStore, Subscription } from "../eventStore.js";
+import type { Appended, EncodedEvent } from "./appendEvents.js";
+import { batchCommitter } from "./commitBatch.js";
 import { toStoreError, translated } from "./driverErrors.js";
 import { createGroupCommit, type GroupCommitStats } from "./groupCommit.js";
 import { createLiveTail, type LiveTailStats } from "./liveTail.js";
@@ -8,6 +11,7 @@ import { readAll } from "./readAll.js";
 import { openDatabase } from "./schema.js";
 import { prepareStatements } from "./statements.js";
 import { createSubscription } from "./subscription.js";
+import { startWriterThread, type WriterThread } from "./writerThread.js";
 
 export interface SqliteEventStoreOptions {
   /** The database file; created with its schema when missing. Its directory must exist. */
@@ -18,6 +22,12 @@ export interface SqliteEventStoreOptions {
   readonly subscriberQueueLimit?: number;
   /** Told how many appends each group commit committed together (the metrics). */
   readonly onBatchCommitted?: (appends: number) => void;
+  /**
+   * Commit on a thread of its own, so that the event loop goes on while a commit waits for its
+   * fsync. Default: when the machine has a second core. Until the thread has opened the database
+   * (and if it cannot), batches are committed on the calling thread.
+   */
+  readonly writerThread?: boolean;
 }
 
 export interface SubscriptionStats extends LiveTailStats {
@@ -29,26 +39,42 @@ export interface SubscriptionStats extends LiveTailStats {
 export interface SqliteEventStore extends EventStore {
   stats(): GroupCommitStats;
   subscriptionStats(): SubscriptionStats;
+  /** Starts the writer thread if it is to have one; true once batches go to it, false when they are committed in place. */
+  writerReady(): Promise<boolean>;
 }
 
 const pageSize = 2000;
 
 /**
  * Opens (or creates) an event store in one SQLite file: WAL, fsync on every commit, and appends
- * arriving together committed as one transaction. Subscriptions follow appends made through this
+ * arriving together committed as one transaction, on a writer thread where there is a core for
+ * it; reads stay on the calling thread's own connection. Subscriptions follow appends made through this
  * instance at once, and those of other processes writing the same file as soon as anyone here asks
  * for the head (every request does, for read-your-writes); those that have caught up share one
  * read per commit.
  */
-export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQueueLimit = 1000, onBatchCommitted }: SqliteEventStoreOptions): SqliteEventStore {
+export function createSqliteEventStore({
+  path,
+  busyTimeoutMs = 5000,
+  subscriberQueueLimit = 1000,
+  onBatchCommitted,
+  writerThread = availableParallelism() > 1,
+}: SqliteEventStoreOptions): SqliteEventStore {
   const db = openDatabase(path, busyTimeoutMs);
   const sql = prepareStatements(db);
   const readPage = (after: bigint, limit = pageSize) => translated(() => sql.eventsAfter(after, limit));
   const tail = createLiveTail(readPage, pageSize, () => translated(() => sql.headPosition()));
-  const writer = createGroupCommit(db, (request: AppendRequest) => appendEvents(sql, request), (appends) => {
-    tail.onCommit();
-    onBatchCommitted?.(appends);
-  });
+  const commitInPlace = batchCommitter(db);
+  // Started with the first append: a command that only reads never starts it.
+  let thread: WriterThread | undefined;
+  const startThread = () => (thread ??= startWriterThread({ path, busyTimeoutMs }));
+  const writer = createGroupCommit(
+    async (batch) => (thread?.ready ? thread.commit(batch) : commitInPlace(batch)),
+    (appends) => {
+      tail.onCommit();
+      onBatchCommitted?.(appends);
+    },
+  );
   const pages = { after: readPage, before: (before: bigint, limit: number) => translated(() => sql.eventsBefore(before, limit)) };
   let pageReads = 0;
   const readOwnPage = (after: bigint) => {
@@ -61,8 +87,9 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQ
   return {
     async append(stream, events, options) {
       if (closed) throw new EventStoreUnavailable("sqlite event store is closed");
+      if (writerThread) startThread();
       try {
-        return await writer.submit({ stream, events, options });
+        return recorded(stream, events, await writer.submit({ stream, events: events.map(encoded), options }));
       } catch (error) {
         throw toStoreError(error);
       }
@@ -90,13 +117,28 @@ export function createSqliteEventStore({ path, busyTimeoutMs = 5000, subscriberQ
       return head;
     },
     stats: writer.stats,
+    writerReady: async () => (writerThread ? startThread().started : false),
     subscriptionStats: () => ({ ...tail.stats(), pageReads }),
     async close() {
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
-      writer.flushNow();
+      await writer.drain();
+      await thread?.close();
       db.close();
     },
+  };
+}
+
+// Serialized on the appending thread, so that only strings cross to the writer.
+const encoded = ({ id, type, data, metadata }: NewEvent): EncodedEvent => ({ id, type, data: JSON.stringify(data), metadata: JSON.stringify(metadata) });
+
+// The caller's own events, placed where the append put them.
+function recorded(stream: string, events: readonly NewEvent[], appended: Appended): AppendResult {
+  if ("earlier" in appended) return appended.earlier;
+  const { firstRevision, positions } = appended;
+  return {
+    events: events.map(({ id, type, data, metadata }, i) => ({ id, type, data, metadata, stream, revision: firstRevision + i, position: positions[i]! })),
+    nextExpectedRevision: firstRevision + events.length - 1,
   };
 }

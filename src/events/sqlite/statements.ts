@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { NewEvent, RecordedEvent } from "../envelope.js";
+import type { RecordedEvent } from "../envelope.js";
+import type { EncodedEvent } from "./appendEvents.js";
 
 // Rows come back as arrays (better-sqlite3's raw mode, about twice as fast to decode as objects).
 const columns = "position, id, stream, revision, type, data, metadata";
@@ -41,11 +42,9 @@ export function prepareStatements(db: Database.Database) {
       (eventsAfter.all(position, limit) as EventRow[]).map(toRecorded),
     eventsBefore: (position: bigint, limit: number) =>
       (eventsBefore.all(position, limit) as EventRow[]).map(toRecorded),
-    insertEvent: (stream: string, revision: number, event: NewEvent): RecordedEvent => {
-      const { id, type, data, metadata } = event;
-      const { lastInsertRowid } = insertEvent.run(id, stream, revision, type, JSON.stringify(data), JSON.stringify(metadata));
-      return { id, type, data, metadata, stream, revision, position: BigInt(lastInsertRowid) };
-    },
+    // The new event's position.
+    insertEvent: (stream: string, revision: number, { id, type, data, metadata }: EncodedEvent): bigint =>
+      BigInt(insertEvent.run(id, stream, revision, type, data, metadata).lastInsertRowid),
     takeUnique: (name: string, value: string, stream: string) => takeUnique.run(name, value, stream).changes === 1,
     releaseUnique: (name: string, value: string) => releaseUnique.run(name, value).changes === 1,
   };
