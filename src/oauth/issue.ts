@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { SignJWT, type JWTPayload } from "jose";
 import { handleCommand } from "../commands/handleCommand.js";
 import { sha256Hash } from "../commands/user/secrets.js";
+import { randomBase64url } from "../crypto/randomPool.js";
 import type { EventStore } from "../events/eventStore.js";
 import { oidcSessionStream, type OidcGrantType } from "../events/oidcSession.js";
 import type { OrgView, UserView } from "../projections/views.js";
@@ -50,7 +51,7 @@ export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenR
   const sessionId = deps.newId();
   const audience = audienceOf(grant.scope, grant.clientId, deps.instanceId);
   const jwt = user.machine?.accessTokenType === 1;
-  const opaque = jwt ? undefined : opaqueAccessToken(sessionId, randomBytes(32).toString("base64url"));
+  const opaque = jwt ? undefined : opaqueAccessToken(sessionId, randomBase64url(32));
 
   await handleCommand(
     deps.store,
