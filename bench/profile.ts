@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,6 +91,8 @@ try {
   await exited;
   const exitedAt = performance.now();
   const [file] = await readdir(profiles);
+  // PROFILE_OUT=path keeps the whole profile (for Chrome DevTools or a caller tree).
+  if (process.env.PROFILE_OUT) await copyFile(join(profiles, file!), process.env.PROFILE_OUT);
   // Only the samples taken under load: the start (compiling TypeScript) and the stop are left out.
   summarize(JSON.parse(await readFile(join(profiles, file!), "utf8")) as CpuProfile, (exitedAt - loadStarted) * 1000, (exitedAt - loadEnded) * 1000);
 } finally {
