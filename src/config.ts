@@ -37,6 +37,8 @@ export interface Config {
   readonly projectorLeaseMs: number;
   /** With Redis and the shared SQLite log: the projector's fallback poll of the log between announced appends. */
   readonly sharedLogPollMs: number;
+  /** The embedded log's commits on a writer thread: `auto` when the machine has a second core. */
+  readonly sqliteWriterThread: "auto" | "on" | "off";
   /** The event stream: open streams in all and per credential, and how often an open one re-authorizes its caller. */
   readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly recheckMs: number };
   /** The OIDC issuer (`https://id.example.com`); unset: the origin each request came to. */
@@ -83,6 +85,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     metrics: oneOf(env, "METRICS", "on", ["on", "off"]) === "on",
     projectorLeaseMs: integer(env, "PROJECTOR_LEASE_MS", 5000, 100, 60000),
     sharedLogPollMs: integer(env, "SHARED_LOG_POLL_MS", 1000, 10, 600000),
+    sqliteWriterThread: oneOf(env, "SQLITE_WRITER_THREAD", "auto", ["auto", "on", "off"]),
     sse: Object.freeze({
       maxStreams: integer(env, "SSE_MAX_STREAMS", 1000, 1, 100_000),
       maxStreamsPerToken: integer(env, "SSE_MAX_STREAMS_PER_TOKEN", 5, 1, 1000),

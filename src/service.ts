@@ -194,7 +194,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 export async function openEventStore(config: Config, logger: Logger, onBatchCommitted?: (appends: number) => void): Promise<EventStore> {
   if (config.eventStoreUrl) return openEsdbEventStore(config.eventStoreUrl);
   logger.warn("using the embedded SQLite event log (development default); set EVENTSTORE_URL for EventStoreDB", { dataDir: config.dataDir });
-  return createSqliteEventStore({ path: join(config.dataDir, "events.sqlite"), ...(onBatchCommitted ? { onBatchCommitted } : {}) });
+  return createSqliteEventStore({
+    path: join(config.dataDir, "events.sqlite"),
+    ...(onBatchCommitted ? { onBatchCommitted } : {}),
+    ...(config.sqliteWriterThread === "auto" ? {} : { writerThread: config.sqliteWriterThread === "on" }),
+  });
 }
 
 interface ReadSide {
