@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { NewEvent } from "../src/events/envelope.js";
@@ -150,4 +153,17 @@ export async function benchDecryptingRebuild({ dir, users = 20_000 }: { dir: str
 export function mainThreadCpuMs(): number {
   const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+// `node --import tsx bench/rebuild.ts [decrypting|plain] [users]`: one of the two rebuild benches
+// alone, in a temporary directory, for iterating on the rebuild without the full `npm run bench`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const which = process.argv[2] === "plain" ? "plain" : "decrypting";
+  const users = Number(process.argv[3] ?? 20_000);
+  const dir = await mkdtemp(join(tmpdir(), "idledger-rebuild-"));
+  try {
+    console.log(which, users, "users:", which === "plain" ? await benchRebuild({ dir, users }) : await benchDecryptingRebuild({ dir, users }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,5 +1,6 @@
 import type { RecordedEvent } from "./envelope.js";
 import type { EventStore, Subscription } from "./eventStore.js";
+import { mapEvents } from "./mapEvents.js";
 import { assertValidEvent, currentType, upcast } from "./registry.js";
 
 /** How many of its own appended events a store remembers as validated: more than the projection ever lags behind by in one batch. */
@@ -29,9 +30,7 @@ export function withEventSchemas(store: EventStore): EventStore {
     async readStream(stream, options) {
       return (await store.readStream(stream, options)).map(read);
     },
-    async *readAll(options) {
-      for await (const event of store.readAll(options)) yield read(event);
-    },
+    readAll: (options) => mapEvents(store.readAll(options), read),
     subscribe(options): Subscription {
       // The adapter filters before upcasting: show the filter the type the event will be read as.
       const filter = options?.filter;

@@ -1,9 +1,11 @@
 import type { NewEvent, RecordedEvent } from "../events/envelope.js";
 import type { EventStore, Subscription, UniqueConstraint } from "../events/eventStore.js";
 import { ERASED, personalFields, SEALED } from "../events/personalData.js";
+import type { OpenBatch } from "./openBatch.js";
 import { parallelOpener, type ParallelOpener } from "./parallelOpen.js";
-import { decrypt, openFields, SealBroken, sealedCiphertext, sealedContents, sealedNames, sealFields } from "./sealing.js";
-import type { SubjectKey, Vault } from "./vault.js";
+import { eventAad, openFields, SealBroken, sealedNames, sealFields } from "./sealing.js";
+import { masterKeyMismatch, type SubjectKey, type Vault, type WrappedKey } from "./vault.js";
+import { KEY_BYTES } from "./wrapping.js";
 
 /** What readers get: personal fields decrypted (`open`), or only the erased ones replaced, the rest left sealed (`redact`, for exports). */
 export type ReadMode = "open" | "redact";
@@ -15,7 +17,6 @@ export class PersonalDataErased extends Error {
 
 const ERASURE = "user.personal.data.erased";
 const subjectOf = (stream: string) => (stream.startsWith("user-") ? stream.slice("user-".length) : undefined);
-const aadOf = (stream: string, type: string) => `${stream}\0${type}`;
 const isSealed = (data: unknown): data is Record<string, unknown> => typeof data === "object" && data !== null && SEALED in data;
 
 /** Opens events read from anywhere (the log, an export file) as the store layer does. */
@@ -32,15 +33,22 @@ export function createOpener(vault: Vault, mode: ReadMode = "open"): (event: Rec
 const allowedFields = (event: RecordedEvent) => personalFields[event.type]?.fields ?? [];
 
 function opened(event: RecordedEvent, key: SubjectKey, mode: ReadMode): RecordedEvent {
-  const { [SEALED]: sealed, ...rest } = event.data as Record<string, unknown>;
-  if (key === "erased") return { ...event, data: { ...rest, ...Object.fromEntries(sealedNames(sealed, allowedFields(event)).map((name) => [name, ERASED])) } };
+  if (key === "erased") return erasedFields(event);
   if (mode === "redact") return event;
-  return { ...event, data: { ...rest, ...openFields(key, aadOf(event.stream, event.type), sealed as string, allowedFields(event)) } };
+  const { [SEALED]: sealed, ...rest } = event.data as Record<string, unknown>;
+  return { ...event, data: { ...rest, ...openFields(key, eventAad(event.stream, event.type), sealed as string, allowedFields(event)) } };
+}
+
+/** The event with each of its sealed fields read as "[erased]". */
+function erasedFields(event: RecordedEvent): RecordedEvent {
+  const { [SEALED]: sealed, ...rest } = event.data as Record<string, unknown>;
+  return { ...event, data: { ...rest, ...Object.fromEntries(sealedNames(sealed, allowedFields(event)).map((name) => [name, ERASED])) } };
 }
 
 // A long read (a replay, an export) is opened a chunk at a time: the chunk's keys in one read of the
-// key store, its AES-GCM on the worker while the reader consumes the chunks before it. A few chunks
-// are out at once, so that the worker is never waited for while it still has work queued.
+// key store, its AES-GCM (the keys' unwrapping and the events' opening) on the worker while the
+// reader consumes the chunks before it. A few chunks are out at once, so that the worker is never
+// waited for while it still has work queued.
 const CHUNK = 512;
 const CHUNKS_AHEAD = 3;
 
@@ -65,7 +73,7 @@ async function* openInChunks(events: AsyncIterable<RecordedEvent>, vault: Vault,
   const prepare = (): Promise<Slot[]> => {
     const plan = planned.then(async () => planChunk(await take(), vault, mode));
     planned = plan;
-    const slots = plan.then((chunk) => openChunk(chunk, parallel));
+    const slots = plan.then((chunk) => openChunk(chunk, parallel, vault));
     slots.catch(() => {});
     return slots;
   };
@@ -86,27 +94,61 @@ async function* openInChunks(events: AsyncIterable<RecordedEvent>, vault: Vault,
   }
 }
 
-/** A chunk with its keys found: the events that need no decryption as they will be read, the others still sealed. */
+/** A chunk with its keys found: the events that need no decryption as they will be read, the others still sealed, and the batch that opens them. */
 interface PlannedChunk {
   readonly slots: Slot[];
-  readonly keys: Buffer[];
-  readonly items: [number, string, string][];
-  readonly waiting: { readonly slot: number; readonly names: readonly string[] }[];
+  readonly batch: OpenBatch;
+  /** Per wrapped key of the batch: its subject, for the vault to cache the key once unwrapped, and the slot of the first event that needs it. */
+  readonly wrappedFor: readonly { readonly subject: string; readonly slot: number }[];
+  /** The slot of each of the batch's items. */
+  readonly waiting: readonly number[];
+}
+
+/** A chunk's keys as its batch holds them: each subject's once, unwrapped already or still wrapped. */
+function batchKeys() {
+  const index = new Map<string, number>();
+  // `undefined` where a wrapped key goes: the worker unwraps it into its place.
+  const unwrapped: (Buffer | undefined)[] = [];
+  const wrapped: [number, string, string][] = [];
+  const wrappedFor: { subject: string; slot: number }[] = [];
+  let wrappingKey: Buffer | undefined;
+  return {
+    /** The key's index in the batch; `slot`: the event that needs it. */
+    indexOf(subject: string, key: Buffer | WrappedKey, slot: number): number {
+      let at = index.get(subject);
+      if (at !== undefined) return at;
+      index.set(subject, (at = unwrapped.length));
+      if (Buffer.isBuffer(key)) unwrapped.push(key);
+      else {
+        unwrapped.push(undefined);
+        wrapped.push([at, key.aad, key.wrapped]);
+        wrappedFor.push({ subject, slot });
+        wrappingKey = key.wrappingKey;
+      }
+      return at;
+    },
+    // Copied into buffers of their own: a Buffer may be a view of Node's shared pool, and the
+    // message to the worker would carry the whole pool with it.
+    done() {
+      const keys = new Uint8Array(unwrapped.length * KEY_BYTES);
+      unwrapped.forEach((key, i) => key && keys.set(key, i * KEY_BYTES));
+      return { keys, wrappingKey: wrappingKey && Uint8Array.from(wrappingKey), wrapped, wrappedFor };
+    },
+  };
 }
 
 async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: ReadMode): Promise<PlannedChunk> {
   const slots: Slot[] = [];
-  const keys: Buffer[] = [];
-  const keyIndex = new Map<string, number>();
-  const items: [number, string, string][] = [];
-  const waiting: { readonly slot: number; readonly names: readonly string[] }[] = [];
+  const keys = batchKeys();
+  const items: [number, string, string, string][] = [];
+  const waiting: number[] = [];
   const sealedSubjects = new Set<string>();
   for (const event of chunk) {
     const subject = subjectOf(event.stream);
     if (subject !== undefined && isSealed(event.data)) sealedSubjects.add(subject);
   }
   // A key store that fails here fails again where its first event stands, and is reported there.
-  await vault.prefetch(sealedSubjects).catch(() => {});
+  const prefetched = await vault.prefetch(sealedSubjects).catch(() => new Map<string, WrappedKey>());
   for (const event of chunk) {
     try {
       const subject = subjectOf(event.stream);
@@ -115,17 +157,23 @@ async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
         slots.push(event);
         continue;
       }
-      const key = vault.cached(subject) ?? (await vault.keyToOpen(subject));
-      if (key === "erased" || mode === "redact") {
-        slots.push(opened(event, key, mode));
+      // The cache first: an erasure earlier in the chunk has put "erased" there.
+      const key = vault.cached(subject) ?? prefetched.get(subject) ?? (await vault.keyToOpen(subject));
+      if (key === "erased") {
+        slots.push(erasedFields(event));
         continue;
       }
+      // A key is unwrapped even for an event that stays sealed (an export): one that does not unwrap fails the read there.
+      const keyIndex = keys.indexOf(subject, key, slots.length);
+      if (mode === "redact") {
+        slots.push(event);
+        continue;
+      }
+      // The batch checks the rest of the sealed value (names, contents), where it opens it.
       const sealed = (event.data as Record<string, unknown>)[SEALED];
-      const names = sealedNames(sealed, allowedFields(event));
-      let index = keyIndex.get(subject);
-      if (index === undefined) keyIndex.set(subject, (index = keys.push(key) - 1));
-      items.push([index, aadOf(event.stream, event.type), sealedCiphertext(sealed as string)]);
-      waiting.push({ slot: slots.length, names });
+      if (typeof sealed !== "string") throw new SealBroken("not a sealed value");
+      items.push([keyIndex, event.stream, event.type, sealed]);
+      waiting.push(slots.length);
       slots.push(event);
     } catch (failed) {
       // Nothing after a failure is read: the consumer stops there.
@@ -133,24 +181,37 @@ async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
       break;
     }
   }
-  return { slots, keys, items, waiting };
+  const { wrappedFor, ...batchKeysOf } = keys.done();
+  return { slots, batch: { ...batchKeysOf, items }, wrappedFor, waiting };
 }
 
-async function openChunk({ slots, keys, items, waiting }: PlannedChunk, parallel: ParallelOpener): Promise<Slot[]> {
-  const plaintexts = await parallel.open(keys, items);
-  waiting.forEach(({ slot, names }, i) => {
-    const event = slots[slot] as RecordedEvent;
-    try {
-      const [index, aad, ciphertext] = items[i]!;
-      const plaintext = plaintexts ? plaintexts[i] : decrypt(keys[index]!, aad, ciphertext);
-      if (plaintext === null || plaintext === undefined) throw new SealBroken("does not open under this key");
-      const { [SEALED]: _sealed, ...rest } = event.data as Record<string, unknown>;
-      slots[slot] = { ...event, data: { ...rest, ...sealedContents(names, plaintext) } };
-    } catch (failed) {
-      slots[slot] = { failed };
-    }
+async function openChunk({ slots, batch, wrappedFor, waiting }: PlannedChunk, parallel: ParallelOpener, vault: Vault): Promise<Slot[]> {
+  if (batch.items.length === 0 && batch.wrapped.length === 0) return slots;
+  const { unwrapped, notUnwrapped, opened } = await parallel.open(batch);
+  const fields = JSON.parse(opened) as (Record<string, unknown> | string | null)[];
+  waiting.forEach((slot, i) => {
+    const opening = fields[i];
+    if (typeof opening === "object" && opening !== null) slots[slot] = withFields(slots[slot] as RecordedEvent, opening);
+    else slots[slot] = { failed: new SealBroken(opening ?? "its key did not unwrap") };
+  });
+  // A key that did not unwrap fails the read where it was first needed, before any event that used it.
+  const mismatched = new Set(notUnwrapped);
+  batch.wrapped.forEach(([index], i) => {
+    const { subject, slot } = wrappedFor[i]!;
+    if (mismatched.has(index)) slots[slot] = { failed: masterKeyMismatch() };
+    else vault.adopt(subject, Buffer.from(unwrapped.buffer, unwrapped.byteOffset + i * KEY_BYTES, KEY_BYTES));
   });
   return slots;
+}
+
+/** The event with its sealed value replaced by the fields it opens to, after its other fields as before. */
+function withFields(event: RecordedEvent, fields: Record<string, unknown>): RecordedEvent {
+  const data = event.data as Record<string, unknown>;
+  const names = Object.keys(data);
+  // Most sealed events hold nothing but their sealed value: the fields (parsed for this event alone) are the data.
+  if (names.length === 1 && names[0] === SEALED) return { ...event, data: fields };
+  const { [SEALED]: _sealed, ...rest } = data;
+  return { ...event, data: { ...rest, ...fields } };
 }
 
 /**
@@ -176,7 +237,7 @@ export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode
       throw new PersonalDataErased(`user ${subject}'s personal data is erased; ${event.type} cannot add to it`);
     }
     const rest = Object.fromEntries(Object.entries(data).filter(([name]) => !(name in personal)));
-    return { ...event, data: { ...rest, [SEALED]: sealFields(key, aadOf(stream, event.type), personal) } };
+    return { ...event, data: { ...rest, [SEALED]: sealFields(key, eventAad(stream, event.type), personal) } };
   };
   const hashed = (constraints: readonly UniqueConstraint[] | undefined) =>
     constraints?.map((constraint) => (constraint.name === "usernames" ? { ...constraint, value: vault.hashUnique(constraint.value) } : constraint));

@@ -51,12 +51,29 @@ export function openFields(key: Buffer, aad: string, sealed: string, allowed: re
   return sealedContents(sealedNames(sealed, allowed), decrypt(key, aad, sealedCiphertext(sealed)));
 }
 
+/** The plaintext of a sealed value (the JSON text of its fields), checked as `openFields` checks it. */
+export function openFieldsText(key: Buffer, aad: string, sealed: unknown, allowed: readonly string[]): string {
+  const names = sealedNames(sealed, allowed);
+  const plaintext = decrypt(key, aad, sealedCiphertext(sealed as string));
+  sealedContents(names, plaintext);
+  return plaintext;
+}
+
+/** Where a sealed value belongs, bound into its ciphertext: the event's stream and type. */
+export const eventAad = (stream: string, type: string) => `${stream}\0${type}`;
+
 /** The encrypted part of a sealed value, what `decrypt` opens. */
-export const sealedCiphertext = (sealed: string) => sealed.slice(sealed.indexOf(":", 3) + 1);
+const sealedCiphertext = (sealed: string) => sealed.slice(sealed.indexOf(":", 3) + 1);
 
 /** The fields a sealed value's plaintext holds, which must be the names it shows. */
-export function sealedContents(names: readonly string[], plaintext: string): Record<string, unknown> {
-  const fields = JSON.parse(plaintext) as Record<string, unknown>;
+function sealedContents(names: readonly string[], plaintext: string): Record<string, unknown> {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(plaintext);
+  } catch {
+    throw new SealBroken("sealed contents are not fields");
+  }
+  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw new SealBroken("sealed contents are not fields");
   if (Object.keys(fields).some((name) => !names.includes(name))) throw new SealBroken("sealed names and contents differ");
-  return fields;
+  return fields as Record<string, unknown>;
 }

@@ -3,7 +3,6 @@ import type { EventStore } from "../events/eventStore.js";
 import { SEALED } from "../events/personalData.js";
 import type { KeyStore } from "./keyStore.js";
 import type { MasterKey } from "./masterKey.js";
-import { parallelOpener, type ParallelOpener } from "./parallelOpen.js";
 import { newWrappedKey, SECRET_AAD, subjectAad, unwrapKey } from "./wrapping.js";
 
 /** The key store is missing (or was replaced by an empty one) while the log holds sealed events. */
@@ -28,6 +27,13 @@ export class SubjectKeyMissing extends Error {
 
 export type SubjectKey = Buffer | "erased";
 
+/** A subject's key as the key store holds it: to be unwrapped under `wrappingKey` with `aad` where its events are opened. */
+export interface WrappedKey {
+  readonly wrappingKey: Buffer;
+  readonly aad: string;
+  readonly wrapped: string;
+}
+
 export interface VaultOptions {
   readonly keyStore: KeyStore;
   /** Wraps every key in the key store; keys the userName hashes. */
@@ -39,8 +45,6 @@ export interface VaultOptions {
   readonly maxCachedKeys?: number;
   /** The key store is not reachable now: check it (and fail on a lost one) at first use instead of here. */
   readonly deferCheck?: boolean;
-  /** Where a prefetch's many keys are unwrapped (a worker thread when there is a core for it). */
-  readonly parallel?: ParallelOpener;
 }
 
 /** Keys of data subjects, unwrapped on demand and cached (keys only, never what they open). */
@@ -50,8 +54,14 @@ export interface Vault {
   cached(subject: string): SubjectKey | undefined;
   /** The subject's key; `create` gives it one when it has none, else `undefined` for none. */
   key(subject: string, create: boolean): Promise<SubjectKey | undefined>;
-  /** Loads the keys of these subjects that are not cached, in one read of the key store (a replay's chunk): `keyToOpen` then finds them. */
-  prefetch(subjects: Iterable<string>): Promise<void>;
+  /**
+   * The keys of these subjects that are not cached, in one read of the key store (a replay's
+   * chunk), still wrapped: they are unwrapped with the chunk's events (on the worker) and come back
+   * through `adopt`. Erased ones are cached as such; subjects the key store has nothing for are absent.
+   */
+  prefetch(subjects: Iterable<string>): Promise<Map<string, WrappedKey>>;
+  /** A prefetched key, unwrapped: cached, unless the subject was erased meanwhile. */
+  adopt(subject: string, key: Buffer): void;
   /** For reading sealed data: a missing entry is a lost key, never an erased one (SubjectKeyMissing). */
   keyToOpen(subject: string): Promise<SubjectKey>;
   /** HMAC-SHA256 under the master key's stable hash key, hex: what unique-constraint tables hold instead of a userName. */
@@ -60,12 +70,13 @@ export interface Vault {
   forget(subject: string): void;
 }
 
-const MISMATCH = "the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it";
+/** A key of the key store does not unwrap under the master key. */
+export const masterKeyMismatch = () => new MasterKeyMismatch("the master key (PERSONAL_DATA_KEY_FILE) does not open the key store: it is not the key that wrote it");
 
-export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false, parallel = parallelOpener }: VaultOptions): Promise<Vault> {
+export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000, maxCachedKeys = 100_000, deferCheck = false }: VaultOptions): Promise<Vault> {
   const unwrap = (aad: string, wrapped: string) => {
     const key = unwrapKey(masterKey.wrapping, aad, wrapped);
-    if (!key) throw new MasterKeyMismatch(MISMATCH);
+    if (!key) throw masterKeyMismatch();
     return key;
   };
   // The wrapped secret this process opened: key creation is fenced on it (KeyStore.create).
@@ -124,21 +135,15 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
   const key = async (subject: string, create: boolean) => cached(subject) ?? load(subject, create);
 
   const prefetch = async (subjects: Iterable<string>) => {
+    const found = new Map<string, WrappedKey>();
     const missing = [...new Set(subjects)].filter((subject) => cached(subject) === undefined);
-    if (missing.length === 0) return;
+    if (missing.length === 0) return found;
     await checked();
-    const entries = await keyStore.getMany(missing);
-    const active: [string, string][] = [];
-    for (const [subject, entry] of entries) {
+    for (const [subject, entry] of await keyStore.getMany(missing)) {
       if (entry.state === "erased") remember(subject, "erased");
-      else active.push([subject, entry.wrapped]);
+      else found.set(subject, { wrappingKey: masterKey.wrapping, aad: subjectAad(subject), wrapped: entry.wrapped });
     }
-    const unwrapped = await parallel.open([masterKey.wrapping], active.map(([subject, wrapped]) => [0, subjectAad(subject), wrapped] as const));
-    active.forEach(([subject, wrapped], i) => {
-      const opened = unwrapped?.[i];
-      if (opened === null) throw new MasterKeyMismatch(MISMATCH);
-      remember(subject, opened === undefined ? unwrap(subjectAad(subject), wrapped) : Buffer.from(opened, "base64"));
-    });
+    return found;
   };
 
   return {
@@ -146,6 +151,9 @@ export async function openVault({ keyStore, masterKey, log, cacheTtlMs = 10_000,
     cached,
     key,
     prefetch,
+    adopt(subject, unwrapped) {
+      if (cached(subject) !== "erased") remember(subject, unwrapped);
+    },
     async keyToOpen(subject) {
       const found = await key(subject, false);
       if (found === undefined) {

@@ -10,10 +10,11 @@ export const wrapKey = (wrappingKey: Buffer, aad: string, key: Buffer): string =
 
 export const newWrappedKey = (wrappingKey: Buffer, aad: string): string => wrapKey(wrappingKey, aad, randomBytes(KEY_BYTES));
 
-/** The key, or undefined when `wrappingKey` is not the one that wrapped it. */
+/** The key, or undefined when `wrappingKey` is not the one that wrapped it (or what it wrapped is not a key). */
 export function unwrapKey(wrappingKey: Buffer, aad: string, wrapped: string): Buffer | undefined {
   try {
-    return Buffer.from(decrypt(wrappingKey, aad, wrapped), "base64");
+    const key = Buffer.from(decrypt(wrappingKey, aad, wrapped), "base64");
+    return key.length === KEY_BYTES ? key : undefined;
   } catch (error) {
     if (error instanceof SealBroken) return undefined;
     throw error;

@@ -169,4 +169,31 @@ const contract: Record<string, (readModel: ReadModel) => Promise<void>> = {
 
     assert.deepEqual(await readModel.get("users1", "1"), { list: [1], nested: { a: 1 } });
   },
+
+  async "a document built from a stored one is stored as written, and the stored one stays as it was"(readModel) {
+    await readModel.commit([put("users1", "1", { kept: { a: 1 }, changed: { b: 1 } })], 1n);
+    const stored = await readModel.get<{ kept: { a: number }; changed: { b: number } }>("users1", "1");
+    assert.ok(stored);
+    // As a reducer writes the next version: the old one spread, one part replaced.
+    await readModel.commit([put("users1", "1", { ...stored, changed: { b: 2 } })], 2n);
+    assert.deepEqual(await readModel.get("users1", "1"), { kept: { a: 1 }, changed: { b: 2 } });
+    assert.deepEqual(stored, { kept: { a: 1 }, changed: { b: 1 } });
+  },
+
+  async "a document's key named __proto__ is a field like any other, never its prototype"(readModel) {
+    const doc = JSON.parse('{"a":1,"__proto__":{"polluted":true}}') as Record<string, unknown>;
+    await readModel.commit([put("users1", "1", doc)], 1n);
+    const read = await readModel.get("users1", "1");
+    assert.ok(read);
+    assert.equal(Object.getPrototypeOf(read), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(read, "__proto__")?.value, { polluted: true });
+    assert.equal((read as { polluted?: boolean }).polluted, undefined);
+  },
+
+  async "a writer's own frozen object is no promise: what it holds that is not frozen is copied all the same"(readModel) {
+    const inner = { a: 1 };
+    await readModel.commit([put("users1", "1", { outer: Object.freeze({ inner }) })], 1n);
+    inner.a = 2;
+    assert.deepEqual(await readModel.get("users1", "1"), { outer: { inner: { a: 1 } } });
+  },
 };

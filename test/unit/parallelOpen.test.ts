@@ -9,13 +9,17 @@ import type { NewEvent, RecordedEvent } from "../../src/events/envelope.js";
 import { ERASED } from "../../src/events/personalData.js";
 import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
 import { createLogger } from "../../src/logger.js";
+import { readMasterKeyFile } from "../../src/privacy/masterKey.js";
 import { openPersonalData, type PersonalData } from "../../src/privacy/openPersonalData.js";
-import { createParallelOpener, type ParallelOpener } from "../../src/privacy/parallelOpen.js";
-import { withPersonalData } from "../../src/privacy/personalDataStore.js";
-import { SealBroken } from "../../src/privacy/sealing.js";
+import { createParallelOpener, inPlaceOpener, type ParallelOpener } from "../../src/privacy/parallelOpen.js";
+import { type ReadMode, withPersonalData } from "../../src/privacy/personalDataStore.js";
+import { eventAad, SealBroken, sealFields } from "../../src/privacy/sealing.js";
+import { MasterKeyMismatch, type Vault } from "../../src/privacy/vault.js";
+import { subjectAad, unwrapKey, wrapKey } from "../../src/privacy/wrapping.js";
 
-// A replay opens its sealed events in chunks, on a worker thread when one is up: what it reads must
-// be what the one-event-at-a-time path reads, erased users and broken seals included.
+// A replay opens its sealed events in chunks, on a worker thread when one is up, which unwraps the
+// chunk's keys too: what it reads must be what the one-event-at-a-time path reads, erased users,
+// broken seals and keys that do not unwrap included.
 
 const USERS = 400;
 let dir: string;
@@ -52,43 +56,57 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A fresh vault (cold key cache) and a replay through `parallel`, collected until it ends or fails. */
-async function replay(parallel: ParallelOpener): Promise<{ events: RecordedEvent[]; failure?: unknown }> {
+/** A fresh vault (cold key cache) and a replay through `parallel`, collected until it ends or fails; `after` sees the vault as the replay left it. */
+async function replay(parallel: ParallelOpener, after: (vault: Vault) => void = () => {}, mode: ReadMode = "open"): Promise<{ events: RecordedEvent[]; failure?: unknown }> {
   const store = log();
   const cold = await openPersonalData({ dataDir: dir, redisUrl: undefined, masterKeyFile: join(dir, "master.key"), log: store, logger: createLogger("error", true) });
   const events: RecordedEvent[] = [];
   try {
-    for await (const read of withPersonalData(store, cold.vault, "open", parallel).readAll()) events.push(read);
+    for await (const read of withPersonalData(store, cold.vault, mode, parallel).readAll()) events.push(read);
     return { events };
   } catch (failure) {
     return { events, failure };
   } finally {
+    after(cold.vault);
     await cold.close();
     await store.close();
   }
 }
 
-const inPlace: ParallelOpener = { open: async () => undefined };
+const inPlace = inPlaceOpener;
 
 /** The real worker, once it answers, and how many batches it opened. */
 async function startedWorker() {
   const worker = createParallelOpener();
-  const probe = Array.from({ length: 64 }, () => [0, "", ""] as const);
-  for (let tries = 0; !(await worker.open([Buffer.alloc(32)], probe)); tries++) {
+  const probe = { keys: Buffer.alloc(32), wrappingKey: undefined, wrapped: [], items: Array.from({ length: 64 }, () => [0, "", "", ""] as const) };
+  for (let tries = 0; (await worker.open(probe), worker.workerBatches() === 0); tries++) {
     assert.ok(tries < 200, "the worker thread did not start within 10 s");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const counting = { batches: 0, open: async (...args: Parameters<ParallelOpener["open"]>) => {
-    const opened = await worker.open(...args);
-    if (opened) counting.batches++;
-    return opened;
-  } };
-  return counting;
+  const started = worker.workerBatches();
+  return { open: worker.open, get batches() { return worker.workerBatches() - started; } };
+}
+
+function firstPositionOf(stream: string): bigint {
+  const db = new Database(join(dir, "events.sqlite"), { readonly: true });
+  try {
+    return BigInt(db.prepare<[string], { position: number }>("SELECT MIN(position) AS position FROM events WHERE stream = ?").get(stream)!.position);
+  } finally {
+    db.close();
+  }
+}
+
+/** The subject's key as the key store holds it, unwrapped here. */
+async function storedKey(subject: string): Promise<Buffer | undefined> {
+  const entry = await personalData.vault.keyStore.get(subject);
+  const { wrapping } = await readMasterKeyFile(join(dir, "master.key"));
+  return entry?.state === "active" ? unwrapKey(wrapping, subjectAad(subject), entry.wrapped) : undefined;
 }
 
 it("reads the same events through the worker as in place: order, plaintext, erased users", async () => {
   const worker = await startedWorker();
-  const [viaWorker, inline] = [await replay(worker), await replay(inPlace)];
+  const cached: Vault["cached"][] = [];
+  const [viaWorker, inline] = [await replay(worker, (vault) => cached.push(vault.cached)), await replay(inPlace, (vault) => cached.push(vault.cached))];
   assert.equal(viaWorker.failure, undefined);
   assert.ok(worker.batches > 0, "the replay used the worker");
   assert.deepEqual(viaWorker.events, inline.events);
@@ -98,6 +116,31 @@ it("reads the same events through the worker as in place: order, plaintext, eras
   assert.equal(added(10).email, ERASED);
   assert.equal(added(10).firstName, ERASED);
   assert.ok(!JSON.stringify(viaWorker.events.filter((read) => read.stream === "user-20").map((read) => read.data)).includes("person-20"), "nothing of an erased user comes back");
+  // The keys the worker unwrapped are cached as the key store holds them, the erased ones as erased.
+  for (const vaultCached of cached) {
+    for (const subject of ["3", "257", String(USERS - 1)]) assert.deepEqual(vaultCached(subject), await storedKey(subject), `user ${subject}'s key`);
+    assert.equal(vaultCached("10"), "erased");
+  }
+});
+
+it("fails with MasterKeyMismatch where the first event of a key that does not unwrap stands, on both paths, an export's too", async () => {
+  const { keyStore } = personalData.vault;
+  const entry = await keyStore.get("301");
+  assert.ok(entry?.state === "active");
+  // The key wrapped under another master key: the key store was not written with this one.
+  const foreign = wrapKey(Buffer.alloc(32, 7), subjectAad("301"), (await storedKey("301"))!);
+  assert.equal(await keyStore.rewrap([{ subject: "301", from: entry.wrapped, to: foreign }]), 1);
+  try {
+    const worker = await startedWorker();
+    for (const [parallel, mode] of [[worker, "open"], [inPlace, "open"], [worker, "redact"], [inPlace, "redact"]] as const) {
+      const { events, failure } = await replay(parallel, undefined, mode);
+      assert.ok(failure instanceof MasterKeyMismatch, `a MasterKeyMismatch, not ${String(failure)}`);
+      assert.equal(events.at(-1)!.position, firstPositionOf("user-301") - 1n, "every event before it, none after");
+    }
+    assert.ok(worker.batches > 0);
+  } finally {
+    await keyStore.rewrap([{ subject: "301", from: foreign, to: entry.wrapped }]);
+  }
 });
 
 it("stops where a broken seal stands, after handing over every event before it, on both paths", async () => {
@@ -121,19 +164,24 @@ it("stops where a broken seal stands, after handing over every event before it, 
   }
 });
 
-it("answers nothing for a batch too small to be worth the trip: the caller opens it in place", async () => {
-  const worker = createParallelOpener();
-  assert.equal(await worker.open([Buffer.alloc(32)], [[0, "", ""]]), undefined, "one value is not worth a worker");
+it("opens a batch too small to be worth the trip in place", async () => {
+  const worker = await startedWorker();
+  const key = Buffer.alloc(32, 1);
+  const sealed = sealFields(key, eventAad("user-1", "user.human.phone.changed"), { phone: "+41790000001" });
+  const batch = { keys: key, wrappingKey: undefined, wrapped: [], items: [[0, "user-1", "user.human.phone.changed", sealed]] as const };
+  assert.deepEqual(await worker.open(batch), await inPlace.open(batch));
+  assert.deepEqual(JSON.parse((await worker.open(batch)).opened), [{ phone: "+41790000001" }]);
+  assert.equal(worker.batches, 0, "one value is not worth a worker");
 });
 
 it("keeps the log's order when a later chunk opens before an earlier one", async () => {
   // Chunks are out at once: the first one answered last must still come out first.
   let calls = 0;
   const outOfOrder: ParallelOpener = {
-    open: async () => {
+    open: async (batch) => {
       const delay = calls++ === 0 ? 100 : 0;
       await new Promise((resolve) => setTimeout(resolve, delay));
-      return undefined;
+      return inPlace.open(batch);
     },
   };
   const [late, inline] = [await replay(outOfOrder), await replay(inPlace)];
@@ -159,3 +207,50 @@ it("ends a read its consumer leaves early, with chunks still out", async () => {
     await store.close();
   }
 });
+
+it("reads a user's events after an erasure event as erased, though a chunk before it unwrapped the key later", async () => {
+  // The key is still in the key store (an erasure that a crash interrupted): only the log's order
+  // says which events are erased. The first chunk answers last, after the erasure's chunk was read.
+  const own = await mkdtemp(join(tmpdir(), "idledger-erased-order-"));
+  const store = createSqliteEventStore({ path: join(own, "events.sqlite") });
+  const options = { dataDir: own, redisUrl: undefined, masterKeyFile: join(own, "master.key"), log: store, logger: createLogger("error", true) };
+  const writing = await openPersonalData(options);
+  try {
+    const sealing = withPersonalData(store, writing.vault);
+    const filler = async (count: number) => {
+      for (let i = 0; i < count; i += 100) await sealing.append(`org-${randomUUID()}`, Array.from({ length: 100 }, () => event("org.added", { name: "Org" })), { expectedRevision: "no_stream" });
+    };
+    await sealing.append("user-7", [event("user.human.added", { userName: "seven", firstName: "Sev", lastName: "En", email: "seven@example.com" })], { expectedRevision: "no_stream" });
+    await filler(600);
+    await sealing.append("user-7", [event("user.personal.data.erased", {})], { expectedRevision: 0 });
+    await filler(1500);
+    await sealing.append("user-7", [event("user.human.phone.changed", { phone: "+41790000007" })], { expectedRevision: 1 });
+    for (const parallel of [inPlace, await startedWorker(), delayedFirst(inPlace)]) {
+      const cold = await openPersonalData(options);
+      try {
+        const read: RecordedEvent[] = [];
+        for await (const one of withPersonalData(store, cold.vault, "open", parallel).readAll()) if (one.stream === "user-7") read.push(one);
+        assert.deepEqual(read.map((one) => one.data), [{ userName: "seven", firstName: "Sev", lastName: "En", email: "seven@example.com" }, {}, { phone: ERASED }]);
+        assert.equal(cold.vault.cached("7"), "erased");
+      } finally {
+        await cold.close();
+      }
+    }
+  } finally {
+    await writing.close();
+    await store.close();
+    await rm(own, { recursive: true, force: true });
+  }
+});
+
+/** `parallel`, but its first batch answers only after 100 ms. */
+function delayedFirst(parallel: ParallelOpener): ParallelOpener {
+  let first = true;
+  return {
+    async open(batch) {
+      if (first) await new Promise((resolve) => setTimeout(resolve, 100));
+      first = false;
+      return parallel.open(batch);
+    },
+  };
+}

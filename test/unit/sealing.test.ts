@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { it } from "node:test";
-import { openFields, SealBroken, sealedNames, sealFields } from "../../src/privacy/sealing.js";
+import { encrypt, openFields, openFieldsText, SealBroken, sealedNames, sealFields } from "../../src/privacy/sealing.js";
 
 const key = randomBytes(32);
 const fields = ["firstName", "email"];
@@ -23,4 +23,16 @@ it("refuses another key, another stream or type, altered bytes, and names the ev
   assert.throws(() => openFields(key, "user-1\0user.human.added", flipped, fields), SealBroken);
   assert.throws(() => sealedNames(sealed, ["email"]), SealBroken);
   assert.throws(() => sealedNames({ not: "sealed" }, fields), SealBroken);
+});
+
+it("refuses a value whose plaintext is not an object of fields, as text (what the worker checks) and as fields", () => {
+  const aad = "user-1\0user.human.added";
+  const sealed = sealFields(key, aad, { email: "ada@example.com" });
+  assert.deepEqual(JSON.parse(openFieldsText(key, aad, sealed, fields)), { email: "ada@example.com" });
+  // Each of these is JSON and would be read into a JSON array of the chunk's fields as something else than fields.
+  for (const plaintext of ["5", "null", '["email"]', '"email"', "{", '{"email":"a"} {']) {
+    const notFields = `v1:email:${encrypt(key, aad, plaintext)}`;
+    assert.throws(() => openFieldsText(key, aad, notFields, fields), SealBroken, plaintext);
+    assert.throws(() => openFields(key, aad, notFields, fields), SealBroken, plaintext);
+  }
 });

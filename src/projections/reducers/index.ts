@@ -15,14 +15,14 @@ function merge(tables: readonly ReducerTable[]): ReducerTable {
   for (const table of tables) {
     for (const [type, reducer] of Object.entries(table)) byType.set(type, [...(byType.get(type) ?? []), reducer]);
   }
-  return Object.fromEntries(
-    [...byType].map(([type, list]): [string, Reducer] => [
-      type,
-      async (event, view) => {
-        const writes: Write[] = [];
-        for (const reducer of list) writes.push(...(await reducer(event, view)));
-        return writes;
-      },
-    ]),
-  );
+  // A type only one table names runs its reducer as it is, with no wrapper to collect the writes of several.
+  return Object.fromEntries([...byType].map(([type, list]): [string, Reducer] => [type, list.length === 1 ? list[0]! : inTableOrder(list)]));
+}
+
+function inTableOrder(list: readonly Reducer[]): Reducer {
+  return async (event, view) => {
+    const writes: Write[] = [];
+    for (const reducer of list) writes.push(...(await reducer(event, view)));
+    return writes;
+  };
 }
