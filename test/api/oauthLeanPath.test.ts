@@ -102,6 +102,8 @@ describe("the lean OAuth path answers as express does", () => {
     ["a body over 16 KB", FORM, `grant_type=client_credentials&scope=${"a".repeat(17_000)}`, "400", { error: "invalid_request", error_description: "the request body is too large" }],
     ["33 parameters", FORM, Array.from({ length: 33 }, (_, i) => `p${i}=1`).join("&"), "400", { error: "invalid_request", error_description: "the request body is too large" }],
     ["an unsupported charset", { "content-type": "application/x-www-form-urlencoded; charset=koi8-r" }, "grant_type=client_credentials", "400", { error: "invalid_request", error_description: "error parsing form" }],
+    ["a broken %-escape (Go's ParseForm refuses it)", FORM, "grant_type=client_credentials&scope=%zz", "400", { error: "invalid_request", error_description: "error parsing form" }],
+    ["a broken %-escape in a compressed form", { ...FORM, "content-encoding": "gzip" }, gzipSync("grant_type=%C3"), "400", { error: "invalid_request", error_description: "error parsing form" }],
     ["a parameter given twice", FORM, "grant_type=client_credentials&grant_type=client_credentials", "400", { error: "invalid_request", error_description: "parameter grant_type must be given once" }],
     ["a wrong secret in Basic auth", { ...FORM, ...basic("lean-path", "wrong") }, "grant_type=client_credentials", "400", { error: "invalid_request", error_description: "Errors.User.Machine.Secret.Invalid" }],
     ["a Basic header that does not decode", { ...FORM, authorization: `Basic ${Buffer.from("%zz:x").toString("base64")}` }, "grant_type=client_credentials", "400", { error: "invalid_client", error_description: "invalid basic auth header" }],
@@ -117,6 +119,20 @@ describe("the lean OAuth path answers as express does", () => {
 
   it("reads a gzip-compressed form as express does", async () => {
     const answer = await bothPaths("/oauth/v2/token", { ...FORM, "content-encoding": "gzip", ...basic(machine.userName, secret) }, gzipSync("grant_type=client_credentials"));
+    assert.equal(statusLine(answer), "HTTP/1.1 200 OK");
+  });
+
+  it("reads a form with charset=utf-8, and one in ISO-8859-1, as the same form", async () => {
+    for (const type of ["application/x-www-form-urlencoded; charset=UTF-8", "application/x-www-form-urlencoded;charset=iso-8859-1"]) {
+      const answer = await bothPaths("/oauth/v2/token", { "content-type": type, ...basic(machine.userName, secret) }, "grant_type=client_credentials&scope=profile+urn%3Azitadel%3Aiam%3Auser%3Aresourceowner");
+      assert.equal(statusLine(answer), "HTTP/1.1 200 OK", type);
+      assert.deepEqual(Object.keys(bodyOf(answer)), ["access_token", "token_type", "expires_in"]);
+    }
+  });
+
+  it("reads a secret sent %-escaped in the form", async () => {
+    const escaped = [...secret].map((char) => `%${char.charCodeAt(0).toString(16).padStart(2, "0")}`).join("");
+    const answer = await bothPaths("/oauth/v2/token", FORM, `grant_type=client_credentials&client_id=${machine.userName}&client_secret=${escaped}`);
     assert.equal(statusLine(answer), "HTTP/1.1 200 OK");
   });
 
