@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { entryBeside } from "./entry.js";
 
 export interface HttpFigures {
   readonly requestsPerSecond: number;
@@ -73,7 +74,7 @@ function cpuMs(pid: number): number {
  * `pagesDir`, it also answers POST /bare/page/{name} with the JSON of `{name}.json` there.
  */
 export async function startBare(pagesDir?: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bareExpress.ts", import.meta.url))], {
+  const child = spawn(process.execPath, entryBeside(import.meta.url, "./bareExpress"), {
     env: { ...process.env, ...(pagesDir ? { BARE_PAGES_DIR: pagesDir } : {}) },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measure, type HttpFigures } from "./http.js";
+import { entryBeside } from "./entry.js";
 
 export interface OAuthFigures {
   readonly opaque: HttpFigures;
@@ -86,7 +87,7 @@ async function startService(dataDir: string) {
   const logFile = `${dataDir}.log`;
   const root = fileURLToPath(new URL("..", import.meta.url));
   const log = openSync(logFile, "w", 0o600);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, entryBeside(import.meta.url, "../src/main"), {
     cwd: root,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, PASSWORD_SCRYPT_LOGN: "10" },
     stdio: ["ignore", log, log],
@@ -101,7 +102,7 @@ async function startService(dataDir: string) {
 }
 
 async function startProvider(format: "opaque" | "jwt") {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./oidcProvider.ts", import.meta.url)), format], { stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(process.execPath, [...entryBeside(import.meta.url, "./oidcProvider"), format], { stdio: ["ignore", "pipe", "ignore"] });
   const port = await new Promise<number>((resolve) => child.stdout!.once("data", (line: Buffer) => resolve((JSON.parse(line.toString()) as { port: number }).port)));
   return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill("SIGTERM") };
 }

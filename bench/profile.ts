@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { measure } from "./http.js";
 import { caughtUp, fillUsers, SEARCH_TERMS } from "./userSearch.js";
+import { entryBeside } from "./entry.js";
 
 // `node --import tsx bench/profile.ts [get|post|token|jwt|introspect|contains|equals] [seconds] [users]`:
 // runs the service under `node --cpu-prof`, drives one call with autocannon (50 connections): a
@@ -35,7 +36,7 @@ const dir = await mkdtemp(join(tmpdir(), "idledger-profile-"));
 try {
   const profiles = join(dir, "profiles");
   const start = async (profiled: boolean) => {
-    const child = spawn(process.execPath, [...(profiled ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []), "--import", "tsx", "src/main.ts"], {
+    const child = spawn(process.execPath, [...(profiled ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []), ...entryBeside(import.meta.url, "../src/main")], {
       cwd: root,
       env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", DATA_DIR: join(dir, "data") },
       stdio: ["ignore", "pipe", "inherit"],

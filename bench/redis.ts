@@ -16,6 +16,7 @@ import { createRedisReadModel } from "../src/projections/redis/redisReadModel.js
 import { startRedisServer } from "../test/support/redisServer.js";
 import { measure, type HttpFigures } from "./http.js";
 import { fillLog } from "./rebuild.js";
+import { entryBeside } from "./entry.js";
 
 export interface RedisBenchResult {
   /** Projecting the whole SQLite log into a fresh Redis generation (each batch one Lua commit). */
@@ -83,7 +84,7 @@ async function benchGetUser(dir: string, url: string): Promise<HttpFigures> {
 // weigh on the figures); it is up once its health probe answers.
 async function startService(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, entryBeside(import.meta.url, "../src/main"), {
     cwd: fileURLToPath(new URL("..", import.meta.url)),
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "error", PASSWORD_SCRYPT_LOGN: "10", ...env },
     stdio: ["ignore", "ignore", "inherit"],

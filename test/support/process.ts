@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { entryBeside } from "../../bench/entry.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -12,9 +13,12 @@ export interface ServiceProcess {
   readonly exited: Promise<number | NodeJS.Signals | null>;
 }
 
-/** Runs `src/main.ts` as its own process (as `npm start` would, minus the build) and waits until it listens. */
+/**
+ * Runs the service as its own process and waits until it listens: `src/main.ts` through tsx from
+ * the sources (the tests), the compiled `src/main.js` from dist/ (the benchmarks, as `npm start` runs it).
+ */
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, entryBeside(import.meta.url, "../../src/main"), {
     cwd: root,
     // CONSISTENCY_TIMEOUT_MS: as in startTestService (test/support/service.ts), for a loaded machine.
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", CONSISTENCY_TIMEOUT_MS: "10000", ...env },
