@@ -5,20 +5,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import type { RecordedEvent } from "../../src/events/envelope.js";
 import type { Subscription } from "../../src/events/eventStore.js";
 import { createSqliteEventStore, type SqliteEventStore, type SqliteEventStoreOptions } from "../../src/events/sqlite/sqliteEventStore.js";
 import { newEvent } from "./eventStore.js";
 
-/** Takes every event of a subscription into `positions`, optionally pausing after each one. */
+/** Takes every event of a subscription into `events` and its position into `positions`, optionally pausing after each one. */
 function consume(subscription: Subscription, pause?: () => Promise<unknown>) {
   const positions: bigint[] = [];
+  const events: RecordedEvent[] = [];
   const done = (async () => {
     for await (const event of subscription) {
       positions.push(event.position);
+      events.push(event);
       if (pause) await pause();
     }
   })();
-  return { positions, done };
+  return { positions, events, done };
 }
 
 /** Waits (a bounded number of turns, never a fixed time) until `condition` holds. */
@@ -61,21 +64,50 @@ describe("sqlite subscriptions share the live tail", () => {
     assert.deepEqual(follower.positions, [1n, 2n]);
   });
 
-  it("read the log once per commit however many subscriptions are idle at its head", async () => {
+  it("hand this instance's commits to every subscription idle at the head as they were written, without reading them back", async () => {
     const store = open();
     await store.append("user-0", [newEvent(), newEvent()], { expectedRevision: "no_stream" });
     const followers = Array.from({ length: 200 }, () => consume(store.subscribe()));
     await until(() => store.subscriptionStats().followers === 200, "every subscription has caught up");
     const before = store.subscriptionStats();
 
-    for (let i = 1; i <= 20; i++) await store.append(`user-${i}`, [newEvent()], { expectedRevision: "no_stream" });
+    const appended = [];
+    for (let i = 1; i <= 20; i++) appended.push(await store.append(`user-${i}`, [newEvent(), newEvent()], { expectedRevision: "no_stream" }));
     const head = await store.headPosition();
     await until(() => followers.every(({ positions }) => positions.at(-1) === head), "every subscription has every event");
 
     const after = store.subscriptionStats();
-    assert.ok(after.tailReads - before.tailReads <= 20, `${after.tailReads - before.tailReads} reads for 20 commits`);
+    assert.equal(after.committedDeliveries - before.committedDeliveries, 20, "one delivery per commit");
+    assert.equal(after.tailReads, before.tailReads, "the tail read back what this instance wrote");
     assert.equal(after.pageReads, before.pageReads, "a caught-up subscription read a page of its own");
-    for (const { positions } of followers) assert.deepEqual(positions, range(0n, head));
+    // What they got is what a read of the log gives, and none of it is the appender's own objects.
+    const read: RecordedEvent[] = [];
+    for await (const event of store.readAll()) read.push(event);
+    for (const { events } of followers) assert.deepEqual(events, read);
+    const delivered = followers[0]!.events.at(-1)!;
+    const own = appended.at(-1)!.events.at(-1)!;
+    assert.equal(delivered.id, own.id);
+    assert.notEqual(delivered.data, own.data);
+    assert.notEqual(delivered.metadata, own.metadata);
+  });
+
+  it("read the log when another process's append came between the tail and this instance's commit", async () => {
+    const path = join(dir, `${randomUUID()}.db`);
+    const here = open({ path });
+    const elsewhere = open({ path });
+    await here.append("user-0", [newEvent()], { expectedRevision: "no_stream" });
+    const follower = consume(here.subscribe());
+    await until(() => here.subscriptionStats().followers === 1, "the subscription has caught up");
+    const before = here.subscriptionStats();
+
+    // Nothing here asks for the head in between: only the gap before this commit tells.
+    await elsewhere.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
+    await here.append("user-2", [newEvent()], { expectedRevision: "no_stream" });
+    await until(() => follower.positions.length === 3, "the subscription has both");
+    assert.deepEqual(follower.positions, [1n, 2n, 3n]);
+    assert.deepEqual(follower.events.map(({ stream }) => stream), ["user-0", "user-1", "user-2"]);
+    assert.equal(here.subscriptionStats().committedDeliveries, before.committedDeliveries, "handed over with a gap before it");
+    assert.equal(here.subscriptionStats().tailReads, before.tailReads + 1);
   });
 
   it("lose and repeat nothing at the seams, with subscriptions joining mid-write and slow ones falling behind", async () => {

@@ -17,7 +17,8 @@ interface Pending {
 // one writer, and the longer a commit takes, the more the next one carries.
 export function createGroupCommit(
   commit: (batch: readonly AppendRequest[]) => Promise<readonly Outcome[]>,
-  onCommit: (appends: number) => void,
+  /** After each commit: the batch and what each of its appends wrote (or why not). */
+  onCommit: (batch: readonly AppendRequest[], outcomes: readonly Outcome[]) => void,
 ) {
   let queue: Pending[] = [];
   let scheduled: NodeJS.Immediate | undefined;
@@ -29,12 +30,13 @@ export function createGroupCommit(
     if (out !== undefined || queue.length === 0) return;
     const batch = queue;
     queue = [];
-    out = commit(batch.map(({ request }) => request))
+    const requests = batch.map(({ request }) => request);
+    out = commit(requests)
       .then(
         (outcomes) => {
           stats.transactions++;
           outcomes.forEach((outcome, i) => ("failed" in outcome ? batch[i]!.reject(outcome.failed) : batch[i]!.resolve(outcome.appended)));
-          onCommit(batch.length);
+          onCommit(requests, outcomes);
         },
         (error: unknown) => {
           for (const pending of batch) pending.reject(error);

@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
-import type { NewEvent } from "../envelope.js";
+import type { NewEvent, RecordedEvent } from "../envelope.js";
 import { EventStoreUnavailable } from "../errors.js";
 import type { AppendResult, EventStore, Subscription } from "../eventStore.js";
-import type { Appended, EncodedEvent } from "./appendEvents.js";
-import { batchCommitter } from "./commitBatch.js";
+import type { Appended, AppendRequest, EncodedEvent } from "./appendEvents.js";
+import { batchCommitter, type Outcome } from "./commitBatch.js";
 import { toStoreError, translated } from "./driverErrors.js";
 import { createGroupCommit, type GroupCommitStats } from "./groupCommit.js";
 import { createLiveTail, type LiveTailStats } from "./liveTail.js";
@@ -70,9 +70,9 @@ export function createSqliteEventStore({
   const startThread = () => (thread ??= startWriterThread({ path, busyTimeoutMs }));
   const writer = createGroupCommit(
     async (batch) => (thread?.ready ? thread.commit(batch) : commitInPlace(batch)),
-    (appends) => {
-      tail.onCommit();
-      onBatchCommitted?.(appends);
+    (batch, outcomes) => {
+      tail.onCommit(() => committedEvents(batch, outcomes));
+      onBatchCommitted?.(batch.length);
     },
   );
   const pages = { after: readPage, before: (before: bigint, limit: number) => translated(() => sql.eventsBefore(before, limit)) };
@@ -132,6 +132,21 @@ export function createSqliteEventStore({
 
 // Serialized on the appending thread, so that only strings cross to the writer.
 const encoded = ({ id, type, data, metadata }: NewEvent): EncodedEvent => ({ id, type, data: JSON.stringify(data), metadata: JSON.stringify(metadata) });
+
+// What a batch wrote, as a read of its rows gives it (the same JSON parsed afresh, so readers share
+// nothing with the appenders), in position order: a batch's appends are written one after the other.
+function committedEvents(batch: readonly AppendRequest[], outcomes: readonly Outcome[]): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (!("appended" in outcome) || "earlier" in outcome.appended) return;
+    const { firstRevision, positions } = outcome.appended;
+    const { stream, events: written } = batch[i]!;
+    written.forEach(({ id, type, data, metadata }, k) =>
+      events.push({ id, type, data: JSON.parse(data), metadata: JSON.parse(metadata), stream, revision: firstRevision + k, position: positions[k]! }),
+    );
+  });
+  return events;
+}
 
 // The caller's own events, placed where the append put them.
 function recorded(stream: string, events: readonly NewEvent[], appended: Appended): AppendResult {
