@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
 import type { RecordedEvent } from "../events/envelope.js";
+import { newEventId } from "../events/eventIds.js";
 import { UniqueConstraintViolation, WrongExpectedRevision } from "../events/errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { currentSchemaVersion } from "../events/registry.js";
@@ -75,7 +75,7 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
     const createdAt = context.now().toISOString();
     const owner = resourceOwner(state);
     const events = decision.events.map((event) => ({
-      id: randomUUID(),
+      id: newEventId(),
       type: event.type,
       data: event.data,
       metadata: {

@@ -1,6 +1,7 @@
 import { generateKeyPair, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import type { NewEvent } from "../../events/envelope.js";
+import { newEventId } from "../../events/eventIds.js";
 import type { ExpectedRevision, EventStore } from "../../events/eventStore.js";
 import { INSTANCE_STREAM, type InstanceAdded } from "../../events/instance.js";
 import { SIGNING_KEY_STREAM, type KeyPairAdded } from "../../events/keyPair.js";
@@ -28,7 +29,7 @@ export async function appendSigningKey(
   const data: KeyPairAdded = { keyId: options.keyId, usage: "sig", algorithm: "RS256", publicKey, privateKey: encryption.encrypt(privateKey) };
   const correlationId = randomUUID();
   const event: NewEvent = {
-    id: randomUUID(),
+    id: newEventId(),
     type: "key_pair.added",
     data,
     metadata: {
