@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders, ServerResponse } from "node:http";
  * is one; the lean HTTP/1.1 path (src/oauth/leanPath.ts) builds the same from node:http's.
  */
 export interface FormRequest {
-  /** The parsed form (body-parser's urlencoded); anything but an object reads as an empty form. */
+  /** The parsed form (src/oauth/form.ts, `readForm`); anything but an object reads as an empty form. */
   readonly body: unknown;
   readonly headers: IncomingHttpHeaders;
   /** "http" or "https", from the connection (no proxy is trusted). */

@@ -54,7 +54,8 @@ export function readForm(req: FormMessage, res: ServerResponse, next: (error?: u
   const take = (chunk: Buffer) => chunks.push(chunk);
   const end = () => {
     try {
-      req.body = formFields(Buffer.concat(chunks).toString("utf8"), false);
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      req.body = formFields(body.toString("utf8"), false);
       settle();
     } catch (error) {
       settle(error);
@@ -187,7 +188,7 @@ function basicAuth(header: string | undefined): { clientId: string; clientSecret
   if (colon < 0) return undefined;
   try {
     // Go's url.QueryUnescape, which ZITADEL applies to both halves: "+" is a space.
-    const unescape = (half: string) => decodeURIComponent(half.replaceAll("+", " "));
+    const unescape = (half: string) => (half.includes("%") || half.includes("+") ? decodeURIComponent(half.replaceAll("+", " ")) : half);
     const clientId = unescape(decoded.slice(0, colon));
     const clientSecret = unescape(decoded.slice(colon + 1));
     if (clientId.length > MAX_CREDENTIAL_LENGTH || clientSecret.length > MAX_CREDENTIAL_LENGTH) throw new URIError("too long");
