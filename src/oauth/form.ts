@@ -53,13 +53,15 @@ export function readForm(req: FormMessage, res: ServerResponse, next: (error?: u
   };
   const take = (chunk: Buffer) => chunks.push(chunk);
   const end = () => {
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    let fields: ReturnType<typeof formFields>;
     try {
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      req.body = formFields(body.toString("utf8"), false);
-      settle();
+      fields = formFields(body.toString("utf8"), false);
     } catch (error) {
-      settle(error);
+      return settle(error);
     }
+    req.body = fields;
+    settle();
   };
   // node:http has framed the body by its Content-Length: what arrives is at most that. A client
   // that goes away mid-way is an error here as in body-parser (400), and its answer goes nowhere.
@@ -75,12 +77,14 @@ function textRead(req: FormMessage, next: (error?: unknown) => void): void {
   }
   const charset = (CHARSET.exec(req.headers["content-type"] ?? "")?.[1] ?? "utf-8").toLowerCase();
   if (charset !== "utf-8" && charset !== "iso-8859-1") return next(refused(415, "charset.unsupported", `unsupported charset "${charset.toUpperCase()}"`));
+  let fields: ReturnType<typeof formFields>;
   try {
-    req.body = formFields(req.body, charset === "iso-8859-1");
-    next();
+    fields = formFields(req.body, charset === "iso-8859-1");
   } catch (error) {
-    next(error);
+    return next(error);
   }
+  req.body = fields;
+  next();
 }
 
 /**
