@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { toJson, type DescMessage } from "@bufbuild/protobuf";
-import { ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { createAccessTokenInterceptor, createManagementClient } from "@zitadel/node/dist/api/index.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RecordedEvent } from "../../../src/events/envelope.js";
 import { newEvent } from "../../contract/eventStore.js";
-import { collect, setup, settle } from "./helpers.js";
+import { collect, setup } from "./helpers.js";
 
 // Positions that clients send (SSE `from`, Last-Event-ID, ListEvents `sequence`) are any numbers;
 // in EventStoreDB they are byte offsets, readable only where a record starts.
