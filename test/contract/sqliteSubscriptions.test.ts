@@ -48,13 +48,19 @@ describe("sqlite subscriptions share the live tail", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("deliver what another process appended to the same file once a reader here asks for the head", async () => {
+  /** Two stores on one file (as two processes), one event in it, and a subscription here that has caught up with it. */
+  const twoProcesses = async () => {
     const path = join(dir, `${randomUUID()}.db`);
     const here = open({ path });
     const elsewhere = open({ path });
     await here.append("user-0", [newEvent()], { expectedRevision: "no_stream" });
     const follower = consume(here.subscribe());
     await until(() => here.subscriptionStats().followers === 1, "the subscription has caught up");
+    return { here, elsewhere, follower };
+  };
+
+  it("deliver what another process appended to the same file once a reader here asks for the head", async () => {
+    const { here, elsewhere, follower } = await twoProcesses();
 
     await elsewhere.append("user-1", [newEvent()], { expectedRevision: "no_stream" });
     for (let turn = 0; turn < 100; turn++) await nextTurn();
@@ -92,12 +98,7 @@ describe("sqlite subscriptions share the live tail", () => {
   });
 
   it("read the log when another process's append came between the tail and this instance's commit", async () => {
-    const path = join(dir, `${randomUUID()}.db`);
-    const here = open({ path });
-    const elsewhere = open({ path });
-    await here.append("user-0", [newEvent()], { expectedRevision: "no_stream" });
-    const follower = consume(here.subscribe());
-    await until(() => here.subscriptionStats().followers === 1, "the subscription has caught up");
+    const { here, elsewhere, follower } = await twoProcesses();
     const before = here.subscriptionStats();
 
     // Nothing here asks for the head in between: only the gap before this commit tells.
