@@ -1,5 +1,5 @@
 import { personalFields } from "../events/personalData.js";
-import { eventAad, openFieldsText, SealBroken } from "./sealing.js";
+import { eventAad, fieldsTextOpener, SealBroken } from "./sealing.js";
 import { KEY_BYTES, unwrapKey } from "./wrapping.js";
 
 /**
@@ -41,6 +41,7 @@ export function openBatch({ keys, wrappingKey, wrapped, items }: OpenBatch): Ope
     else notUnwrapped.push(index);
     keyAt[index] = key;
   });
+  const openFieldsText = fieldsTextOpener();
   const opened = items.map(([index, stream, type, sealed]) => {
     const key = keyAt[index];
     if (!key) return "null";
