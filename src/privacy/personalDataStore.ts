@@ -174,7 +174,7 @@ function batchKeys() {
 async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: ReadMode): Promise<PlannedChunk> {
   const slots: Slot[] = [];
   const keys = batchKeys();
-  const items: [number, string, string, string][] = [];
+  const items = { keyIndexes: [] as number[], streams: [] as string[], types: [] as string[], sealed: [] as string[] };
   const waiting: number[] = [];
   const subjects = chunk.map((event) => subjectOf(event.stream));
   const sealedSubjects = new Set<string>();
@@ -208,7 +208,10 @@ async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
       // The batch checks the rest of the sealed value (names, contents), where it opens it.
       const sealed = (event.data as Record<string, unknown>)[SEALED];
       if (typeof sealed !== "string") throw new SealBroken("not a sealed value");
-      items.push([keyIndex, event.stream, event.type, sealed]);
+      items.keyIndexes.push(keyIndex);
+      items.streams.push(event.stream);
+      items.types.push(event.type);
+      items.sealed.push(sealed);
       waiting.push(slots.length);
       slots.push(event);
     } catch (failed) {
@@ -222,7 +225,7 @@ async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
 }
 
 async function openChunk({ slots, batch, wrappedFor, waiting }: PlannedChunk, parallel: ParallelOpener, vault: Vault): Promise<Slot[]> {
-  if (batch.items.length === 0 && batch.wrapped.length === 0) return slots;
+  if (batch.items.sealed.length === 0 && batch.wrapped.length === 0) return slots;
   const { unwrapped, notUnwrapped, opened } = await parallel.open(batch);
   const fields = JSON.parse(opened) as (Record<string, unknown> | string | null)[];
   waiting.forEach((slot, i) => {
