@@ -1,5 +1,5 @@
 import { personalFields } from "../events/personalData.js";
-import { eventAad, openFieldsText, SealBroken } from "./sealing.js";
+import { eventAad, fieldsTextOpener, SealBroken } from "./sealing.js";
 import { KEY_BYTES, unwrapKey } from "./wrapping.js";
 
 /**
@@ -12,8 +12,20 @@ export interface OpenBatch {
   readonly keys: Uint8Array;
   readonly wrappingKey: Uint8Array | undefined;
   readonly wrapped: readonly (readonly [keyIndex: number, aad: string, wrapped: string])[];
-  /** Per sealed event: its key's index, its stream and type, and its sealed value (`$enc`). */
-  readonly items: readonly (readonly [keyIndex: number, stream: string, type: string, sealed: string])[];
+  /** The sealed events, see `BatchItems`. */
+  readonly items: BatchItems;
+}
+
+/**
+ * Per sealed event, at the same index in each: its key's index, its stream and type, and its
+ * sealed value (`$enc`). Lists side by side rather than a tuple per event: the batch crosses to
+ * the worker as a structured clone, which a tuple per event made twice as dear on both threads.
+ */
+export interface BatchItems {
+  readonly keyIndexes: readonly number[];
+  readonly streams: readonly string[];
+  readonly types: readonly string[];
+  readonly sealed: readonly string[];
 }
 
 /**
@@ -41,12 +53,15 @@ export function openBatch({ keys, wrappingKey, wrapped, items }: OpenBatch): Ope
     else notUnwrapped.push(index);
     keyAt[index] = key;
   });
-  const opened = items.map(([index, stream, type, sealed]) => {
-    const key = keyAt[index];
+  const openFieldsText = fieldsTextOpener();
+  const { keyIndexes, streams, types } = items;
+  const opened = items.sealed.map((sealed, i) => {
+    const key = keyAt[keyIndexes[i]!];
     if (!key) return "null";
+    const type = types[i]!;
     try {
       // Checked here as it is parsed on the other side: a JSON object, nothing else.
-      return openFieldsText(key, eventAad(stream, type), sealed, personalFields[type]?.fields ?? []);
+      return openFieldsText(key, eventAad(streams[i]!, type), sealed, personalFields[type]?.fields ?? []);
     } catch (error) {
       if (error instanceof SealBroken) return JSON.stringify(error.message);
       throw error;

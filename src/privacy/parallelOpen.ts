@@ -69,7 +69,7 @@ export function createParallelOpener(): WorkerOpener {
   return {
     workerBatches: () => workerBatches,
     open(batch) {
-      if (failed || batch.items.length + batch.wrapped.length < WORTH_A_WORKER) return inPlaceOpener.open(batch);
+      if (failed || batch.items.sealed.length + batch.wrapped.length < WORTH_A_WORKER) return inPlaceOpener.open(batch);
       worker ??= start();
       // A worker still starting would make the first batches wait for it: they are opened in place.
       if (!worker || !ready) return inPlaceOpener.open(batch);

@@ -54,44 +54,78 @@ const CHUNKS_AHEAD = 3;
 
 type Slot = RecordedEvent | { readonly failed: unknown };
 
-/** `open`, in chunks read ahead of the consumer: events come out in order, and a failure where its event stood. */
-async function* openInChunks(events: AsyncIterable<RecordedEvent>, vault: Vault, mode: ReadMode, parallel: ParallelOpener): AsyncGenerator<RecordedEvent> {
-  const iterator = events[Symbol.asyncIterator]();
-  let ended = false;
-  const take = async () => {
-    const chunk: RecordedEvent[] = [];
-    while (!ended && chunk.length < CHUNK) {
-      const next = await iterator.next();
-      if (next.done) ended = true;
-      else chunk.push(next.value);
-    }
-    return chunk;
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * `open`, in chunks read ahead of the consumer: events come out in order, and a failure where its
+ * event stood. An iterator by hand rather than an async generator, as mapEvents is: every event of
+ * a replay comes out of it.
+ */
+function openInChunks(events: AsyncIterable<RecordedEvent>, vault: Vault, mode: ReadMode, parallel: ParallelOpener): AsyncIterable<RecordedEvent> {
+  return {
+    [Symbol.asyncIterator]() {
+      const iterator = events[Symbol.asyncIterator]();
+      let ended = false;
+      const take = async () => {
+        const chunk: RecordedEvent[] = [];
+        while (!ended && chunk.length < CHUNK) {
+          const next = await iterator.next();
+          if (next.done) ended = true;
+          else chunk.push(next.value);
+        }
+        return chunk;
+      };
+      // Chunks are read and given their keys one after the other, in the log's order (an erasure
+      // forgets a key for the events after it); only their decryption overlaps.
+      let planned: Promise<unknown> = Promise.resolve();
+      const prepare = (): Promise<Slot[]> => {
+        const plan = planned.then(async () => planChunk(await take(), vault, mode));
+        planned = plan;
+        const slots = plan.then((chunk) => openChunk(chunk, parallel, vault));
+        slots.catch(() => {});
+        return slots;
+      };
+      const ahead: Promise<Slot[]>[] = [];
+      let slots: readonly Slot[] = [];
+      let at = 0;
+      let closed = false;
+      // As a generator's `finally`: the chunks still out are waited for, and the read below is closed.
+      const close = async () => {
+        closed = true;
+        slots = [];
+        await Promise.allSettled(ahead);
+        await iterator.return?.();
+      };
+      const failed = async (error: unknown): Promise<never> => {
+        if (!closed) await close();
+        throw error;
+      };
+      const nextChunk = async (): Promise<IteratorResult<RecordedEvent>> => {
+        while (ahead.length < CHUNKS_AHEAD && !ended) ahead.push(prepare());
+        const chunk = await (ahead.shift() ?? Promise.resolve([]));
+        if (chunk.length === 0) {
+          await close();
+          return DONE;
+        }
+        slots = chunk;
+        at = 0;
+        return next();
+      };
+      const next = (): Promise<IteratorResult<RecordedEvent>> => {
+        if (closed) return Promise.resolve(DONE);
+        if (at === slots.length) return nextChunk().catch(failed);
+        const slot = slots[at++]!;
+        return "failed" in slot ? failed(slot.failed) : Promise.resolve({ done: false, value: slot });
+      };
+      return {
+        next,
+        async return() {
+          if (!closed) await close();
+          return DONE;
+        },
+      };
+    },
   };
-  // Chunks are read and given their keys one after the other, in the log's order (an erasure
-  // forgets a key for the events after it); only their decryption overlaps.
-  let planned: Promise<unknown> = Promise.resolve();
-  const prepare = (): Promise<Slot[]> => {
-    const plan = planned.then(async () => planChunk(await take(), vault, mode));
-    planned = plan;
-    const slots = plan.then((chunk) => openChunk(chunk, parallel, vault));
-    slots.catch(() => {});
-    return slots;
-  };
-  const ahead: Promise<Slot[]>[] = [];
-  try {
-    for (;;) {
-      while (ahead.length < CHUNKS_AHEAD && !ended) ahead.push(prepare());
-      const slots = await (ahead.shift() ?? Promise.resolve([]));
-      if (slots.length === 0) return;
-      for (const slot of slots) {
-        if ("failed" in slot) throw slot.failed;
-        yield slot;
-      }
-    }
-  } finally {
-    await Promise.allSettled(ahead);
-    await iterator.return?.();
-  }
 }
 
 /** A chunk with its keys found: the events that need no decryption as they will be read, the others still sealed, and the batch that opens them. */
@@ -140,18 +174,20 @@ function batchKeys() {
 async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: ReadMode): Promise<PlannedChunk> {
   const slots: Slot[] = [];
   const keys = batchKeys();
-  const items: [number, string, string, string][] = [];
+  const items = { keyIndexes: [] as number[], streams: [] as string[], types: [] as string[], sealed: [] as string[] };
   const waiting: number[] = [];
+  const subjects = chunk.map((event) => subjectOf(event.stream));
   const sealedSubjects = new Set<string>();
-  for (const event of chunk) {
-    const subject = subjectOf(event.stream);
+  chunk.forEach((event, i) => {
+    const subject = subjects[i];
     if (subject !== undefined && isSealed(event.data)) sealedSubjects.add(subject);
-  }
+  });
   // A key store that fails here fails again where its first event stands, and is reported there.
   const prefetched = await vault.prefetch(sealedSubjects).catch(() => new Map<string, WrappedKey>());
-  for (const event of chunk) {
+  for (let i = 0; i < chunk.length; i++) {
+    const event = chunk[i]!;
+    const subject = subjects[i];
     try {
-      const subject = subjectOf(event.stream);
       if (subject !== undefined && event.type === ERASURE) vault.forget(subject);
       if (subject === undefined || !isSealed(event.data)) {
         slots.push(event);
@@ -172,7 +208,10 @@ async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
       // The batch checks the rest of the sealed value (names, contents), where it opens it.
       const sealed = (event.data as Record<string, unknown>)[SEALED];
       if (typeof sealed !== "string") throw new SealBroken("not a sealed value");
-      items.push([keyIndex, event.stream, event.type, sealed]);
+      items.keyIndexes.push(keyIndex);
+      items.streams.push(event.stream);
+      items.types.push(event.type);
+      items.sealed.push(sealed);
       waiting.push(slots.length);
       slots.push(event);
     } catch (failed) {
@@ -186,7 +225,7 @@ async function planChunk(chunk: readonly RecordedEvent[], vault: Vault, mode: Re
 }
 
 async function openChunk({ slots, batch, wrappedFor, waiting }: PlannedChunk, parallel: ParallelOpener, vault: Vault): Promise<Slot[]> {
-  if (batch.items.length === 0 && batch.wrapped.length === 0) return slots;
+  if (batch.items.sealed.length === 0 && batch.wrapped.length === 0) return slots;
   const { unwrapped, notUnwrapped, opened } = await parallel.open(batch);
   const fields = JSON.parse(opened) as (Record<string, unknown> | string | null)[];
   waiting.forEach((slot, i) => {

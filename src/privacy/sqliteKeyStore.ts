@@ -29,7 +29,11 @@ export function createSqliteKeyStore(path: string): KeyStore {
            CREATE TABLE IF NOT EXISTS instance_secret (id INTEGER PRIMARY KEY CHECK (id = 1), wrapped TEXT NOT NULL) STRICT;
            CREATE TABLE IF NOT EXISTS master_key_rotation (id INTEGER PRIMARY KEY CHECK (id = 1), next TEXT NOT NULL) STRICT;`);
   const select = db.prepare<[string], Row>("SELECT state, wrapped FROM subject_keys WHERE subject = ?");
-  const selectMany = db.prepare<[string], Row & { subject: string }>("SELECT subject, state, wrapped FROM subject_keys WHERE subject IN (SELECT value FROM json_each(?))");
+  // Rows as arrays (raw mode): a replay reads every user's key through this, and better-sqlite3
+  // builds an array twice as fast as an object with the columns' names.
+  const selectMany = db
+    .prepare<[string], [subject: string, state: Row["state"], wrapped: Row["wrapped"]]>("SELECT subject, state, wrapped FROM subject_keys WHERE subject IN (SELECT value FROM json_each(?))")
+    .raw();
   const insert = db.prepare("INSERT INTO subject_keys (subject, state, wrapped) VALUES (?, 'active', ?) ON CONFLICT DO NOTHING");
   const setState = db.prepare("UPDATE subject_keys SET state = ? WHERE subject = ? AND state = ?");
   const tombstone = db.prepare("UPDATE subject_keys SET state = 'erased', wrapped = NULL WHERE subject = ?");
@@ -93,7 +97,9 @@ export function createSqliteKeyStore(path: string): KeyStore {
       return entry(select.get(subject));
     },
     async getMany(subjects) {
-      return new Map(selectMany.all(JSON.stringify(subjects)).map((row) => [row.subject, entry(row)!]));
+      const entries = new Map<string, SubjectKeyEntry>();
+      for (const [subject, state, wrapped] of selectMany.all(JSON.stringify(subjects))) entries.set(subject, entry({ state, wrapped })!);
+      return entries;
     },
     async create(subject, wrapped, fence) {
       return create.immediate(subject, wrapped, fence);

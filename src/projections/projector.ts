@@ -60,22 +60,26 @@ export function startProjector({
     }
   }
 
-  async function reduce(event: RecordedEvent, view: ProjectionView, readFailures: WeakSet<object>): Promise<readonly Write[]> {
+  // Promise chains rather than async functions here and in the view's `get`: a replay runs them
+  // for every event of the log, and each async function's frame and await is garbage on its main thread.
+  function reduce(event: RecordedEvent, view: ProjectionView, readFailures: WeakSet<object>, attempts = 1): Promise<readonly Write[]> {
     const reducer = reducers[event.type];
-    if (!reducer) return [];
+    if (!reducer) return Promise.resolve([]);
     // Tried again in place, against the same state: starting the batch over (with the backoff
     // meant for a read model that is away) would cost seconds per refused event, and a log with
     // many of them would stall the projection, and with it every request, for hours.
-    for (let attempts = 1; ; attempts++) {
-      try {
-        return await reducer(event, view);
-      } catch (error) {
-        if (typeof error === "object" && error !== null && readFailures.has(error)) throw error;
-        if (attempts >= maxAttempts) {
-          onParked(event, error);
-          return [parkedEvent(event, error, attempts, now())];
-        }
+    const refused = (error: unknown): Promise<readonly Write[]> | readonly Write[] => {
+      if (typeof error === "object" && error !== null && readFailures.has(error)) throw error;
+      if (attempts >= maxAttempts) {
+        onParked(event, error);
+        return [parkedEvent(event, error, attempts, now())];
       }
+      return reduce(event, view, readFailures, attempts + 1);
+    };
+    try {
+      return reducer(event, view).catch(refused);
+    } catch (error) {
+      return Promise.reject(error).catch(refused);
     }
   }
 
@@ -85,15 +89,18 @@ export function startProjector({
     const overlay = new Map<string, Write>();
     // What the read model threw: a failure to read, never a reason to park the event being reduced.
     const readFailures = new WeakSet<object>();
+    const readFailed = (error: unknown): never => {
+      if (typeof error === "object" && error !== null) readFailures.add(error);
+      throw error;
+    };
     const view: ProjectionView = {
-      async get<T extends Doc>(collection: string, id: string) {
+      get<T extends Doc>(collection: string, id: string) {
         const written = overlay.get(`${collection}\0${id}`);
-        if (written) return written.op === "put" ? (written.doc as T) : undefined;
+        if (written) return Promise.resolve(written.op === "put" ? (written.doc as T) : undefined);
         try {
-          return await readModel.get<T>(collection, id);
+          return readModel.get<T>(collection, id).catch(readFailed);
         } catch (error) {
-          if (typeof error === "object" && error !== null) readFailures.add(error);
-          throw error;
+          return Promise.reject(error).catch(readFailed);
         }
       },
       async find(collection, index, value) {

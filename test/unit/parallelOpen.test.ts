@@ -78,7 +78,8 @@ const inPlace = inPlaceOpener;
 /** The real worker, once it answers, and how many batches it opened. */
 async function startedWorker() {
   const worker = createParallelOpener();
-  const probe = { keys: Buffer.alloc(32), wrappingKey: undefined, wrapped: [], items: Array.from({ length: 64 }, () => [0, "", "", ""] as const) };
+  const many = <T>(value: T) => Array.from({ length: 64 }, () => value);
+  const probe = { keys: Buffer.alloc(32), wrappingKey: undefined, wrapped: [], items: { keyIndexes: many(0), streams: many(""), types: many(""), sealed: many("") } };
   for (let tries = 0; (await worker.open(probe), worker.workerBatches() === 0); tries++) {
     assert.ok(tries < 200, "the worker thread did not start within 10 s");
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -168,7 +169,7 @@ it("opens a batch too small to be worth the trip in place", async () => {
   const worker = await startedWorker();
   const key = Buffer.alloc(32, 1);
   const sealed = sealFields(key, eventAad("user-1", "user.human.phone.changed"), { phone: "+41790000001" });
-  const batch = { keys: key, wrappingKey: undefined, wrapped: [], items: [[0, "user-1", "user.human.phone.changed", sealed]] as const };
+  const batch = { keys: key, wrappingKey: undefined, wrapped: [], items: { keyIndexes: [0], streams: ["user-1"], types: ["user.human.phone.changed"], sealed: [sealed] } };
   assert.deepEqual(await worker.open(batch), await inPlace.open(batch));
   assert.deepEqual(JSON.parse((await worker.open(batch)).opened), [{ phone: "+41790000001" }]);
   assert.equal(worker.batches, 0, "one value is not worth a worker");

@@ -30,9 +30,25 @@ it("refuses a value whose plaintext is not an object of fields, as text (what th
   const sealed = sealFields(key, aad, { email: "ada@example.com" });
   assert.deepEqual(JSON.parse(openFieldsText(key, aad, sealed, fields)), { email: "ada@example.com" });
   // Each of these is JSON and would be read into a JSON array of the chunk's fields as something else than fields.
-  for (const plaintext of ["5", "null", '["email"]', '"email"', "{", '{"email":"a"} {']) {
+  for (const plaintext of ["5", "null", '["email"]', '"email"', "{", '{"email":"a"} {', '{"email":"a"},{"email":"b"}', '{"email":"a\\\\"},{"email":"b"}', '{"email":"a\u0001"}', '{"firstName":"Ada"}']) {
     const notFields = `v1:email:${encrypt(key, aad, plaintext)}`;
     assert.throws(() => openFieldsText(key, aad, notFields, fields), SealBroken, plaintext);
     assert.throws(() => openFields(key, aad, notFields, fields), SealBroken, plaintext);
   }
+});
+
+it("opens a plaintext in any form JSON allows, not only the one sealFields writes", () => {
+  const aad = "user-1\0user.human.added";
+  for (const plaintext of ['{ "email" : "a" }', '{"email":{"nested":[1]}}', '{"email":"a\\"},{\\"email\\":\\"b"}', '{"email":"\\u00e9\u00e9","firstName":-1.5e+3}', "{}"]) {
+    const sealed = `v1:email,firstName:${encrypt(key, aad, plaintext)}`;
+    assert.equal(openFieldsText(key, aad, sealed, fields), plaintext);
+    assert.deepEqual(openFields(key, aad, sealed, fields), JSON.parse(plaintext));
+  }
+});
+
+it("opens what sealFields wrote, whatever its values hold", () => {
+  const aad = "user-1\0user.human.added";
+  const values = { a: 'quote " backslash \\ newline \n nul \0 \u2028 lone \ud800 😀 é', b: -0.5, c: 1e21, d: true, e: null };
+  const sealed = sealFields(key, aad, values);
+  assert.deepEqual(JSON.parse(openFieldsText(key, aad, sealed, Object.keys(values))), values);
 });

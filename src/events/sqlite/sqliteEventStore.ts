@@ -44,6 +44,10 @@ export interface SqliteEventStore extends EventStore {
 }
 
 const pageSize = 2000;
+// A read of the log parses a page at once, and its events live until the reader has taken them:
+// every young-generation collection meanwhile copies them again. Pages of 250 rather than 2,000
+// halved the collector's pauses of a replay of 100k events (and made it faster, decrypting or not).
+const readAllPageSize = 250;
 
 /**
  * Opens (or creates) an event store in one SQLite file: WAL, fsync on every commit, and appends
@@ -97,7 +101,7 @@ export function createSqliteEventStore({
     async readStream(stream, { fromRevision = 0 } = {}) {
       return translated(() => sql.streamFrom(stream, fromRevision));
     },
-    readAll: (options) => readAll(pages, pageSize, options),
+    readAll: (options) => readAll(pages, readAllPageSize, options),
     subscribe({ from = 0n, filter } = {}) {
       const subscription = createSubscription({
         readPage: readOwnPage,

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from "../../events/envelope.js";
 import type { HumanAdded, HumanEmailChanged, HumanPhoneChanged, HumanProfileChanged, MachineAdded, MachineChanged, UserNameChanged } from "../../events/user.js";
-import { refuse, type ProjectionView, type ReducerTable } from "../projection.js";
+import { refuse, type ProjectionView, type Reducer, type ReducerTable } from "../projection.js";
 import type { Write } from "../readModel.js";
 import { collections, type UserView } from "../views.js";
 
@@ -8,15 +8,13 @@ type Change = (user: UserView, event: RecordedEvent) => UserView;
 
 /**
  * Every event of a user's stream moves its `details`, so that a read answers with the same
- * sequence and dates as the write that produced the state.
+ * sequence and dates as the write that produced the state. (Promise chains rather than async
+ * functions, here and in `created`: a replay runs them for almost every event of the log.)
  */
 const onUser =
-  (change: Change) =>
-  async (event: RecordedEvent, view: ProjectionView): Promise<Write[]> => {
-    const current = await view.get<UserView>(collections.users, userIdOf(event));
-    if (!current) return refuse(event, "no such user");
-    return [put(withDetails(change(current, event), event))];
-  };
+  (change: Change): Reducer =>
+  (event, view) =>
+    view.get<UserView>(collections.users, userIdOf(event)).then((current) => (current ? [put(withDetails(change(current, event), event))] : refuse(event, "no such user")));
 
 const userIdOf = (event: RecordedEvent) => event.stream.slice("user-".length);
 
@@ -36,16 +34,18 @@ const withDetails = (user: UserView, event: RecordedEvent): UserView => ({
   details: { ...user.details, sequence: event.revision + 1, changeDate: event.metadata.createdAt },
 });
 
-const created = async (event: RecordedEvent, view: ProjectionView, fields: Omit<UserView, "id" | "details">): Promise<Write[]> => {
+const created = (event: RecordedEvent, view: ProjectionView, fields: Omit<UserView, "id" | "details">): Promise<Write[]> => {
   const id = userIdOf(event);
-  if (await view.get<UserView>(collections.users, id)) return refuse(event, "the user exists already");
-  const details = {
-    sequence: event.revision + 1,
-    creationDate: event.metadata.createdAt,
-    changeDate: event.metadata.createdAt,
-    resourceOwner: event.metadata.resourceOwner,
-  };
-  return [put({ id, ...fields, details })];
+  return view.get<UserView>(collections.users, id).then((existing) => {
+    if (existing) return refuse(event, "the user exists already");
+    const details = {
+      sequence: event.revision + 1,
+      creationDate: event.metadata.createdAt,
+      changeDate: event.metadata.createdAt,
+      resourceOwner: event.metadata.resourceOwner,
+    };
+    return [put({ id, ...fields, details })];
+  });
 };
 
 
@@ -56,7 +56,7 @@ const onHuman = (change: (human: Human, event: RecordedEvent) => Human) => onUse
 const activeAgain: Change = (user) => ({ ...user, state: user.initialized ? "USER_STATE_ACTIVE" : "USER_STATE_INITIAL" });
 
 export const userReducers: ReducerTable = {
-  "user.machine.added": async (event, view) => {
+  "user.machine.added": (event, view) => {
     const data = event.data as MachineAdded;
     return created(event, view, {
       userName: data.userName,
@@ -80,7 +80,7 @@ export const userReducers: ReducerTable = {
   }),
   "user.machine.secret.set": onUser((user, event) => ({ ...user, machine: { ...machineOf(user, event), hasSecret: true } })),
   "user.machine.secret.removed": onUser((user, event) => ({ ...user, machine: { ...machineOf(user, event), hasSecret: false } })),
-  "user.human.added": async (event, view) => {
+  "user.human.added": (event, view) => {
     const data = event.data as HumanAdded;
     return created(event, view, {
       userName: data.userName,
