@@ -64,6 +64,8 @@ export async function benchRebuild({ dir, users = 20_000 }: { dir: string; users
   const store = withEventSchemas(createSqliteEventStore({ path: join(dir, "rebuild.sqlite") }));
   const events = await fillLog(store, users);
   const head = await store.headPosition();
+  // A start begins with an empty heap: the fill's garbage is not the rebuild's to collect.
+  collectGarbage();
   const started = performance.now();
   const readModel = createMemoryReadModel();
   const projector = startProjector({ store, readModel, reducers });
@@ -122,6 +124,8 @@ export async function benchDecryptingRebuild({ dir, users = 20_000 }: { dir: str
   await fillHumanLog(withEventSchemas(plainLog), users);
   const rebuild = async (store: EventStore) => {
     const head = await store.headPosition();
+    // As above: the fill's garbage (and the last round's read model) collected first.
+    collectGarbage();
     const mainThreadBefore = mainThreadCpuMs();
     const started = performance.now();
     const projector = startProjector({ store, readModel: createMemoryReadModel(), reducers });
