@@ -191,10 +191,9 @@ function basicAuth(header: string | undefined): { clientId: string; clientSecret
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;
   try {
-    // Go's url.QueryUnescape, which ZITADEL applies to both halves: "+" is a space.
-    const unescape = (half: string) => (half.includes("%") || half.includes("+") ? decodeURIComponent(half.replaceAll("+", " ")) : half);
-    const clientId = unescape(decoded.slice(0, colon));
-    const clientSecret = unescape(decoded.slice(colon + 1));
+    // Go's url.QueryUnescape, which ZITADEL applies to both halves: "+" is a space, as in a form.
+    const clientId = unescapeForm(decoded.slice(0, colon), false);
+    const clientSecret = unescapeForm(decoded.slice(colon + 1), false);
     if (clientId.length > MAX_CREDENTIAL_LENGTH || clientSecret.length > MAX_CREDENTIAL_LENGTH) throw new URIError("too long");
     return { clientId, clientSecret };
   } catch {
