@@ -138,6 +138,34 @@ describe("SQLite + Redis", { skip: skipReason }, () => {
     await follower.return?.(undefined);
   });
 
+  it("a follower woken by many appends within one poll interval leaves no wait behind per wake", { timeout: 30_000 }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "idledger-wakes-"));
+    const log = createSqliteEventStore({ path: join(dataDir, "events.sqlite") });
+    const subscriber = connectRedis(server!.url, { subscriber: true });
+    const signal = createAppendSignal({ redis: admin!, subscriber, channel: keys.appendedChannel, pollMs: 600_000 });
+    track({ dispose: async () => (signal.close(), subscriber.disconnect(), await log.close(), await rm(dataDir, { recursive: true, force: true })) });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      const appending = signal.announcing(log);
+      const follower = signal.following(log).subscribe()[Symbol.asyncIterator]();
+      // Each event is read only after the follower has gone back to waiting: 30 waits, each ended by an append.
+      for (let i = 0; i < 30; i++) {
+        const next = follower.next();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await appending.append(`user-${i}`, [newEvent()], { expectedRevision: "no_stream" });
+        assert.equal((await next).value?.stream, `user-${i}`);
+      }
+      await follower.return?.(undefined);
+      // Warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    assert.deepEqual(warnings.filter((warning) => warning.startsWith("MaxListenersExceededWarning")), []);
+  });
+
   it("a personal access token removed on one instance is refused on the other at once, both ways", async () => {
     const slowPoll = { SHARED_LOG_POLL_MS: "60000" };
     const projecting = track(await startTestService(redisEnv(slowPoll)));

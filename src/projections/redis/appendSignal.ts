@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { RecordedEvent } from "../../events/envelope.js";
 import type { EventStore, Subscription } from "../../events/eventStore.js";
@@ -88,7 +87,7 @@ function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: n
         if (!filter || filter(event)) yield event;
       }
       if (read > 0) continue;
-      await Promise.race([appended, sleep(pollMs, undefined, { signal: closing.signal, ref: false }).catch(() => {})]);
+      await appendOrPoll(appended, pollMs, closing.signal);
     }
   }
 
@@ -100,4 +99,24 @@ function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: n
       await events.return(undefined);
     },
   };
+}
+
+/**
+ * Settles on the next announced append, after `pollMs`, or when `closing` aborts, whichever is
+ * first, and leaves nothing behind: a wait that an append ends clears its timer and its abort
+ * listener (a sleep left running in a race kept both for up to `pollMs`, one per append).
+ */
+function appendOrPoll(appended: Promise<void>, pollMs: number, closing: AbortSignal): Promise<void> {
+  if (closing.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      closing.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, pollMs);
+    timer.unref();
+    closing.addEventListener("abort", done);
+    appended.then(done, done);
+  });
 }
