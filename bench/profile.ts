@@ -44,11 +44,15 @@ try {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     const port = await new Promise<number>((resolve) => {
       let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => {
+      // Read until the start line, then drained and dropped: the request log must not cost this process (the load generator's).
+      const look = (chunk: Buffer) => {
         output += chunk.toString();
         const started = output.split("\n").find((line) => line.includes('"idledger started"'));
-        if (started) resolve((JSON.parse(started) as { port: number }).port);
-      });
+        if (!started) return;
+        child.stdout!.off("data", look).resume();
+        resolve((JSON.parse(started) as { port: number }).port);
+      };
+      child.stdout!.on("data", look);
     });
     return { child, exited, port };
   };

@@ -33,10 +33,13 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     // A loaded machine (several suites on two cores) may take long to compile and start. A process that
     // never started is killed, or its open pipes would keep the test's process alive.
     const timer = setTimeout(() => (child.kill("SIGKILL"), reject(new Error(`service did not start:\n${output}`))), 60_000);
+    // Looked for until found, then no more: every later chunk of a busy service's request log would
+    // split the whole output again, and a benchmark's load generator shares this process.
     const look = () => {
       const started = output.split("\n").find((line) => line.includes('"idledger started"'));
       if (started) {
         clearTimeout(timer);
+        child.stdout!.off("data", look);
         resolve((JSON.parse(started) as { port: number }).port);
       }
     };
