@@ -8,6 +8,7 @@ import { measure, startBare, type HttpFigures } from "./http.js";
 import { benchExport } from "./export.js";
 import { benchGrpc } from "./grpc.js";
 import { benchH2load, h2loadAvailable, type H2loadFigures } from "./h2load.js";
+import { benchLogLine } from "./logLine.js";
 import { benchOAuth } from "./oauth.js";
 import { benchDecryptingRebuild, benchRebuild } from "./rebuild.js";
 import { benchRedis } from "./redis.js";
@@ -209,6 +210,17 @@ try {
   against("client_credentials, JWT (durable, 50 conns)", oauth.jwt, oauth.baseline.jwt, "oidc-provider", 1.0);
   const introspectionCpu = oauth.introspection.cpuMsPerRequest?.toFixed(2) ?? "?";
   absolute("introspection, opaque token (50 conns)", oauth.introspection.requestsPerSecond, "req/s", 5000, `, p99 ${oauth.introspection.p99Ms} ms, ${introspectionCpu} ms CPU/req`, oauth.introspection.non2xx === 0);
+
+  // The request log line every call above wrote, alone: the service's format against logform's json.
+  const logLine = benchLogLine();
+  rows.push({
+    figure: "request log line through winston (in process, CPU per line)",
+    value: `${logLine.microsecondsPerLine.toFixed(1)} µs`,
+    baseline: `logform's json format: ${logLine.logformJson.toFixed(1)} µs`,
+    ratio: `${(logLine.microsecondsPerLine / logLine.logformJson).toFixed(2)}×`,
+    target: "none set",
+    met: true,
+  });
 
   // 3. The embedded log and read model.
   const append = await benchAppend({ dir, writers: 50, seconds: 3 });
