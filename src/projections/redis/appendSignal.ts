@@ -35,13 +35,8 @@ export function createAppendSignal({
   readonly channel: string;
   readonly pollMs?: number;
 }): AppendSignal {
-  let wake = () => {};
-  let next = new Promise<void>((resolve) => (wake = resolve));
-  const notify = () => {
-    const wakeWaiters = wake;
-    next = new Promise<void>((resolve) => (wake = resolve));
-    wakeWaiters();
-  };
+  const appends = announcedAppends();
+  const notify = appends.notify;
   const onMessage = (from: string) => from === channel && notify();
   subscriber.on("message", onMessage);
   const subscribed = subscribeWhenReady(subscriber, channel).catch(() => {});
@@ -61,24 +56,64 @@ export function createAppendSignal({
     }),
     following: (store) => ({
       ...store,
-      subscribe: ({ from = 0n, filter } = {}) => followLog(store, () => next, pollMs, from, filter),
+      subscribe: ({ from = 0n, filter } = {}) => followLog(store, appends, pollMs, from, filter),
     }),
     close() {
       subscriber.off("message", onMessage);
       subscriber.unsubscribe(channel).catch(() => {});
-      wake();
+      notify();
     },
   };
 }
 
-function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: number, from: bigint, filter?: (event: RecordedEvent) => boolean): Subscription {
+/** The appends announced to this process, counted, and waited for by the followers of the log. */
+interface AnnouncedAppends {
+  /** How many appends were announced so far. */
+  count(): number;
+  notify(): void;
+  /**
+   * Settles once more than `seen` appends were announced, after `pollMs`, or when `closing`
+   * aborts, whichever is first; a wait leaves nothing behind once settled (its timer, its abort
+   * listener and its place among the waiters all go), however long the log stays quiet.
+   */
+  wait(seen: number, pollMs: number, closing: AbortSignal): Promise<void>;
+}
+
+function announcedAppends(): AnnouncedAppends {
+  let count = 0;
+  const waiters = new Set<() => void>();
+  return {
+    count: () => count,
+    notify() {
+      count++;
+      for (const waiter of [...waiters]) waiter();
+    },
+    wait(seen, pollMs, closing) {
+      if (count > seen || closing.aborted) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          closing.removeEventListener("abort", done);
+          waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        timer.unref();
+        closing.addEventListener("abort", done);
+        waiters.add(done);
+      });
+    },
+  };
+}
+
+function followLog(store: EventStore, appends: AnnouncedAppends, pollMs: number, from: bigint, filter?: (event: RecordedEvent) => boolean): Subscription {
   const closing = new AbortController();
 
   async function* follow(): AsyncGenerator<RecordedEvent> {
     let after = from;
     while (!closing.signal.aborted) {
-      // Taken before reading, so that an append landing during the read still wakes the next wait.
-      const appended = nextAppend();
+      // Counted before reading, so that an append landing during the read still ends the next wait at once.
+      const seen = appends.count();
       let read = 0;
       for await (const event of store.readAll({ from: after, maxCount: pageSize })) {
         if (closing.signal.aborted) return;
@@ -87,7 +122,7 @@ function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: n
         if (!filter || filter(event)) yield event;
       }
       if (read > 0) continue;
-      await appendOrPoll(appended, pollMs, closing.signal);
+      await appends.wait(seen, pollMs, closing.signal);
     }
   }
 
@@ -101,22 +136,3 @@ function followLog(store: EventStore, nextAppend: () => Promise<void>, pollMs: n
   };
 }
 
-/**
- * Settles on the next announced append, after `pollMs`, or when `closing` aborts, whichever is
- * first, and leaves nothing behind: a wait that an append ends clears its timer and its abort
- * listener (a sleep left running in a race kept both for up to `pollMs`, one per append).
- */
-function appendOrPoll(appended: Promise<void>, pollMs: number, closing: AbortSignal): Promise<void> {
-  if (closing.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      closing.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, pollMs);
-    timer.unref();
-    closing.addEventListener("abort", done);
-    appended.then(done, done);
-  });
-}
