@@ -44,7 +44,38 @@ const put = (collection: string, id: string, doc: Record<string, unknown>, index
 });
 const remove = (collection: string, id: string): Write => ({ op: "delete", collection, id });
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const contract: Record<string, (readModel: ReadModel) => Promise<void>> = {
+  async "a document put with an expiry is read until then and gone after; one already past is not stored"(readModel) {
+    const doc = { sessionId: "s1" };
+    await readModel.commit([{ op: "put", collection: "sessions1", id: "s1", doc, expiresAt: Date.now() + 400 }, put("sessions1", "kept", doc)], 1n);
+    assert.deepEqual(await readModel.get("sessions1", "s1"), doc);
+    await sleep(500);
+    assert.equal(await readModel.get("sessions1", "s1"), undefined, "gone once its expiry passed, with no commit since");
+    await readModel.commit([{ op: "put", collection: "sessions1", id: "past", doc, expiresAt: Date.now() - 1 }], 2n);
+    assert.equal(await readModel.get("sessions1", "past"), undefined);
+    assert.deepEqual(await readModel.get("sessions1", "kept"), doc, "a document without an expiry stays");
+    assert.equal(await readModel.checkpoint(), 2n);
+  },
+
+  async "a put without an expiry makes an expiring document stay; a put with a later one moves its end"(readModel) {
+    const soon = () => Date.now() + 300;
+    await readModel.commit([{ op: "put", collection: "sessions1", id: "a", doc: { v: 1 }, expiresAt: soon() }, { op: "put", collection: "sessions1", id: "b", doc: { v: 1 }, expiresAt: soon() }], 1n);
+    await readModel.commit([put("sessions1", "a", { v: 2 }), { op: "put", collection: "sessions1", id: "b", doc: { v: 2 }, expiresAt: Date.now() + 60_000 }], 2n);
+    await sleep(400);
+    // A commit after the first expiry: the memory adapter drops what expired then.
+    await readModel.commit([put("other1", "x", {})], 3n);
+    assert.deepEqual(await readModel.get("sessions1", "a"), { v: 2 });
+    assert.deepEqual(await readModel.get("sessions1", "b"), { v: 2 });
+  },
+
+  async "a put asking for an expiry and index entries both is refused, and the commit applies nothing"(readModel) {
+    await assert.rejects(readModel.commit([put("users1", "1", {}), { op: "put", collection: "sessions1", id: "s", doc: {}, indexes: { org: "o1" }, expiresAt: Date.now() + 60_000 }], 1n));
+    assert.equal(await readModel.get("users1", "1"), undefined);
+    assert.equal(await readModel.checkpoint(), undefined);
+  },
+
   async "a fresh read model has no checkpoint and no documents"(readModel) {
     assert.equal(await readModel.checkpoint(), undefined);
     assert.equal(await readModel.get("users1", "1"), undefined);

@@ -1,8 +1,17 @@
-import type { Doc, ReadModel, Write } from "../readModel.js";
+import { assertExpiryAlone, type Doc, type ReadModel, type Write } from "../readModel.js";
 
 interface Stored {
   readonly doc: Doc;
   readonly indexes: Readonly<Record<string, string>>;
+  /** When the document goes (ms since the epoch); none: it stays until deleted. */
+  readonly expiresAt?: number;
+}
+
+/** A document that expires, in the order its expiry was set. */
+interface Expiring {
+  readonly collection: string;
+  readonly id: string;
+  readonly expiresAt: number;
 }
 
 /** The embedded read model: plain maps, rebuilt from the log on every start. */
@@ -12,6 +21,12 @@ export function createMemoryReadModel(): ReadModel {
   // `${collection}\0${index}\0${value}` -> ids
   const indexes = new Map<string, Set<string>>();
   let checkpoint: bigint | undefined;
+  // Expiring documents as they were put. Their lifetimes are mostly one configured length, so this
+  // is mostly in expiry order: each commit takes the expired ones off its front and stops at the
+  // first that is not (one that expires sooner behind it goes when that one does, and reads as gone
+  // at once). A put again or a delete leaves a stale entry, skipped when its turn comes.
+  const expiring: Expiring[] = [];
+  let expiringFrom = 0;
 
   const collectionOf = (collection: string) => {
     let stored = docs.get(collection);
@@ -22,7 +37,9 @@ export function createMemoryReadModel(): ReadModel {
 
   const same = (entries: Readonly<Record<string, string>>, index: string, value: string) => Object.hasOwn(entries, index) && entries[index] === value;
 
-  function apply(write: Write) {
+  function apply(write: Write, now: number) {
+    // Expired already (a replay of an old grant): stored as its deletion.
+    if (write.op === "put" && write.expiresAt !== undefined && write.expiresAt <= now) write = { op: "delete", collection: write.collection, id: write.id };
     const stored = collectionOf(write.collection);
     const before = stored.get(write.id)?.indexes ?? {};
     const after: Readonly<Record<string, string>> = write.op === "delete" ? {} : { ...write.indexes };
@@ -40,7 +57,11 @@ export function createMemoryReadModel(): ReadModel {
       return;
     }
     // Copied and deep-frozen once here, so every read can share it: no reader can change what is stored.
-    stored.set(write.id, { doc: frozenCopy(write.doc) as Doc, indexes: after });
+    if (write.expiresAt === undefined) stored.set(write.id, { doc: frozenCopy(write.doc) as Doc, indexes: after });
+    else {
+      stored.set(write.id, { doc: frozenCopy(write.doc) as Doc, indexes: after, expiresAt: write.expiresAt });
+      expiring.push({ collection: write.collection, id: write.id, expiresAt: write.expiresAt });
+    }
     for (const [index, value] of Object.entries(after)) {
       if (same(before, index, value)) continue;
       const ik = indexKey(write.collection, index, value);
@@ -50,16 +71,34 @@ export function createMemoryReadModel(): ReadModel {
     }
   }
 
+  function dropExpired(now: number) {
+    while (expiringFrom < expiring.length && expiring[expiringFrom]!.expiresAt <= now) {
+      const { collection, id, expiresAt } = expiring[expiringFrom++]!;
+      const stored = docs.get(collection);
+      if (stored?.get(id)?.expiresAt === expiresAt) stored.delete(id);
+    }
+    // The front that was taken off is given back in one go, once it is most of the list.
+    if (expiringFrom > 1024 && expiringFrom * 2 > expiring.length) {
+      expiring.splice(0, expiringFrom);
+      expiringFrom = 0;
+    }
+  }
+
   return {
     async get<T extends Doc>(collection: string, id: string) {
-      return docs.get(collection)?.get(id)?.doc as T | undefined;
+      const stored = docs.get(collection)?.get(id);
+      if (stored?.expiresAt !== undefined && stored.expiresAt <= Date.now()) return undefined;
+      return stored?.doc as T | undefined;
     },
     async find(collection, index, value) {
       return [...(indexes.get(indexKey(collection, index, value)) ?? [])].sort();
     },
     async commit(writes, position) {
+      assertExpiryAlone(writes);
       // Synchronous from here on: no reader can observe half a batch.
-      for (const write of writes) apply(write);
+      const now = Date.now();
+      for (const write of writes) apply(write, now);
+      dropExpired(now);
       checkpoint = position;
     },
     async checkpoint() {
@@ -68,6 +107,8 @@ export function createMemoryReadModel(): ReadModel {
     async close() {
       docs.clear();
       indexes.clear();
+      expiring.length = 0;
+      expiringFrom = 0;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Doc, ReadModel, Write } from "../readModel.js";
+import { assertExpiryAlone, type Doc, type ReadModel, type Write } from "../readModel.js";
 import { translated } from "./connection.js";
 import { newGeneration, type RedisKeys } from "./keys.js";
 import { commitBatch, findIds, getDocument, readCheckpoint } from "./scripts.js";
@@ -48,6 +48,7 @@ export function createRedisReadModel({ redis, keys, generation = "", cipher = as
     },
     async commit(writes, checkpoint) {
       const next = checkpoint.toString();
+      assertExpiryAlone(writes);
       const encoded: (string | number)[] = [];
       for (const write of writes) encoded.push(...(await encode(write, cipher)));
       try {
@@ -71,6 +72,9 @@ export function createRedisReadModel({ redis, keys, generation = "", cipher = as
 
 async function encode(write: Write, cipher: DocumentCipher): Promise<(string | number)[]> {
   if (write.op === "delete") return ["delete", write.collection, write.id];
+  const doc = JSON.stringify(await cipher.seal(write.collection, write.id, write.doc));
+  // Redis expires the key itself (PXAT); one whose time has passed is deleted by the SET.
+  if (write.expiresAt !== undefined) return ["putx", write.collection, write.id, doc, Math.floor(write.expiresAt)];
   const entries = await Promise.all(Object.entries(write.indexes ?? {}).map(async ([index, value]) => [index, await cipher.indexValue(write.collection, index, value)]));
-  return ["put", write.collection, write.id, JSON.stringify(await cipher.seal(write.collection, write.id, write.doc)), entries.length, ...entries.flat()];
+  return ["put", write.collection, write.id, doc, entries.length, ...entries.flat()];
 }

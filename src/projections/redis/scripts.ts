@@ -47,7 +47,8 @@ return redis.call('GET', g .. 'cp')`);
  * ARGV: base, generation ('' = the active one, created as ARGV[3] when there is none),
  * a new generation name, the checkpoint this writer last saw ('' = none), the new checkpoint,
  * the number of writes, then per write: op, collection, id and, for a put, the document's JSON,
- * the number of index entries and their names and values.
+ * the number of index entries and their names and values; for a putx (a document without index
+ * entries that expires), the document's JSON and its expiry in ms since the epoch.
  * Refuses with CHECKPOINT_MOVED when the checkpoint is not the one the writer saw: another
  * projector committed in between (or the data was lost), so nothing is applied twice.
  */
@@ -76,7 +77,10 @@ for _ = 1, tonumber(ARGV[6]) do
     redis.call('SREM', g .. 'i:' .. collection .. ':' .. old[k] .. ':' .. old[k + 1], id)
   end
   redis.call('DEL', entriesKey)
-  if op == 'put' then
+  if op == 'putx' then
+    redis.call('SET', g .. 'd:' .. collection .. ':' .. id, ARGV[i], 'PXAT', ARGV[i + 1])
+    i = i + 2
+  elseif op == 'put' then
     redis.call('SET', g .. 'd:' .. collection .. ':' .. id, ARGV[i])
     local count = tonumber(ARGV[i + 1])
     i = i + 2

@@ -22,17 +22,19 @@ export const oidcSessionReducers: ReducerTable = {
     const session = await view.get<OidcSessionView>(collections.oidcSessions, sessionId(event));
     if (!session) return [];
     const data = event.data as AccessTokenAdded;
-    const issuedAt = Date.parse(event.metadata.createdAt);
+    const expiresAt = Date.parse(event.metadata.createdAt) + Math.floor(data.lifetime / 1e6);
     const doc: OidcSessionView = {
       ...session,
       accessToken: {
         scope: data.scope,
         issuedAt: event.metadata.createdAt,
-        expiresAt: new Date(issuedAt + Math.floor(data.lifetime / 1e6)).toISOString(),
+        expiresAt: new Date(expiresAt).toISOString(),
         ...(data.tokenHash ? { tokenHash: data.tokenHash } : {}),
       },
     };
-    return [{ op: "put", collection: collections.oidcSessions, id: doc.sessionId, doc }];
+    // Gone from the read model with its token's expiry (nothing reads an expired one): what the
+    // read model holds of sessions is bounded by the tokens still live, not by every one issued.
+    return [{ op: "put", collection: collections.oidcSessions, id: doc.sessionId, doc, expiresAt }];
   },
   "oidc_session.access_token.revoked": async (event) => [{ op: "delete", collection: collections.oidcSessions, id: sessionId(event) }],
 };
