@@ -135,4 +135,3 @@ function followLog(store: EventStore, appends: AnnouncedAppends, pollMs: number,
     },
   };
 }
-
