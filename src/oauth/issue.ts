@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { SignJWT, type JWTPayload } from "jose";
 import { handleCommand } from "../commands/handleCommand.js";
 import { sha256Hash } from "../commands/user/secrets.js";
 import { randomBase64url } from "../crypto/randomPool.js";
@@ -8,6 +7,7 @@ import { oidcSessionStream, type OidcGrantType } from "../events/oidcSession.js"
 import type { OrgView, UserView } from "../projections/views.js";
 import { opaqueAccessToken } from "./accessTokens.js";
 import { zitadelClaims } from "./claims.js";
+import { signJwt } from "./keys/compactJws.js";
 import type { KeyRing } from "./keys/keyRing.js";
 import { audienceOf } from "./scopes.js";
 import { sessionDecider } from "./session.js";
@@ -53,6 +53,14 @@ export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenR
   const jwt = user.machine?.accessTokenType === 1;
   const opaque = jwt ? undefined : opaqueAccessToken(sessionId, randomBase64url(32));
 
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + deps.lifetimeSeconds;
+  const common = { iss: grant.issuer, sub: user.id, aud: audience, exp, iat, client_id: grant.clientId };
+  // Signed while the grant's events are committed (the thread pool signs, the writer thread
+  // commits); nothing leaves before the commit, and a token whose grant was not recorded is dropped.
+  const signing = signTokens(deps.keyRing, grant, common, sessionId, opaque);
+  signing.catch(() => {});
+
   await handleCommand(
     deps.store,
     sessionDecider,
@@ -76,22 +84,30 @@ export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenR
     { instanceId: deps.instanceId, editorUser: user.id, correlationId: grant.correlationId, now: () => now, newStream: true },
   );
 
-  const iat = Math.floor(now.getTime() / 1000);
-  const exp = iat + deps.lifetimeSeconds;
-  const common = { iss: grant.issuer, sub: user.id, aud: audience, exp, iat, client_id: grant.clientId };
-  const sign = signer(deps.keyRing);
-  const accessToken =
-    opaque ?? (await sign({ ...common, nbf: iat, jti: sessionId, scope: grant.scope.join(" "), ...zitadelClaims(grant.scope, user, grant.org) }));
-  const idToken = grant.scope.includes("openid")
-    ? await sign({ ...common, auth_time: iat, azp: grant.clientId, at_hash: atHash(accessToken), ...zitadelClaims(grant.scope, user, grant.org) })
-    : undefined;
+  const { accessToken, idToken } = await signing;
   return { access_token: accessToken, token_type: "Bearer", expires_in: deps.lifetimeSeconds, ...(idToken ? { id_token: idToken } : {}) };
 }
 
-const signer = (keyRing: KeyRing) => async (claims: JWTPayload) => {
-  const { kid, privateKey } = await keyRing.signingKey();
-  return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid, typ: "JWT" }).sign(privateKey);
-};
+interface CommonClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: readonly string[];
+  readonly exp: number;
+  readonly iat: number;
+  readonly client_id: string;
+}
+
+/** The access token (the opaque one as given, or a JWT whose `jti` is the session id) and, with `openid`, the ID token. */
+async function signTokens(keyRing: KeyRing, grant: Grant, common: CommonClaims, sessionId: string, opaque: string | undefined) {
+  const needsKey = opaque === undefined || grant.scope.includes("openid");
+  const key = needsKey ? await keyRing.signingKey() : undefined;
+  const { user, org, scope, clientId } = grant;
+  const accessToken = opaque ?? (await signJwt({ ...common, nbf: common.iat, jti: sessionId, scope: scope.join(" "), ...zitadelClaims(scope, user, org) }, key!));
+  const idToken = scope.includes("openid")
+    ? await signJwt({ ...common, auth_time: common.iat, azp: clientId, at_hash: atHash(accessToken), ...zitadelClaims(scope, user, org) }, key!)
+    : undefined;
+  return { accessToken, idToken };
+}
 
 /** OIDC Core §3.1.3.6: the left half of the access token's SHA-256, base64url. */
 const atHash = (accessToken: string) => createHash("sha256").update(accessToken).digest().subarray(0, 16).toString("base64url");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { connect } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { createAccessTokenInterceptor, createManagementClient } from "@zitadel/node/dist/api/index.js";
@@ -110,6 +111,7 @@ describe("client_credentials (openid-client)", () => {
     const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
     const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, { issuer, audience: jwtMachine.userName, algorithms: ["RS256"] });
     assert.equal(protectedHeader.alg, "RS256");
+    assert.equal(protectedHeader.typ, "JWT");
     assert.ok(protectedHeader.kid);
     assert.equal(payload.sub, jwtMachine.userId);
     assert.equal(payload.client_id, jwtMachine.userName);
@@ -119,7 +121,10 @@ describe("client_credentials (openid-client)", () => {
     assert.equal(payload["urn:zitadel:iam:user:resourceowner:id"], jwtMachine.resourceOwner);
     assert.equal(payload["urn:zitadel:iam:user:resourceowner:name"], "ZITADEL");
     assert.ok(!String(payload.scope).includes(":999"), "an org scope for another org is dropped");
-    assert.equal((await jwtVerify(tokens.id_token!, jwks, { issuer, audience: jwtMachine.userName })).payload.sub, jwtMachine.userId);
+    const { payload: idToken } = await jwtVerify(tokens.id_token!, jwks, { issuer, audience: jwtMachine.userName });
+    assert.equal(idToken.sub, jwtMachine.userId);
+    // OIDC Core 3.1.3.6: the left half of the access token's SHA-256.
+    assert.equal(idToken.at_hash, createHash("sha256").update(tokens.access_token).digest().subarray(0, 16).toString("base64url"));
   });
 });
 
