@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { measure } from "./http.js";
 import { caughtUp, fillUsers, SEARCH_TERMS } from "./userSearch.js";
 import { entryBeside } from "./entry.js";
+import { UNLIMITED_TOKENS } from "./oauth.js";
 
 // `node --import tsx bench/profile.ts [get|post|token|jwt|introspect|contains|equals] [seconds] [users]`:
 // runs the service under `node --cpu-prof`, drives one call with autocannon (50 connections): a
@@ -38,7 +39,7 @@ try {
   const start = async (profiled: boolean) => {
     const child = spawn(process.execPath, [...(profiled ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []), ...entryBeside(import.meta.url, "../src/main")], {
       cwd: root,
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", DATA_DIR: join(dir, "data") },
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", PASSWORD_SCRYPT_LOGN: "10", DATA_DIR: join(dir, "data"), ...UNLIMITED_TOKENS },
       stdio: ["ignore", "pipe", "inherit"],
     });
     const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -45,6 +45,8 @@ export interface Config {
   readonly externalUrl: string | undefined;
   /** Lifetime of access and ID tokens issued at /oauth/v2/token (ZITADEL's default: 12 h). */
   readonly accessTokenLifetimeSeconds: number;
+  /** The most access tokens one machine user may hold live at once: at the limit, a grant is refused (429) until one expires or is revoked. */
+  readonly maxLiveTokensPerUser: number;
   /** Encrypts one-time codes (initialization...) in the log; every instance of a deployment needs the same file. */
   readonly codesKeyFile: string;
   /** Encrypts webhook signing keys in the log; likewise shared by every instance. */
@@ -93,6 +95,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     }),
     externalUrl: externalUrl(env),
     accessTokenLifetimeSeconds: integer(env, "ACCESS_TOKEN_LIFETIME_SECONDS", 43200, 60, 604800),
+    maxLiveTokensPerUser: integer(env, "OAUTH_MAX_LIVE_TOKENS_PER_USER", 100_000, 1, 1_000_000_000),
     codesKeyFile: resolve(env.CODES_KEY_FILE || join(dataDir, KEY_FILES.codes)),
     webhooksKeyFile: resolve(env.WEBHOOKS_KEY_FILE || join(dataDir, KEY_FILES.webhooks)),
     oidcKeyFile: resolve(env.OIDC_KEY_FILE || join(dataDir, KEY_FILES.oidc)),

@@ -148,6 +148,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     instanceId: instance.instanceId,
     keyRing,
     lifetimeSeconds: config.accessTokenLifetimeSeconds,
+    maxLiveTokensPerUser: config.maxLiveTokensPerUser,
     newId: base.newId,
     externalUrl: config.externalUrl,
   });

@@ -13,6 +13,8 @@ export class OAuthError extends Error {
     readonly error: string,
     readonly description?: string,
     readonly status = 400,
+    /** Headers of the answer besides the body's (Retry-After). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(description ?? error);
   }
@@ -29,7 +31,7 @@ export function oauthErrorAnswer(error: unknown): OAuthAnswer {
     const unavailable = toWireError(error).category === "Unavailable";
     return { status: unavailable ? 503 : 500, body: { error: "server_error", error_description: "Errors.Internal" }, failure: error };
   }
-  const headers: Record<string, string> = error.status === 401 ? { "www-authenticate": `Bearer error="${error.error === "access_denied" ? "invalid_token" : error.error}"` } : {};
+  const headers: Record<string, string> = error.status === 401 ? { "www-authenticate": `Bearer error="${error.error === "access_denied" ? "invalid_token" : error.error}"` } : { ...error.headers };
   return { status: error.status, headers, body: error.description === undefined ? { error: error.error } : { error: error.error, error_description: error.description } };
 }
 

@@ -8,6 +8,7 @@ import { OAuthError, invalidRequest } from "./errors.js";
 import { assertionParam, clientCredentials, param } from "./form.js";
 import { issueTokens, type IssueDeps } from "./issue.js";
 import { issuerOf } from "./issuer.js";
+import { liveTokens } from "../projections/reducers/oidcSessions.js";
 import { MAX_SCOPE_LENGTH, grantedScopes, requestedScopes } from "./scopes.js";
 
 export const JWT_BEARER: OidcGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -16,6 +17,8 @@ export const GRANT_TYPES: readonly OidcGrantType[] = ["client_credentials", JWT_
 export interface TokenEndpointDeps extends IssueDeps {
   readonly queries: Queries;
   readonly externalUrl: string | undefined;
+  /** The most access tokens one user may hold live at once. */
+  readonly maxLiveTokensPerUser: number;
 }
 
 /** POST /oauth/v2/token: client_credentials and the JWT-profile grant, for machine users. */
@@ -33,7 +36,10 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => async (r
   // 3. who is asking
   const { user, clientId, keyId } = grantType === "client_credentials" ? await bySecret(req, deps.queries) : await byAssertion(req, issuer, deps.queries);
 
-  // 4. what for, then 5. record the grant and answer
+  // 4. within the user's limit of live tokens
+  await refuseOverLimit(deps, user.id);
+
+  // 5. what for, then 6. record the grant and answer
   const org = await deps.queries.orgById(user.details.resourceOwner);
   const tokens = await issueTokens(deps, {
     user,
@@ -47,6 +53,26 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => async (r
   });
   return { status: 200, headers: { "cache-control": "no-store", pragma: "no-cache" }, body: tokens };
 };
+
+/**
+ * A machine's tokens each stay in the read model (and its grants in the log) until they expire:
+ * without a limit, one secret could fill the memory of every instance within one token lifetime.
+ * The count is the read model's (every instance's grants), up to LIVE_TOKEN_BUCKET_MS behind an
+ * expiry; a revocation counts at once. ZITADEL has no such limit per user (its quotas count an
+ * instance's requests); it answers an exhausted quota with 429 too.
+ */
+async function refuseOverLimit(deps: TokenEndpointDeps, userId: string): Promise<void> {
+  const now = Date.now();
+  const { count, firstExpiry } = liveTokens(await deps.queries.liveTokensOf(userId), now);
+  if (count < deps.maxLiveTokensPerUser) return;
+  const retryAfter = Math.max(1, Math.ceil(((firstExpiry ?? now) - now) / 1000));
+  throw new OAuthError(
+    "temporarily_unavailable",
+    `user holds ${count} live access tokens, the most it may (OAUTH_MAX_LIVE_TOKENS_PER_USER); the next expires within ${retryAfter} s, or revoke one`,
+    429,
+    { "retry-after": String(retryAfter) },
+  );
+}
 
 async function bySecret(req: FormRequest, queries: Queries): Promise<{ user: UserView; clientId: string; keyId?: string }> {
   const credentials = clientCredentials(req);

@@ -15,6 +15,7 @@ export const collections = {
   machineKeys: "machinekeys2",
   machineSecrets: "machinesecrets1",
   oidcSessions: "oidcsessions1",
+  liveTokens: "livetokens1",
   userMetadata: "usermetadata2",
 } as const;
 
@@ -92,6 +93,15 @@ export const machineKeyId = (userId: string, keyId: string) => JSON.stringify([u
  * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
  * document is deleted. `accessToken` is absent until its event is projected.
  */
+/**
+ * A user's access tokens still live, counted by when they expire: `[bucket, count]`, `count`
+ * tokens expiring in bucket × LIVE_TOKEN_BUCKET_MS up to the next bucket, oldest first.
+ */
+export type LiveTokensView = {
+  readonly userId: string;
+  readonly buckets: readonly (readonly [bucket: number, count: number])[];
+};
+
 export type OidcSessionView = {
   readonly sessionId: string;
   readonly userId: string;

@@ -12,7 +12,7 @@ import {
   type MachineKeyView,
   type MachineSecretView,
   type MemberView,
-  type OidcSessionView,
+  type LiveTokensView, type OidcSessionView,
   type OrgView,
   type PersonalAccessTokenView,
   type UserMetadataView,
@@ -150,6 +150,9 @@ export function createQueries({ store, readModel, projector, consistencyTimeoutM
     machineKeyOf: (userId: string, keyId: string) => readModel.get<MachineKeyView>(collections.machineKeys, machineKeyId(userId, keyId)),
 
     oidcSession: tokenReads.oidcSession,
+
+    /** What counts a user's live access tokens (src/projections/reducers/oidcSessions.ts, `liveTokens`). */
+    liveTokensOf: (userId: string) => readModel.get<LiveTokensView>(collections.liveTokens, userId),
 
     /** An OAuth access token's holder, or undefined (src/oauth/accessTokens.ts). */
     accessToken: (token: string): Promise<AccessTokenHolder | undefined> => resolveAccessToken(token, tokenReads, signingKeys),

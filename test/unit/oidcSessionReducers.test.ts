@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import type { RecordedEvent } from "../../src/events/envelope.js";
 import { createMemoryReadModel } from "../../src/projections/memory/memoryReadModel.js";
 import { reducers } from "../../src/projections/reducers/index.js";
-import { collections } from "../../src/projections/views.js";
+import { LIVE_TOKEN_BUCKET_MS, liveTokens } from "../../src/projections/reducers/oidcSessions.js";
+import { collections, type LiveTokensView } from "../../src/projections/views.js";
 
 /** One grant as the token endpoint records it, `issuedAt` ago... or ahead, with a token of `lifetimeMs`, projected. */
 async function granted(sessionId: string, issuedAt: Date, lifetimeMs: number) {
@@ -31,5 +32,59 @@ describe("OIDC sessions in the read model", () => {
   it("are not stored at all when a replay meets a grant whose token expired long ago", async () => {
     const readModel = await granted("s2", new Date(Date.now() - 13 * 3600_000), 12 * 3600_000);
     assert.equal(await readModel.get(collections.oidcSessions, "s2"), undefined);
+  });
+});
+
+describe("a user's live tokens, counted in the read model", () => {
+  const HOUR = 3600_000;
+  let position = 0n;
+  const project = async (readModel: ReturnType<typeof createMemoryReadModel>, type: string, sessionId: string, at: number, data: object) => {
+    const metadata = { resourceOwner: "org-1", instanceId: "i", editorUser: "u1", createdAt: new Date(at).toISOString(), correlationId: "c", causationId: "c", schemaVersion: 1 };
+    const recorded: RecordedEvent = { id: `e${++position}`, type, stream: `oidc_session-${sessionId}`, metadata, data, revision: 0, position };
+    await readModel.commit((await reducers[type]?.(recorded, readModel)) ?? [], position);
+  };
+  const grant = async (readModel: ReturnType<typeof createMemoryReadModel>, sessionId: string, at: number, lifetimeMs = 12 * HOUR) => {
+    await project(readModel, "oidc_session.added", sessionId, at, { userID: "u1", userResourceOwner: "org-1", clientID: "svc", audience: ["p1"] });
+    await project(readModel, "oidc_session.access_token.added", sessionId, at, { id: sessionId, scope: [], lifetime: lifetimeMs * 1e6 });
+  };
+  const counted = async (readModel: ReturnType<typeof createMemoryReadModel>, now: number) =>
+    liveTokens(await readModel.get<LiveTokensView>(collections.liveTokens, "u1"), now);
+
+  it("counts each grant until its token expires (at most one bucket late), and says when the first one does", async () => {
+    const readModel = createMemoryReadModel();
+    const now = Date.now();
+    await grant(readModel, "a", now - 11 * HOUR);
+    await grant(readModel, "b", now - HOUR);
+    await grant(readModel, "c", now);
+    assert.equal((await counted(readModel, now)).count, 3);
+    const first = (await counted(readModel, now)).firstExpiry!;
+    assert.ok(first >= now + HOUR && first <= now + HOUR + LIVE_TOKEN_BUCKET_MS, "the oldest token's expiry, rounded up to its bucket");
+    assert.equal((await counted(readModel, now + HOUR + LIVE_TOKEN_BUCKET_MS)).count, 2, "the oldest no longer counts once its bucket is past");
+    assert.equal((await counted(readModel, now + 12 * HOUR + LIVE_TOKEN_BUCKET_MS)).count, 0);
+  });
+
+  it("counts a revoked token out at once, and never below zero", async () => {
+    const readModel = createMemoryReadModel();
+    const now = Date.now();
+    await grant(readModel, "a", now);
+    await grant(readModel, "b", now);
+    await project(readModel, "oidc_session.access_token.revoked", "a", now, {});
+    assert.equal((await counted(readModel, now)).count, 1);
+    await project(readModel, "oidc_session.access_token.revoked", "a", now, {});
+    assert.equal((await counted(readModel, now)).count, 1, "a second revocation of the same token (its session is gone) changes nothing");
+  });
+
+  it("drops the buckets past at each grant's own time, and stores nothing for a grant expired already (a replay of an old log)", async () => {
+    const readModel = createMemoryReadModel();
+    const now = Date.now();
+    await grant(readModel, "long-gone", now - 30 * HOUR);
+    assert.equal(await readModel.get(collections.liveTokens, "u1"), undefined, "its only bucket was past already: nothing stored");
+    await grant(readModel, "short", now, 60_000);
+    assert.equal((await counted(readModel, now)).count, 1);
+    // Recorded half an hour later: by then the short token's bucket is past, and only the new one is kept.
+    await grant(readModel, "later", now + 30 * 60_000);
+    const doc = await readModel.get<LiveTokensView>(collections.liveTokens, "u1");
+    assert.equal(doc?.buckets.length, 1);
+    assert.equal((await counted(readModel, now)).count, 1, "counted at now, the pruned bucket would still be live");
   });
 });
