@@ -1,4 +1,5 @@
 import type { OidcGrantType } from "../events/oidcSession.js";
+import { liveTokens } from "../projections/reducers/oidcSessions.js";
 import type { UserView } from "../projections/views.js";
 import type { Queries } from "../queries/queries.js";
 import type { FormEndpoint, FormRequest } from "./answer.js";
@@ -8,7 +9,6 @@ import { OAuthError, invalidRequest } from "./errors.js";
 import { assertionParam, clientCredentials, param } from "./form.js";
 import { issueTokens, type IssueDeps } from "./issue.js";
 import { issuerOf } from "./issuer.js";
-import { liveTokens } from "../projections/reducers/oidcSessions.js";
 import { MAX_SCOPE_LENGTH, grantedScopes, requestedScopes } from "./scopes.js";
 
 export const JWT_BEARER: OidcGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";

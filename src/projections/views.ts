@@ -90,10 +90,6 @@ export type MachineKeyView = {
 export const machineKeyId = (userId: string, keyId: string) => JSON.stringify([userId, keyId]);
 
 /**
- * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
- * document is deleted. `accessToken` is absent until its event is projected.
- */
-/**
  * A user's access tokens still live, counted by when they expire: `[bucket, count]`, `count`
  * tokens expiring in bucket × LIVE_TOKEN_BUCKET_MS up to the next bucket, oldest first.
  */
@@ -102,6 +98,10 @@ export type LiveTokensView = {
   readonly buckets: readonly (readonly [bucket: number, count: number])[];
 };
 
+/**
+ * Keyed by the session id, which is also its access token's id (`jti`). A revoked token's
+ * document is deleted. `accessToken` is absent until its event is projected.
+ */
 export type OidcSessionView = {
   readonly sessionId: string;
   readonly userId: string;

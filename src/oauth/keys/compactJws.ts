@@ -18,7 +18,11 @@ const headers = new WeakMap<SigningKey, string>();
  */
 export function signJwt(claims: object, key: SigningKey): Promise<string> {
   let header = headers.get(key);
-  if (header === undefined) headers.set(key, (header = base64url(JSON.stringify({ alg: "RS256", kid: key.kid, typ: "JWT" }))));
+  if (header === undefined) {
+    // What `sign` makes of another kind of key is no RS256 signature.
+    if (key.privateKey.asymmetricKeyType !== "rsa") throw new Error(`signing key ${key.kid} is not an RSA key`);
+    headers.set(key, (header = base64url(JSON.stringify({ alg: "RS256", kid: key.kid, typ: "JWT" }))));
+  }
   const input = `${header}.${base64url(JSON.stringify(claims))}`;
   return new Promise((resolve, reject) => {
     sign("sha256", Buffer.from(input), key.privateKey, (error, signature) => (error ? reject(error) : resolve(`${input}.${signature.toString("base64url")}`)));
