@@ -7,7 +7,7 @@ import { oidcSessionStream, type OidcGrantType } from "../events/oidcSession.js"
 import type { OrgView, UserView } from "../projections/views.js";
 import { opaqueAccessToken } from "./accessTokens.js";
 import { zitadelClaims } from "./claims.js";
-import { signJwt } from "./keys/compactJws.js";
+import { signJwt, type SigningKey } from "./keys/compactJws.js";
 import type { KeyRing } from "./keys/keyRing.js";
 import { audienceOf } from "./scopes.js";
 import { sessionDecider } from "./session.js";
@@ -45,7 +45,7 @@ export interface TokenResponse {
  * the token leaves), then answers with the token in the user's `accessTokenType`: BEARER an opaque
  * token of which only the SHA-256 is recorded, JWT an RS256 JWT whose `jti` is the session id.
  */
-export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenResponse> {
+export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<{ readonly response: TokenResponse; readonly position: bigint }> {
   const { user } = grant;
   const now = new Date();
   const sessionId = deps.newId();
@@ -56,12 +56,15 @@ export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenR
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + deps.lifetimeSeconds;
   const common = { iss: grant.issuer, sub: user.id, aud: audience, exp, iat, client_id: grant.clientId };
-  // Signed while the grant's events are committed (the thread pool signs, the writer thread
-  // commits); nothing leaves before the commit, and a token whose grant was not recorded is dropped.
-  const signing = signTokens(deps.keyRing, grant, common, sessionId, opaque);
+  // The key first: a key ring that fails fails the grant before it is recorded (a recorded grant
+  // counts against the user's live tokens). Then signed while the grant's events are committed (the
+  // thread pool signs, the writer thread commits); nothing leaves before the commit, and a token
+  // whose grant was not recorded is dropped.
+  const key = opaque === undefined || grant.scope.includes("openid") ? await deps.keyRing.signingKey() : undefined;
+  const signing = signTokens(key, grant, common, sessionId, opaque);
   signing.catch(() => {});
 
-  await handleCommand(
+  const { appended } = await handleCommand(
     deps.store,
     sessionDecider,
     oidcSessionStream(sessionId),
@@ -85,7 +88,11 @@ export async function issueTokens(deps: IssueDeps, grant: Grant): Promise<TokenR
   );
 
   const { accessToken, idToken } = await signing;
-  return { access_token: accessToken, token_type: "Bearer", expires_in: deps.lifetimeSeconds, ...(idToken ? { id_token: idToken } : {}) };
+  return {
+    response: { access_token: accessToken, token_type: "Bearer", expires_in: deps.lifetimeSeconds, ...(idToken ? { id_token: idToken } : {}) },
+    // Where the grant's last event stands in the log: once the read model has it, it counts the token.
+    position: appended.at(-1)!.position,
+  };
 }
 
 interface CommonClaims {
@@ -98,9 +105,7 @@ interface CommonClaims {
 }
 
 /** The access token (the opaque one as given, or a JWT whose `jti` is the session id) and, with `openid`, the ID token. */
-async function signTokens(keyRing: KeyRing, grant: Grant, common: CommonClaims, sessionId: string, opaque: string | undefined) {
-  const needsKey = opaque === undefined || grant.scope.includes("openid");
-  const key = needsKey ? await keyRing.signingKey() : undefined;
+async function signTokens(key: SigningKey | undefined, grant: Grant, common: CommonClaims, sessionId: string, opaque: string | undefined) {
   const { user, org, scope, clientId } = grant;
   const accessToken = opaque ?? (await signJwt({ ...common, nbf: common.iat, jti: sessionId, scope: scope.join(" "), ...zitadelClaims(scope, user, org) }, key!));
   const idToken = scope.includes("openid")

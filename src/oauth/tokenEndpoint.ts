@@ -22,49 +22,90 @@ export interface TokenEndpointDeps extends IssueDeps {
 }
 
 /** POST /oauth/v2/token: client_credentials and the JWT-profile grant, for machine users. */
-export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => async (req, requestId) => {
-  // 1. the grant type, as zitadel/oidc's tokensHandler checks it
-  const grantType = param(req, "grant_type");
-  if (!grantType) throw invalidRequest("grant_type missing");
-  if (!GRANT_TYPES.includes(grantType as OidcGrantType)) throw new OAuthError("unsupported_grant_type", `${grantType} not supported`);
-  const requested = requestedScopes(param(req, "scope", MAX_SCOPE_LENGTH));
-  const issuer = issuerOf(req, deps.externalUrl);
+export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
+  const inFlight = grantsInFlight();
+  return async (req, requestId) => {
+    // 1. the grant type, as zitadel/oidc's tokensHandler checks it
+    const grantType = param(req, "grant_type");
+    if (!grantType) throw invalidRequest("grant_type missing");
+    if (!GRANT_TYPES.includes(grantType as OidcGrantType)) throw new OAuthError("unsupported_grant_type", `${grantType} not supported`);
+    const requested = requestedScopes(param(req, "scope", MAX_SCOPE_LENGTH));
+    const issuer = issuerOf(req, deps.externalUrl);
 
-  // 2. read-your-writes: a secret or key created a moment ago, on any instance, counts
-  await deps.queries.catchUp();
+    // 2. read-your-writes: a secret or key created a moment ago, on any instance, counts
+    await deps.queries.catchUp();
 
-  // 3. who is asking
-  const { user, clientId, keyId } = grantType === "client_credentials" ? await bySecret(req, deps.queries) : await byAssertion(req, issuer, deps.queries);
+    // 3. who is asking
+    const { user, clientId, keyId } = grantType === "client_credentials" ? await bySecret(req, deps.queries) : await byAssertion(req, issuer, deps.queries);
 
-  // 4. within the user's limit of live tokens
-  await refuseOverLimit(deps, user.id);
+    // 4. within the user's limit of live tokens, this instance's grants in flight included
+    await refuseOverLimit(deps, user.id, inFlight.of(user.id));
+    const release = inFlight.hold(user.id);
 
-  // 5. what for, then 6. record the grant and answer
-  const org = await deps.queries.orgById(user.details.resourceOwner);
-  const tokens = await issueTokens(deps, {
-    user,
-    org,
-    clientId,
-    scope: grantedScopes(requested, user, org),
-    grantType: grantType as OidcGrantType,
-    ...(keyId ? { keyId } : {}),
-    issuer,
-    correlationId: requestId,
-  });
-  return { status: 200, headers: { "cache-control": "no-store", pragma: "no-cache" }, body: tokens };
+    // 5. what for, then 6. record the grant and answer
+    let recorded: bigint | undefined;
+    try {
+      const org = await deps.queries.orgById(user.details.resourceOwner);
+      const { response, position } = await issueTokens(deps, {
+        user,
+        org,
+        clientId,
+        scope: grantedScopes(requested, user, org),
+        grantType: grantType as OidcGrantType,
+        ...(keyId ? { keyId } : {}),
+        issuer,
+        correlationId: requestId,
+      });
+      recorded = position;
+      return { status: 200, headers: { "cache-control": "no-store", pragma: "no-cache" }, body: response };
+    } finally {
+      // Held until the read model counts the grant (or for the consistency timeout at most); a
+      // grant not recorded counts nothing.
+      if (recorded === undefined) release();
+      else void deps.queries.reached(recorded).then(release, release);
+    }
+  };
 };
 
 /**
- * A machine's tokens each stay in the read model (and its grants in the log) until they expire:
- * without a limit, one secret could fill the memory of every instance within one token lifetime.
+ * Per user, this instance's grants between the limit's check and the read model counting them:
+ * counted beside the read model's count, so that one user's grants in flight here at the same
+ * moment cannot pass the limit together. Grants in flight on other instances at that moment can.
+ */
+function grantsInFlight() {
+  const byUser = new Map<string, number>();
+  return {
+    of: (userId: string) => byUser.get(userId) ?? 0,
+    /** One more for `userId`; the function returned takes it away again (once). */
+    hold(userId: string): () => void {
+      byUser.set(userId, (byUser.get(userId) ?? 0) + 1);
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        const left = (byUser.get(userId) ?? 1) - 1;
+        if (left > 0) byUser.set(userId, left);
+        else byUser.delete(userId);
+      };
+    },
+  };
+}
+
+/**
+ * A machine's tokens each stay in the read model until they expire: without a limit, one secret
+ * could fill the memory of every instance within one token lifetime. (The log keeps every grant
+ * for good; what bounds its growth is the limit over a token lifetime, not against grant-revoke
+ * cycles: a rate limit would.)
  * The count is the read model's (every instance's grants), up to LIVE_TOKEN_BUCKET_MS behind an
  * expiry; a revocation counts at once. ZITADEL has no such limit per user (its quotas count an
  * instance's requests); it answers an exhausted quota with 429 too.
  */
-async function refuseOverLimit(deps: TokenEndpointDeps, userId: string): Promise<void> {
+async function refuseOverLimit(deps: TokenEndpointDeps, userId: string, inFlight: number): Promise<void> {
   const now = Date.now();
-  const { count, firstExpiry } = liveTokens(await deps.queries.liveTokensOf(userId), now);
+  const counted = liveTokens(await deps.queries.liveTokensOf(userId), now);
+  const count = counted.count + inFlight;
   if (count < deps.maxLiveTokensPerUser) return;
+  const { firstExpiry } = counted;
   const retryAfter = Math.max(1, Math.ceil(((firstExpiry ?? now) - now) / 1000));
   throw new OAuthError(
     "temporarily_unavailable",

@@ -14,8 +14,10 @@ describe("RS256 compact JWS (signJwt), checked by jose", () => {
     const { payload, protectedHeader } = await jwtVerify(token, publicKey, { issuer: "https://id.example.com", audience: "b", algorithms: ["RS256"] });
     assert.deepEqual(protectedHeader, { alg: "RS256", kid: "k1", typ: "JWT" });
     assert.equal(payload.name, "Zoë ✓", "UTF-8 claims survive the base64url");
-    // The same key signs again with the header it encoded once.
-    assert.equal((await signJwt({ sub: "u2" }, key)).split(".")[0], token.split(".")[0]);
+    // Another key (a rotation: another kid) gets a header of its own, not the one kept for the first.
+    const rotated = { kid: "k2", privateKey };
+    assert.equal(JSON.parse(Buffer.from((await signJwt({ sub: "u2" }, rotated)).split(".")[0]!, "base64url").toString()).kid, "k2");
+    assert.equal(JSON.parse(Buffer.from((await signJwt({ sub: "u2" }, key)).split(".")[0]!, "base64url").toString()).kid, "k1");
   });
 
   it("gives a signature another key does not verify", async () => {
@@ -25,6 +27,9 @@ describe("RS256 compact JWS (signJwt), checked by jose", () => {
 
   it("refuses a key that is not RSA, rather than calling its signature RS256", async () => {
     const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-    await assert.rejects(async () => signJwt({ sub: "u1" }, { kid: "ec", privateKey: ec }), /not an RSA key/);
+    // A rejection, not a throw: callers await it.
+    const signing = signJwt({ sub: "u1" }, { kid: "ec", privateKey: ec });
+    assert.ok(signing instanceof Promise);
+    await assert.rejects(signing, /not an RSA key/);
   });
 });

@@ -16,7 +16,7 @@ const headers = new WeakMap<SigningKey, string>();
  * WebCrypto job, at about twice the main thread's CPU per token. Every token is still verified
  * (here and by clients) by jose, against the JWKS.
  */
-export function signJwt(claims: object, key: SigningKey): Promise<string> {
+export async function signJwt(claims: object, key: SigningKey): Promise<string> {
   let header = headers.get(key);
   if (header === undefined) {
     // What `sign` makes of another kind of key is no RS256 signature.

@@ -33,10 +33,12 @@ export const oidcSessionReducers: ReducerTable = {
         ...(data.tokenHash ? { tokenHash: data.tokenHash } : {}),
       },
     };
-    // Gone from the read model with its token's expiry (nothing reads an expired one): what the
-    // read model holds of sessions is bounded by the tokens still live, not by every one issued.
+    // Gone from the read model at the end of the span its token expires in (an expired token is
+    // refused by its expiry before that): what the read model holds of sessions is bounded by the
+    // tokens still live, not by every one issued. Kept until the span ends, not only until the
+    // token does, so that a revocation in between finds it and counts it out, as a rebuild will.
     return [
-      { op: "put", collection: collections.oidcSessions, id: doc.sessionId, doc, expiresAt },
+      { op: "put", collection: collections.oidcSessions, id: doc.sessionId, doc, expiresAt: spanEnd(expiresAt) },
       await countedToken(view, session.userId, expiresAt, +1, Date.parse(event.metadata.createdAt)),
     ];
   },
@@ -62,16 +64,19 @@ async function countedToken(view: ProjectionView, userId: string, expiresAt: num
   const bucket = Math.floor(expiresAt / LIVE_TOKEN_BUCKET_MS);
   const buckets = (counted?.buckets ?? []).filter(([start]) => (start + 1) * LIVE_TOKEN_BUCKET_MS > at).map(([start, count]) => [start, count] as [number, number]);
   const existing = buckets.find(([start]) => start === bucket);
-  if (existing) existing[1] = Math.max(0, existing[1] + change);
+  if (existing) existing[1] += change;
   else if (change > 0) {
     buckets.push([bucket, 1]);
     buckets.sort((a, b) => a[0] - b[0]);
   }
   const live = buckets.filter(([, count]) => count > 0);
   const doc: LiveTokensView = { userId, buckets: live };
-  const lastEnd = ((live.at(-1)?.[0] ?? bucket) + 1) * LIVE_TOKEN_BUCKET_MS;
+  const lastEnd = spanEnd((live.at(-1)?.[0] ?? bucket) * LIVE_TOKEN_BUCKET_MS);
   return { op: "put", collection: collections.liveTokens, id: userId, doc, expiresAt: lastEnd };
 }
+
+/** The end of the span that `at` (ms) falls in. */
+const spanEnd = (at: number) => (Math.floor(at / LIVE_TOKEN_BUCKET_MS) + 1) * LIVE_TOKEN_BUCKET_MS;
 
 /** How many of the user's tokens are live at `now` (at most LIVE_TOKEN_BUCKET_MS behind), and when the oldest of them expires. */
 export function liveTokens(counted: LiveTokensView | undefined, now: number): { readonly count: number; readonly firstExpiry: number | undefined } {
