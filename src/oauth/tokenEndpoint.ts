@@ -1,12 +1,13 @@
 import type { OidcGrantType } from "../events/oidcSession.js";
 import { liveTokens } from "../projections/reducers/oidcSessions.js";
-import type { UserView } from "../projections/views.js";
+import type { LiveTokensView, UserView } from "../projections/views.js";
 import type { Queries } from "../queries/queries.js";
 import type { FormEndpoint, FormRequest } from "./answer.js";
 import { verifyAssertion } from "./assertion.js";
 import { authenticateSecret, userNotActive } from "./clientAuth.js";
 import { OAuthError, invalidRequest } from "./errors.js";
 import { assertionParam, clientCredentials, param } from "./form.js";
+import { grantsInFlight } from "./grantsInFlight.js";
 import { issueTokens, type IssueDeps } from "./issue.js";
 import { issuerOf } from "./issuer.js";
 import { MAX_SCOPE_LENGTH, grantedScopes, requestedScopes } from "./scopes.js";
@@ -39,8 +40,11 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
     const { user, clientId, keyId } = grantType === "client_credentials" ? await bySecret(req, deps.queries) : await byAssertion(req, issuer, deps.queries);
 
     // 4. within the user's limit of live tokens, this instance's grants in flight included
-    await refuseOverLimit(deps, user.id, inFlight.of(user.id));
-    const release = inFlight.hold(user.id);
+    const release = await inFlight.reserve(
+      user.id,
+      () => deps.queries.liveTokensOf(user.id),
+      (counted, held) => refuseOverLimit(deps, counted, held),
+    );
 
     // 5. what for, then 6. record the grant and answer
     let recorded: bigint | undefined;
@@ -68,30 +72,6 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
 };
 
 /**
- * Per user, this instance's grants between the limit's check and the read model counting them:
- * counted beside the read model's count, so that one user's grants in flight here at the same
- * moment cannot pass the limit together. Grants in flight on other instances at that moment can.
- */
-function grantsInFlight() {
-  const byUser = new Map<string, number>();
-  return {
-    of: (userId: string) => byUser.get(userId) ?? 0,
-    /** One more for `userId`; the function returned takes it away again (once). */
-    hold(userId: string): () => void {
-      byUser.set(userId, (byUser.get(userId) ?? 0) + 1);
-      let held = true;
-      return () => {
-        if (!held) return;
-        held = false;
-        const left = (byUser.get(userId) ?? 1) - 1;
-        if (left > 0) byUser.set(userId, left);
-        else byUser.delete(userId);
-      };
-    },
-  };
-}
-
-/**
  * A machine's tokens each stay in the read model until they expire: without a limit, one secret
  * could fill the memory of every instance within one token lifetime. (The log keeps every grant
  * for good; what bounds its growth is the limit over a token lifetime, not against grant-revoke
@@ -100,9 +80,9 @@ function grantsInFlight() {
  * expiry; a revocation counts at once. ZITADEL has no such limit per user (its quotas count an
  * instance's requests); it answers an exhausted quota with 429 too.
  */
-async function refuseOverLimit(deps: TokenEndpointDeps, userId: string, inFlight: number): Promise<void> {
+function refuseOverLimit(deps: TokenEndpointDeps, tokens: LiveTokensView | undefined, inFlight: number): void {
   const now = Date.now();
-  const counted = liveTokens(await deps.queries.liveTokensOf(userId), now);
+  const counted = liveTokens(tokens, now);
   const count = counted.count + inFlight;
   if (count < deps.maxLiveTokensPerUser) return;
   const { firstExpiry } = counted;
