@@ -13,19 +13,22 @@ export interface GrantsInFlight {
   /**
    * Reads `userId`'s count with `read`, then calls `decide` with it and the grants to add to it;
    * `decide` throws to refuse. When it returns, holds one grant for `userId` and gives back the
-   * function that lets it go (once; for a grant recorded, when the read model counts it).
+   * function that lets it go (once): `counted` when the read model has the grant (or may have it),
+   * not when the grant was never recorded.
    */
-  reserve<T>(userId: string, read: () => Promise<T>, decide: (counted: T, inFlight: number) => void): Promise<() => void>;
+  reserve<T>(userId: string, read: () => Promise<T>, decide: (counted: T, inFlight: number) => void): Promise<Release>;
   /** Users with a grant held or a check reading; none once all have settled. */
   readonly size: number;
 }
+
+export type Release = (counted: boolean) => void;
 
 interface Entry {
   /** Grants held: checked, not yet counted by the read model. */
   held: number;
   /** Checks between their read and their decision. */
   reading: number;
-  /** Holds let go since the oldest of the `reading` checks began (0 when none is reading). */
+  /** Holds of recorded grants let go since the oldest of the `reading` checks began (0 when none is reading). */
   released: number;
 }
 
@@ -36,14 +39,14 @@ export function grantsInFlight(): GrantsInFlight {
     if (entry.reading === 0 && entry.held === 0) byUser.delete(userId);
   };
 
-  const hold = (userId: string, entry: Entry): (() => void) => {
+  const hold = (userId: string, entry: Entry): Release => {
     entry.held++;
     let held = true;
-    return () => {
+    return (counted) => {
       if (!held) return;
       held = false;
       entry.held--;
-      if (entry.reading > 0) entry.released++;
+      if (counted && entry.reading > 0) entry.released++;
       settle(userId, entry);
     };
   };

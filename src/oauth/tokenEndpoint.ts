@@ -65,8 +65,11 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
     } finally {
       // Held until the read model counts the grant (or for the consistency timeout at most); a
       // grant not recorded counts nothing.
-      if (recorded === undefined) release();
-      else void deps.queries.reached(recorded).then(release, release);
+      if (recorded === undefined) release(false);
+      else {
+        const counted = () => release(true);
+        void deps.queries.reached(recorded).then(counted, counted);
+      }
     }
   };
 };

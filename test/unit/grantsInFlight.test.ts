@@ -25,16 +25,26 @@ describe("grants in flight (the live-token limit's count on this instance)", () 
     assert.equal(settled.filter((check) => check.status === "rejected").length, 12 - LIMIT);
   });
 
-  it("counts a grant the read model took in while a check was reading, whether or not the read saw it", async () => {
+  /** A grant held, let go (`counted` or not) while a second check reads: what that check counts, the read answering from before (0). */
+  async function countedDuringRead(counted: boolean): Promise<number> {
     const inFlight = grantsInFlight();
     const release = await inFlight.reserve("u1", async () => 0, refuseAt(LIMIT));
     const read = deferred<number>();
-    const check = inFlight.reserve("u1", () => read.promise, (counted, held) => assert.equal(counted + held, 1, "the first grant, once"));
-    // The first grant reaches the read model and is let go; the read began before and answers
-    // from before (0), so the count must still hold it.
-    release();
+    let seen = -1;
+    const check = inFlight.reserve("u1", () => read.promise, (tokens, held) => void (seen = tokens + held));
+    release(counted);
     read.resolve(0);
-    (await check)();
+    (await check)(true);
+    assert.equal(inFlight.size, 0);
+    return seen;
+  }
+
+  it("counts a grant the read model took in while a check was reading, whether or not the read saw it", async () => {
+    assert.equal(await countedDuringRead(true), 1);
+  });
+
+  it("does not count a grant let go unrecorded while a check was reading", async () => {
+    assert.equal(await countedDuringRead(false), 0);
   });
 
   it("keeps users apart, lets a hold go once, and forgets a user once all is settled", async () => {
@@ -42,11 +52,11 @@ describe("grants in flight (the live-token limit's count on this instance)", () 
     const first = await inFlight.reserve("u1", async () => 0, refuseAt(1));
     await assert.rejects(inFlight.reserve("u1", async () => 0, refuseAt(1)));
     const other = await inFlight.reserve("u2", async () => 0, refuseAt(1));
-    first();
-    first();
+    first(true);
+    first(true);
     const again = await inFlight.reserve("u1", async () => 0, (counted, held) => assert.equal(held, 0, "a hold let go twice counts once"));
-    again();
-    other();
+    again(true);
+    other(false);
     assert.equal(inFlight.size, 0);
   });
 
