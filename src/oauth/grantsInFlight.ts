@@ -6,8 +6,9 @@
  * A check reads the read model's count and then decides, with no await between its decision and
  * its hold: two checks cannot both see the other's hold missing. A grant the read model counts
  * while a check is reading is counted by that check as well (the read may have begun before the
- * grant reached the read model); so a check never counts less than what is live, at worst one
- * grant twice, for the length of a read.
+ * grant reached the read model): each such grant may be counted twice by that one check, which
+ * errs towards refusing. A check counts less than what is live only when a hold went before the
+ * read model had its grant: after `untilCounted`'s bound.
  */
 export interface GrantsInFlight {
   /**
@@ -70,4 +71,29 @@ export function grantsInFlight(): GrantsInFlight {
       return byUser.size;
     },
   };
+}
+
+/** The longest a recorded grant is held for the read model to count it. */
+export const COUNTED_WITHIN_MS = 30_000;
+
+/**
+ * Resolves once `reached` says the read model reflects `position`, or after `withinMs`: a read
+ * model that is slow, or fails to answer (Redis gone for a moment: tried again after `retryMs`),
+ * keeps the grant held meanwhile rather than leave it counted nowhere. Past the bound the hold
+ * goes: a read model that far behind answers every grant 503 at its catch-up, before any count.
+ */
+export async function untilCounted(
+  reached: (position: bigint, timeoutMs: number) => Promise<boolean>,
+  position: bigint,
+  { withinMs = COUNTED_WITHIN_MS, retryMs = 1_000 }: { readonly withinMs?: number; readonly retryMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (let left = withinMs; left > 0; left = deadline - Date.now()) {
+    try {
+      if (await reached(position, left)) return;
+    } catch {
+      // Unref'd: a stopping service does not wait for a hold.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, left)).unref());
+    }
+  }
 }

@@ -7,7 +7,7 @@ import { verifyAssertion } from "./assertion.js";
 import { authenticateSecret, userNotActive } from "./clientAuth.js";
 import { OAuthError, invalidRequest } from "./errors.js";
 import { assertionParam, clientCredentials, param } from "./form.js";
-import { grantsInFlight } from "./grantsInFlight.js";
+import { grantsInFlight, untilCounted } from "./grantsInFlight.js";
 import { issueTokens, type IssueDeps } from "./issue.js";
 import { issuerOf } from "./issuer.js";
 import { MAX_SCOPE_LENGTH, grantedScopes, requestedScopes } from "./scopes.js";
@@ -47,9 +47,11 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
     );
 
     // 5. what for, then 6. record the grant and answer
+    let issuing = false;
     let recorded: bigint | undefined;
     try {
       const org = await deps.queries.orgById(user.details.resourceOwner);
+      issuing = true;
       const { response, position } = await issueTokens(deps, {
         user,
         org,
@@ -63,12 +65,18 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
       recorded = position;
       return { status: 200, headers: { "cache-control": "no-store", pragma: "no-cache" }, body: response };
     } finally {
-      // Held until the read model counts the grant (or for the consistency timeout at most); a
-      // grant not recorded counts nothing.
-      if (recorded === undefined) release(false);
+      // Held until the read model counts the grant. One that failed before it was issued counts
+      // nothing; one whose issuing failed may have been recorded all the same (a commit whose
+      // answer was lost, a signature that failed after it): held until the read model has the
+      // log's head as of now, which holds it if it was.
+      if (recorded !== undefined) void untilCounted(deps.queries.reached, recorded).then(() => release(true));
+      else if (!issuing) release(false);
       else {
-        const counted = () => release(true);
-        void deps.queries.reached(recorded).then(counted, counted);
+        void deps.store
+          .headPosition()
+          .then((head) => untilCounted(deps.queries.reached, head))
+          .catch(() => {})
+          .then(() => release(true));
       }
     }
   };
