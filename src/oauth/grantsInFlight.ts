@@ -14,22 +14,21 @@ export interface GrantsInFlight {
   /**
    * Reads `userId`'s count with `read`, then calls `decide` with it and the grants to add to it;
    * `decide` throws to refuse. When it returns, holds one grant for `userId` and gives back the
-   * function that lets it go (once): `counted` when the read model has the grant (or may have it),
-   * not when the grant was never recorded.
+   * function that lets it go (once), when the read model has the grant (`untilCounted`).
    */
   reserve<T>(userId: string, read: () => Promise<T>, decide: (counted: T, inFlight: number) => void): Promise<Release>;
   /** Users with a grant held or a check reading; none once all have settled. */
   readonly size: number;
 }
 
-export type Release = (counted: boolean) => void;
+export type Release = () => void;
 
 interface Entry {
   /** Grants held: checked, not yet counted by the read model. */
   held: number;
   /** Checks between their read and their decision. */
   reading: number;
-  /** Holds of recorded grants let go since the oldest of the `reading` checks began (0 when none is reading). */
+  /** Holds let go since the oldest of the `reading` checks began (0 when none is reading). */
   released: number;
 }
 
@@ -43,11 +42,11 @@ export function grantsInFlight(): GrantsInFlight {
   const hold = (userId: string, entry: Entry): Release => {
     entry.held++;
     let held = true;
-    return (counted) => {
+    return () => {
       if (!held) return;
       held = false;
       entry.held--;
-      if (counted && entry.reading > 0) entry.released++;
+      if (entry.reading > 0) entry.released++;
       settle(userId, entry);
     };
   };

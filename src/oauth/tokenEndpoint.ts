@@ -47,11 +47,9 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
     );
 
     // 5. what for, then 6. record the grant and answer
-    let issuing = false;
     let recorded: bigint | undefined;
     try {
       const org = await deps.queries.orgById(user.details.resourceOwner);
-      issuing = true;
       const { response, position } = await issueTokens(deps, {
         user,
         org,
@@ -65,19 +63,13 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
       recorded = position;
       return { status: 200, headers: { "cache-control": "no-store", pragma: "no-cache" }, body: response };
     } finally {
-      // Held until the read model counts the grant. One that failed before it was issued counts
-      // nothing; one whose issuing failed may have been recorded all the same (a commit whose
-      // answer was lost, a signature that failed after it): held until the read model has the
-      // log's head as of now, which holds it if it was.
-      if (recorded !== undefined) void untilCounted(deps.queries.reached, recorded).then(() => release(true));
-      else if (!issuing) release(false);
-      else {
-        void deps.store
-          .headPosition()
-          .then((head) => untilCounted(deps.queries.reached, head))
-          .catch(() => {})
-          .then(() => release(true));
-      }
+      // Held until the read model counts the grant: at its position or, for a grant that failed
+      // (it may have been recorded all the same: a commit whose answer was lost, a signature that
+      // failed after it), at the log's head as of now.
+      void (recorded !== undefined ? Promise.resolve(recorded) : deps.store.headPosition())
+        .then((position) => untilCounted(deps.queries.reached, position))
+        .catch(() => {})
+        .then(release);
     }
   };
 };
