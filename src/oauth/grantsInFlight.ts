@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /**
  * Per user, this instance's grants between the limit's check and the read model counting them,
  * so that one user's grants arriving here at the same moment cannot pass the limit together.
@@ -73,7 +75,7 @@ export function grantsInFlight(): GrantsInFlight {
 }
 
 /** The longest a recorded grant is held for the read model to count it. */
-export const COUNTED_WITHIN_MS = 30_000;
+const COUNTED_WITHIN_MS = 30_000;
 
 /**
  * Resolves once `reached` says the read model reflects `position`, or after `withinMs`: a read
@@ -92,7 +94,7 @@ export async function untilCounted(
       if (await reached(position, left)) return;
     } catch {
       // Unref'd: a stopping service does not wait for a hold.
-      await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, left)).unref());
+      await sleep(Math.min(retryMs, left), undefined, { ref: false });
     }
   }
 }
