@@ -22,15 +22,18 @@ export async function verifyAssertion(
   fail: (description: string) => OAuthError = (description) => new OAuthError("invalid_grant", description),
 ): Promise<{ user: UserView; keyId: string }> {
   let claims: JWTPayload;
-  let kid: string | undefined;
+  let kid: unknown;
   try {
     claims = decodeJwt(assertion);
     kid = decodeProtectedHeader(assertion).kid;
   } catch {
     throw fail("parsing of request failed");
   }
+  // jose decodes without checking the claims' types; zitadel/oidc's JSON decoding refuses a claim of
+  // the wrong type as it refuses a JWT that does not parse.
+  const audience = audienceOf(claims.aud);
+  if (!audience || !wellTyped(claims) || (kid !== undefined && typeof kid !== "string")) throw fail("parsing of request failed");
   const now = Date.now();
-  const audience = typeof claims.aud === "string" ? [claims.aud] : (claims.aud ?? []);
   if (!audience.includes(issuer)) throw fail(`audience is not valid: Audience must contain client_id "${issuer}"`);
   if (typeof claims.exp !== "number" || !(now + OFFSET_MS < claims.exp * 1000)) throw fail("token has expired");
   if (!claims.sub || claims.iss !== claims.sub) throw fail("delegation not yet implemented, issuer and sub must be identical");
@@ -40,7 +43,7 @@ export async function verifyAssertion(
 
   const user = await queries.user(claims.sub);
   if (!user) throw new OAuthError("invalid_request", "Errors.User.NotFound", 404);
-  const key = kid ? await queries.machineKeyOf(user.id, kid) : undefined;
+  const key = typeof kid === "string" && kid ? await queries.machineKeyOf(user.id, kid) : undefined;
   // The key must be the subject's own: a key is found by (user, kid), and checked again here.
   if (!key || key.userId !== user.id || Date.parse(key.expirationDate) <= now) throw fail("invalid signature (error fetching keys: Errors.AuthNKey.NotFound)");
   try {
@@ -50,3 +53,14 @@ export async function verifyAssertion(
   }
   return { user, keyId: key.keyId };
 }
+
+/** `aud` as zitadel/oidc's Audience decodes it: one string or a list of strings; absent is none. */
+function audienceOf(aud: unknown): readonly string[] | undefined {
+  if (aud === undefined) return [];
+  if (typeof aud === "string") return [aud];
+  return Array.isArray(aud) && aud.every((value) => typeof value === "string") ? aud : undefined;
+}
+
+/** iss and sub strings, exp, iat and nbf numbers, where present. */
+const wellTyped = ({ iss, sub, exp, iat, nbf }: JWTPayload) =>
+  [iss, sub].every((claim) => claim === undefined || typeof claim === "string") && [exp, iat, nbf].every((claim) => claim === undefined || typeof claim === "number");

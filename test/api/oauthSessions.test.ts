@@ -163,6 +163,20 @@ describe("revocation (openid-client)", () => {
       client_assertion: await (await import("../support/oauth.js")).assertion(file, service.url),
     });
     assert.deepEqual([assertionIntrospect.status, assertionIntrospect.body], [400, { error: "unauthorized_client" }]);
+    // A client assertion with claims of the wrong type, unsigned: refused the same way, never a 500.
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const now = Math.floor(Date.now() / 1000);
+    for (const aud of [5, [service.url, 5]]) {
+      const malformed = `${part({ alg: "none", kid: file.keyId })}.${part({ iss: bearer.userId, sub: bearer.userId, aud, exp: now + 60, iat: now })}.`;
+      for (const path of ["introspect", "revoke"]) {
+        const refused = await postForm(`${service.url}/oauth/v2/${path}`, {
+          token: "x",
+          client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+          client_assertion: malformed,
+        });
+        assert.deepEqual([refused.status, refused.body], [400, { error: "unauthorized_client" }], `${path}, aud ${JSON.stringify(aud)}`);
+      }
+    }
     assert.ok(await tokenFor(bearer, bearerSecret));
   });
 });

@@ -164,6 +164,13 @@ describe("JWT-profile grant (jose assertion, openid-client)", () => {
       ["iss is not sub", await assertion(file, issuer, { iss: "someone-else" }), "delegation not yet implemented, issuer and sub must be identical"],
       ["signed by another user's key", await assertion({ ...other, userId: machine.userId }, issuer, {}, file.keyId), "invalid signature"],
       ["not a JWT", "not-a-jwt", "parsing of request failed"],
+      // Claims of the wrong type, unsigned: refused as they parse, before any key is looked up.
+      ...[{ aud: 5 }, { aud: [issuer, 5] }, { aud: {} }, { sub: 5, iss: 5 }, { exp: "soon" }, { iat: true }].map((claims): [string, string, string] => [
+        `claims ${JSON.stringify(claims)}`,
+        unsigned({ kid: file.keyId }, { iss: machine.userId, sub: machine.userId, aud: issuer, exp: now + 60, iat: now, ...claims }),
+        "parsing of request failed",
+      ]),
+      ["a kid that is not a string", unsigned({ kid: 5 }, { iss: machine.userId, sub: machine.userId, aud: issuer, exp: now + 60, iat: now }), "parsing of request failed"],
     ];
     for (const [name, signed, description] of cases) {
       const refused = await postForm(tokenUrl(), { grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion: signed });
@@ -284,4 +291,10 @@ describe("tokens call the Management API like PATs", () => {
 
 function fetchRaw(body: string) {
   return fetch(tokenUrl(), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body }).then(async (r) => ({ status: r.status, body: await r.json() }));
+}
+
+/** A JWT with `alg: none`: what anyone can make without a key. */
+function unsigned(header: Record<string, unknown>, payload: Record<string, unknown>) {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part({ alg: "none", ...header })}.${part(payload)}.`;
 }
