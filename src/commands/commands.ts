@@ -62,14 +62,23 @@ export function createCommands(config: CommandsConfig) {
     now: config.now,
   });
   // Every command on a user goes through here, and so through the no-escalation check.
-  const onUser = (caller: Caller, userId: string, command: UserCommand) =>
-    handleCommand(store, userDecider, userStream(userId), command, (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner), context(caller), (s) => {
-      if (s.kind === "absent") return config.access.assertMayManage(caller, { userId }, command.type);
-      // A user of another org is NotFound, with the command's own id, before its roles are looked
-      // at: a 403 for some foreign users and a 404 for others would tell which hold roles.
-      if (s.resourceOwner !== caller.orgId) userDecider.decide(command, s);
-      return config.access.assertMayManage(caller, { userId, homeOrg: s.resourceOwner }, command.type);
-    });
+  const onUser = (caller: Caller, userId: string, command: UserCommand, beforeAppend?: () => Promise<void>) =>
+    handleCommand(
+      store,
+      userDecider,
+      userStream(userId),
+      command,
+      (s: UserState) => (s.kind === "absent" ? caller.orgId : s.resourceOwner),
+      context(caller),
+      (s) => {
+        if (s.kind === "absent") return config.access.assertMayManage(caller, { userId }, command.type);
+        // A user of another org is NotFound, with the command's own id, before its roles are looked
+        // at: a 403 for some foreign users and a 404 for others would tell which hold roles.
+        if (s.resourceOwner !== caller.orgId) userDecider.decide(command, s);
+        return config.access.assertMayManage(caller, { userId, homeOrg: s.resourceOwner }, command.type);
+      },
+      beforeAppend,
+    );
   // Ids that stand for the system itself in event metadata (editors, aggregates): a user who took
   // one would appear as the author of the system's own events.
   const reservedIds = new Set([SYSTEM_USER_ID.toLowerCase(), config.instanceId.toLowerCase()]);
@@ -210,15 +219,22 @@ export function createCommands(config: CommandsConfig) {
      * removed user's memberships already (src/projections/reducers/access.ts).
      */
     async removeUser(caller: Caller, userId: string, memberships: readonly string[]): Promise<{ details: ObjectDetails }> {
-      const erasing = await config.erasure.begin(userId);
+      const actor = { editorUser: caller.userId, correlationId: caller.correlationId, now: config.now };
+      // The key is marked once the removal is authorized and decided, right before it is appended
+      // (src/privacy/erasure.ts): a crash after that still erases it at the next start.
+      let keyed = false;
       let result: CommandResult<UserState>;
       try {
-        result = await onUser(caller, userId, { type: "RemoveUser", resourceOwner: caller.orgId });
+        result = await onUser(caller, userId, { type: "RemoveUser", resourceOwner: caller.orgId }, async () => {
+          keyed = await config.erasure.mark(userId);
+        });
       } catch (error) {
-        if (erasing) await config.erasure.abandon(userId);
+        // The append failed after the mark: a removal recorded all the same (its answer lost) is
+        // erased now if the log shows it; otherwise the erasure refuses, and the mark waits.
+        if (keyed) await config.erasure.erase(userId, actor).catch(() => {});
         throw error;
       }
-      if (erasing) await config.erasure.erase(userId, { editorUser: caller.userId, correlationId: caller.correlationId, now: config.now });
+      if (keyed) await config.erasure.erase(userId, actor);
       const removal = result.appended[0]!;
       const cascade = { ...context(caller), causationId: removal.id };
       for (const scope of memberships) {

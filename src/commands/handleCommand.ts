@@ -35,7 +35,9 @@ const streamLocks = new KeyedMutex();
 
 /**
  * The shared load -> decide -> append loop. `resourceOwner` names the org every new event belongs to;
- * `authorize` sees the state read and refuses (throws) before anything is decided.
+ * `authorize` sees the state read and refuses (throws) before anything is decided; `beforeAppend`
+ * runs once the command is authorized and decided, right before its events are appended (on every
+ * attempt that gets there), and may refuse too.
  * A revision conflict (another process wrote in between) retries the whole loop, a bounded number of times.
  */
 export function handleCommand<State, Command, Event extends DomainEvent>(
@@ -46,6 +48,7 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
   resourceOwner: (state: State) => string,
   context: CommandContext,
   authorize?: (state: State) => Promise<void>,
+  beforeAppend?: () => Promise<void>,
 ): Promise<CommandResult<State>> {
   return streamLocks.run(stream, async () => {
     for (let attempt = 1; ; attempt++) {
@@ -90,6 +93,7 @@ export function handleCommand<State, Command, Event extends DomainEvent>(
     }));
 
     // 4. append with the revision we read
+    await beforeAppend?.();
     const last = history.at(-1);
     const { events: appended } = await store
       .append(stream, events, { expectedRevision: last ? last.revision : "no_stream", uniqueConstraints: decision.uniqueConstraints ?? [] })

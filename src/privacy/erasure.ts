@@ -15,33 +15,41 @@ export interface ErasureActor {
 }
 
 /**
- * Crypto-shredding, in an order that a crash at any point leaves safe: (1) the key is marked
- * `erasing`, (2) `user.personal.data.erased` is appended, (3) the key is dropped. A crash before (2)
- * leaves a marked key, and the next start (`finishErasures`) carries the erasure through for a
- * removed user (or unmarks it for one that is not); a crash before (3) likewise. The key is never
- * gone while the log says nothing, and the log never says "erased" for long while the key is there.
+ * Crypto-shredding, in an order that a crash at any point leaves safe: (1) once the removal (or the
+ * erasure) is authorized and decided, right before its event is appended, the key is marked
+ * `erasing`; (2) the event is appended, then `user.personal.data.erased`; (3) the key is dropped. A
+ * crash after (1) leaves a marked key, and the next start (`finishErasures`) carries the erasure
+ * through if the log shows the user removed. A mark is never taken back: a removal whose append
+ * failed may have been recorded all the same (an answer lost), and another attempt, on this
+ * instance or another, may be between its mark and its append. A marked key of a user who is not
+ * removed is used as any other (it opens and seals); its erasure is carried through once the user
+ * is removed. The key is never gone while the log says nothing, and the log never says "erased"
+ * for long while the key is there.
  */
 export function createErasure(store: EventStore, vault: Vault) {
   const { keyStore } = vault;
-  const append = async (userId: string, hasKey: boolean, actor: ErasureActor): Promise<CommandResult<UserState>> => {
-    const history = await store.readStream(userStream(userId));
-    return handleCommand(store, userDecider, userStream(userId), { type: "ErasePersonalData", hasKey }, (state) => (state.kind === "removed" ? state.resourceOwner : ""), {
-      instanceId: history[0]?.metadata.instanceId ?? "",
-      ...actor,
-    });
+
+  /** Step (1): marks the user's key, if it has one that is not erased yet; true when it does. */
+  const mark = async (userId: string): Promise<boolean> => {
+    const entry = await keyStore.get(userId);
+    if (entry?.state === "active") await keyStore.markErasing(userId);
+    return entry !== undefined && entry.state !== "erased";
   };
 
   const erase = async (userId: string, actor: ErasureActor): Promise<CommandResult<UserState>> => {
     const entry = await keyStore.get(userId);
-    const marked = entry?.state === "active";
-    if (marked) await keyStore.markErasing(userId);
-    let result: CommandResult<UserState>;
-    try {
-      result = await append(userId, entry !== undefined, actor);
-    } catch (error) {
-      if (marked) await keyStore.unmarkErasing(userId);
-      throw error;
-    }
+    const history = await store.readStream(userStream(userId));
+    const result = await handleCommand(
+      store,
+      userDecider,
+      userStream(userId),
+      { type: "ErasePersonalData", hasKey: entry !== undefined },
+      (state) => (state.kind === "removed" ? state.resourceOwner : ""),
+      { instanceId: history[0]?.metadata.instanceId ?? "", ...actor },
+      undefined,
+      async () => void (await mark(userId)),
+    );
+    // Also when nothing was appended: the log said "erased" already (a crash before this step).
     if (entry) {
       await keyStore.erase(userId);
       vault.forget(userId);
@@ -51,15 +59,8 @@ export function createErasure(store: EventStore, vault: Vault) {
 
   return {
     erase,
-    /** Before RemoveUser appends: marks the user's key, so that a crash right after the removal still erases it. True when it did. */
-    async begin(userId: string): Promise<boolean> {
-      const entry = await keyStore.get(userId);
-      if (entry?.state !== "active") return entry?.state === "erasing";
-      await keyStore.markErasing(userId);
-      return true;
-    },
-    /** The removal did not happen: the key is in use again. */
-    abandon: (userId: string) => keyStore.unmarkErasing(userId),
+    /** For RemoveUser's `beforeAppend`: marks the user's key before the removal is appended. True when there is a key to erase once it is. */
+    mark,
     /** At start: erasures a crash interrupted. Returns how many were carried through. */
     async finishErasures(actor: ErasureActor): Promise<number> {
       let finished = 0;
@@ -68,8 +69,8 @@ export function createErasure(store: EventStore, vault: Vault) {
           await erase(userId, actor);
           finished++;
         } catch (error) {
+          // Marked for a removal that the log does not show: it stays marked (see above).
           if (!(error instanceof DomainError && error.id === catalogue.eraseUserNotRemoved.id)) throw error;
-          await keyStore.unmarkErasing(userId);
         }
       }
       return finished;

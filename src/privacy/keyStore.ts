@@ -1,7 +1,7 @@
 /** What the key store holds for one data subject (a user). */
 export type SubjectKeyEntry =
   | { readonly state: "active"; readonly wrapped: string }
-  /** Erasure has begun: the key still exists until the erasure event is in the log. */
+  /** Erasure has begun (a removal or erasure was decided): the key still exists, and is used, until the erasure event is in the log. */
   | { readonly state: "erasing"; readonly wrapped: string }
   /** The key is gone for good; only this tombstone says so (a missing entry is a lost key, not an erased one). */
   | { readonly state: "erased" };
@@ -37,13 +37,11 @@ export interface KeyStore {
    * process whose master key was rotated away must not wrap a key under it.
    */
   create(subject: string, wrapped: string, fence: string): Promise<SubjectKeyEntry | undefined>;
-  /** active -> erasing; an entry in any other state is left as it is. */
+  /** active -> erasing, for good; an entry in any other state is left as it is. */
   markErasing(subject: string): Promise<void>;
-  /** erasing -> active (an erasure that did not happen: the user was not removed). */
-  unmarkErasing(subject: string): Promise<void>;
   /** Drops the key, leaving the tombstone, and makes the adapter forget the key's bytes where it can. */
   erase(subject: string): Promise<void>;
-  /** Subjects whose erasure began and did not finish (a crash in between). */
+  /** Subjects whose erasure began and did not finish (a crash in between, or a removal whose append failed). */
   erasing(): Promise<string[]>;
   instanceSecret(): Promise<InstanceSecret | undefined>;
   /** Stores the instance secret unless one is there already; returns the one that stands. */

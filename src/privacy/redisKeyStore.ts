@@ -83,9 +83,6 @@ export function createRedisKeyStore(redis: Redis, prefix: string): KeyStore {
     async markErasing(subject) {
       await translated(() => redis.eval(transition, 1, subjects, subject, "a:", "e:"));
     },
-    async unmarkErasing(subject) {
-      await translated(() => redis.eval(transition, 1, subjects, subject, "e:", "a:"));
-    },
     async erase(subject) {
       await translated(() => redis.hset(subjects, subject, "x"));
     },

@@ -107,9 +107,6 @@ export function createSqliteKeyStore(path: string): KeyStore {
     async markErasing(subject) {
       setState.run("erasing", subject, "active");
     },
-    async unmarkErasing(subject) {
-      setState.run("active", subject, "erasing");
-    },
     async erase(subject) {
       tombstone.run(subject);
       await truncateWal();

@@ -10,7 +10,7 @@ import { withEventSchemas } from "../../src/events/validatingStore.js";
 import { createLogger } from "../../src/logger.js";
 import { openPersonalData } from "../../src/privacy/openPersonalData.js";
 import { withPersonalData } from "../../src/privacy/personalDataStore.js";
-import { KEY_STORE_FILE } from "../../src/privacy/sqliteKeyStore.js";
+import { createSqliteKeyStore, KEY_STORE_FILE } from "../../src/privacy/sqliteKeyStore.js";
 import { ADMIN_PAT_FILE } from "../../src/service.js";
 import { spawnService } from "../support/process.js";
 import { restClient, startTestService } from "../support/service.js";
@@ -89,26 +89,75 @@ describe("erasure under kill -9", () => {
 
       const after = await openFiles(dir);
       try {
-        assert.deepEqual(await after.keys.erasing(), [], "no erasure is left half-done");
         let erased = 0;
         for (const id of ids) {
-          const types = (await after.store.readStream(`user-${id}`)).map((event) => event.type);
+          const events = await after.store.readStream(`user-${id}`);
+          const types = events.map((event) => event.type);
           const key = await after.keys.get(id);
           if (types.includes("user.removed")) {
             assert.equal(types.at(-1), "user.personal.data.erased", `${id}: removed, so erased in the log`);
             assert.equal(key?.state, "erased", `${id}: removed, so its key is gone`);
             erased++;
           } else {
-            assert.equal(key?.state, "active", `${id}: not removed, so its key is kept`);
+            // Kept, and still opens: marked (a removal killed between its mark and its append), or not.
+            assert.ok(key?.state === "active" || key?.state === "erasing", `${id}: not removed, so its key is kept`);
+            assert.equal((events[0]!.data as { userName: string }).userName, `victim-${ids.indexOf(id)}`);
           }
         }
         assert.ok(erased >= 2, "the first removal answered, and the hand-made one was finished");
-        assert.equal((await after.keys.get(markedOnly))?.state, "active");
+        assert.equal((await after.keys.get(markedOnly))?.state, "erasing", "a mark is never taken back");
         assert.equal((await after.keys.get(removedUnerased))?.state, "erased");
+        for (const id of await after.keys.erasing()) {
+          assert.ok(!(await after.store.readStream(`user-${id}`)).some((event) => event.type === "user.removed"), `${id}: removed, yet left half-erased`);
+        }
       } finally {
         await after.close();
       }
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a mark on a key is never taken back", () => {
+  it("a removal recorded elsewhere, then a refused RemoveUser of the same user, then a crash: the next start still erases it", { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "idledger-erasure-mark-"));
+    const keys = createSqliteKeyStore(join(dir, KEY_STORE_FILE));
+    let service = await startTestService({}, dir);
+    try {
+      const call = restClient(service);
+      const userId = (await call("POST", "/management/v1/users/human", human("marked-elsewhere"))).body.userId;
+      // Another instance's RemoveUser: its mark, then its removal, and it dies before the erasure.
+      await keys.markErasing(userId);
+      const history = await service.store.readStream(`user-${userId}`);
+      await service.store.append(`user-${userId}`, [{ id: randomUUID(), type: "user.removed", data: { userName: "marked-elsewhere" }, metadata: { ...history.at(-1)!.metadata, createdAt: new Date().toISOString(), schemaVersion: 1 } }], {
+        expectedRevision: history.at(-1)!.revision,
+        uniqueConstraints: [{ action: "remove", name: "usernames", value: "marked-elsewhere" }],
+      });
+      // A second RemoveUser here (a retry, a double submit) is refused: the user is gone already.
+      const again = await call("DELETE", `/management/v1/users/${userId}`);
+      assert.equal(again.status, 404);
+      // Erasing a user who is not removed is refused too, and leaves another user's mark as it was.
+      const bobId = (await call("POST", "/management/v1/users/human", human("marked-bob"))).body.userId;
+      await keys.markErasing(bobId);
+      assert.equal((await call("POST", `/privacy/v1/users/${bobId}/_erase`)).status, 400);
+      assert.equal((await keys.get(userId))?.state, "erasing", "the refused removal took the mark back");
+      assert.equal((await keys.get(bobId))?.state, "erasing");
+      await service.close();
+
+      service = await startTestService({}, dir);
+      assert.equal((await keys.get(userId))?.state, "erased", "the start carried the erasure through");
+      assert.equal((await service.store.readStream(`user-${userId}`)).at(-1)!.type, "user.personal.data.erased");
+      // Bob is not removed: marked still, and served as before.
+      assert.equal((await keys.get(bobId))?.state, "erasing");
+      const bob = await restClient(service)("GET", `/management/v1/users/${bobId}`);
+      assert.equal(bob.status, 200);
+      assert.equal(bob.body.user.human.profile.lastName, "Nine");
+      assert.equal((await restClient(service)("DELETE", `/management/v1/users/${bobId}`)).status, 200);
+      assert.equal((await keys.get(bobId))?.state, "erased", "a marked key is erased with its user's removal");
+    } finally {
+      await service.close();
+      await keys.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
