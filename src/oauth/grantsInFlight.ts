@@ -80,18 +80,22 @@ const COUNTED_WITHIN_MS = 30_000;
 /**
  * Resolves once `reached` says the read model reflects `position`, or after `withinMs`: a read
  * model that is slow, or fails to answer (Redis gone for a moment: tried again after `retryMs`),
- * keeps the grant held meanwhile rather than leave it counted nowhere. Past the bound the hold
- * goes: a read model that far behind answers every grant 503 at its catch-up, before any count.
+ * keeps the grant held meanwhile rather than leave it counted nowhere. `position` may be asked for
+ * (the log's head, for a grant that failed), and is asked again likewise while the log fails to
+ * say. Past the bound the hold goes: a read model that far behind answers every grant 503 at its
+ * catch-up, before any count.
  */
 export async function untilCounted(
   reached: (position: bigint, timeoutMs: number) => Promise<boolean>,
-  position: bigint,
+  position: bigint | (() => Promise<bigint>),
   { withinMs = COUNTED_WITHIN_MS, retryMs = 1_000 }: { readonly withinMs?: number; readonly retryMs?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + withinMs;
+  let at = typeof position === "bigint" ? position : undefined;
   for (let left = withinMs; left > 0; left = deadline - Date.now()) {
     try {
-      if (await reached(position, left)) return;
+      at ??= await (position as () => Promise<bigint>)();
+      if (await reached(at, left)) return;
     } catch {
       // Unref'd: a stopping service does not wait for a hold.
       await sleep(Math.min(retryMs, left), undefined, { ref: false });

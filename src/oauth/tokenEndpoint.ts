@@ -65,9 +65,8 @@ export const tokenEndpoint = (deps: TokenEndpointDeps): FormEndpoint => {
     } finally {
       // Held until the read model counts the grant: at its position or, for a grant that failed
       // (it may have been recorded all the same: a commit whose answer was lost, a signature that
-      // failed after it), at the log's head as of now.
-      void (recorded !== undefined ? Promise.resolve(recorded) : deps.store.headPosition())
-        .then((position) => untilCounted(deps.queries.reached, position))
+      // failed after it), at the log's head as of now (asked again while the log fails to say).
+      void untilCounted(deps.queries.reached, recorded ?? (() => deps.store.headPosition()))
         .catch(() => {})
         .then(release);
     }

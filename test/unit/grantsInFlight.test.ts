@@ -114,6 +114,28 @@ describe("untilCounted (how long a recorded grant stays held)", () => {
     assert.equal(settled, true);
   });
 
+  it("asks for the position again while the log fails to give it, then waits for that position; never past its bound", async () => {
+    const heads: (bigint | Error)[] = [new Error("log away"), new Error("log away"), 9n];
+    const waitedFor: bigint[] = [];
+    await untilCounted(
+      async (position) => (waitedFor.push(position), true),
+      async () => {
+        const head = heads.shift()!;
+        if (head instanceof Error) throw head;
+        return head;
+      },
+      { withinMs: 5_000, retryMs: 5 },
+    );
+    assert.deepEqual([heads.length, waitedFor], [0, [9n]], "asked until the log said, and waited for what it said");
+
+    // A log that never says: held for the whole bound (erring towards refusing), then let go.
+    const started = Date.now();
+    let asked = 0;
+    await untilCounted(async () => true, async () => (asked++, Promise.reject(new Error("log away"))), { withinMs: 100, retryMs: 5 });
+    assert.ok(Date.now() - started >= 95, "let go before the bound");
+    assert.ok(asked >= 2, `asked ${asked} times`);
+  });
+
   it("gives up at its bound, asking each time for no more than what is left of it", async () => {
     const asked: number[] = [];
     const started = Date.now();
