@@ -1,6 +1,6 @@
 import type { UserAccess } from "../auth/userAccess.js";
 import type { CodeGenerator } from "../crypto/codes.js";
-import { catalogue, DomainError, fail } from "../errors.js";
+import { fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { INSTANCE_STREAM } from "../events/instance.js";
 import { orgStream } from "../events/org.js";
@@ -88,16 +88,6 @@ export function createCommands(config: CommandsConfig) {
     const { value, expiryNanos } = config.codes[kind].newCode();
     return { code: value, expiry: expiryNanos };
   };
-  // The creation of a human under an id made for it: refused for a taken userName (nothing written),
-  // the key its personal data got on the way is nobody's (src/privacy/erasure.ts).
-  const onFreshHuman = async <T>(userId: string, create: () => Promise<T>): Promise<T> => {
-    try {
-      return await create();
-    } catch (error) {
-      if (error instanceof DomainError && error.id === catalogue.userNameTaken.id) await config.erasure.discardUnused(userId);
-      throw error;
-    }
-  };
   const onOrg = (caller: Caller, orgId: string, command: OrgCommand) =>
     handleCommand(store, orgDecider, orgStream(orgId), command, (_: OrgState) => orgId, context(caller));
 
@@ -163,7 +153,7 @@ export function createCommands(config: CommandsConfig) {
       const encodedHash = initialPassword ? await hashPassword(initialPassword, config.passwordHashing) : undefined;
       const userId = config.newId();
       const initCode = config.codes.initialization.newCode();
-      const result = await onFreshHuman(userId, () => onUser(caller, userId, {
+      const result = await onUser(caller, userId, {
         type: "AddHumanUser",
         userName,
         profile,
@@ -172,7 +162,7 @@ export function createCommands(config: CommandsConfig) {
         ...(encodedHash ? { encodedHash } : {}),
         initCode: initCode.value,
         initCodeExpiryNanos: initCode.expiryNanos,
-      }));
+      });
       return { userId, details: details(result) };
     },
 
@@ -367,7 +357,7 @@ export function createCommands(config: CommandsConfig) {
       if (input.hashedPassword) checkImportedHash(input.hashedPassword);
       const encodedHash = input.password ? await hashPassword(input.password, config.passwordHashing) : input.hashedPassword;
       const userId = config.newId();
-      const result = await onFreshHuman(userId, () => onUser(caller, userId, {
+      const result = await onUser(caller, userId, {
         type: "ImportHumanUser",
         userName,
         profile: { ...profile, displayName: profile.displayName || `${profile.firstName} ${profile.lastName}` },
@@ -378,7 +368,7 @@ export function createCommands(config: CommandsConfig) {
         changeRequired: input.password ? input.passwordChangeRequired : false,
         initCode: issueCode("initialization"),
         phoneCode: issueCode("phoneVerification"),
-      }));
+      });
       return { userId, details: details(result) };
     },
 

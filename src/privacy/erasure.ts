@@ -59,12 +59,6 @@ export function createErasure(store: EventStore, vault: Vault) {
 
   return {
     erase,
-    /**
-     * A user whose creation was refused for a taken userName: nothing was written, but sealing its
-     * personal data gave the fresh id a key on the way. Nobody else appends to a fresh id, so no
-     * event uses that key: it goes, and refused creations leave nothing in the key store.
-     */
-    discardUnused: (userId: string) => keyStore.discard(userId),
     /** For RemoveUser's `beforeAppend`: marks the user's key before the removal is appended. True when there is a key to erase once it is. */
     mark,
     /** At start: erasures a crash interrupted. Returns how many were carried through. */

@@ -37,11 +37,6 @@ export interface KeyStore {
    * process whose master key was rotated away must not wrap a key under it.
    */
   create(subject: string, wrapped: string, fence: string): Promise<SubjectKeyEntry | undefined>;
-  /**
-   * Deletes an active entry without a tombstone: for a key that no event uses (made for a user
-   * whose creation was then refused). An entry in any other state is left as it is.
-   */
-  discard(subject: string): Promise<void>;
   /** active -> erasing, for good; an entry in any other state is left as it is. */
   markErasing(subject: string): Promise<void>;
   /** Drops the key, leaving the tombstone, and makes the adapter forget the key's bytes where it can. */

@@ -13,11 +13,6 @@ if current and string.sub(current, 1, 2) == ARGV[2] then
 end
 return 1`;
 
-const discardActive = `
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current and string.sub(current, 1, 2) == 'a:' then redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 1`;
-
 // KEYS: subjects, secret, next. Only while the secret is the caller's and no rotation runs.
 const fencedCreate = `
 if redis.call('GET', KEYS[2]) ~= ARGV[3] or redis.call('EXISTS', KEYS[3]) == 1 then return false end
@@ -84,9 +79,6 @@ export function createRedisKeyStore(redis: Redis, prefix: string): KeyStore {
     },
     async create(subject, wrapped, fence) {
       return entry((await translated(() => redis.eval(fencedCreate, 3, subjects, secret, next, subject, `a:${wrapped}`, fence))) as string | null);
-    },
-    async discard(subject) {
-      await translated(() => redis.eval(discardActive, 1, subjects, subject));
     },
     async markErasing(subject) {
       await translated(() => redis.eval(transition, 1, subjects, subject, "a:", "e:"));

@@ -36,7 +36,6 @@ export function createSqliteKeyStore(path: string): KeyStore {
     .raw();
   const insert = db.prepare("INSERT INTO subject_keys (subject, state, wrapped) VALUES (?, 'active', ?) ON CONFLICT DO NOTHING");
   const setState = db.prepare("UPDATE subject_keys SET state = ? WHERE subject = ? AND state = ?");
-  const discard = db.prepare("DELETE FROM subject_keys WHERE subject = ? AND state = 'active'");
   const tombstone = db.prepare("UPDATE subject_keys SET state = 'erased', wrapped = NULL WHERE subject = ?");
   const erasing = db.prepare<[], { subject: string }>("SELECT subject FROM subject_keys WHERE state = 'erasing'");
   const page = db.prepare<[string, number], Row & { subject: string }>("SELECT subject, state, wrapped FROM subject_keys WHERE subject > ? ORDER BY subject LIMIT ?");
@@ -104,9 +103,6 @@ export function createSqliteKeyStore(path: string): KeyStore {
     },
     async create(subject, wrapped, fence) {
       return create.immediate(subject, wrapped, fence);
-    },
-    async discard(subject) {
-      discard.run(subject);
     },
     async markErasing(subject) {
       setState.run("erasing", subject, "active");
