@@ -29,8 +29,9 @@ export async function verifyAssertion(
   } catch {
     throw fail("parsing of request failed");
   }
-  // jose decodes without checking the claims' types; zitadel/oidc's JSON decoding refuses a claim of
-  // the wrong type as it refuses a JWT that does not parse.
+  // jose decodes without checking the claims' types. zitadel/oidc's JSON decoding (pkg/oidc/types.go,
+  // its claims' Go types) refuses a claim of the wrong type as a JWT that does not parse, takes null
+  // for absent, and an `aud` that is neither a string nor a list for no audience.
   const audience = audienceOf(claims.aud);
   if (!audience || !wellTyped(claims) || (kid !== undefined && typeof kid !== "string")) throw fail("parsing of request failed");
   const now = Date.now();
@@ -54,13 +55,18 @@ export async function verifyAssertion(
   return { user, keyId: key.keyId };
 }
 
-/** `aud` as zitadel/oidc's Audience decodes it: one string or a list of strings; absent is none. */
+/**
+ * `aud` as zitadel/oidc's Audience decodes it: one string, or a list (of strings: a list holding
+ * anything else does not decode, `undefined`); anything else is no audience.
+ */
 function audienceOf(aud: unknown): readonly string[] | undefined {
-  if (aud === undefined) return [];
   if (typeof aud === "string") return [aud];
-  return Array.isArray(aud) && aud.every((value) => typeof value === "string") ? aud : undefined;
+  if (!Array.isArray(aud)) return [];
+  return aud.every((value) => typeof value === "string") ? aud : undefined;
 }
 
-/** iss and sub strings, exp, iat and nbf numbers, where present. */
+const absent = (claim: unknown) => claim === undefined || claim === null;
+
+/** iss and sub strings, exp, iat and nbf numbers, or absent (null counts as absent). */
 const wellTyped = ({ iss, sub, exp, iat, nbf }: JWTPayload) =>
-  [iss, sub].every((claim) => claim === undefined || typeof claim === "string") && [exp, iat, nbf].every((claim) => claim === undefined || typeof claim === "number");
+  [iss, sub].every((claim) => absent(claim) || typeof claim === "string") && [exp, iat, nbf].every((claim) => absent(claim) || typeof claim === "number");

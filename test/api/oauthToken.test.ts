@@ -164,11 +164,24 @@ describe("JWT-profile grant (jose assertion, openid-client)", () => {
       ["iss is not sub", await assertion(file, issuer, { iss: "someone-else" }), "delegation not yet implemented, issuer and sub must be identical"],
       ["signed by another user's key", await assertion({ ...other, userId: machine.userId }, issuer, {}, file.keyId), "invalid signature"],
       ["not a JWT", "not-a-jwt", "parsing of request failed"],
-      // Claims of the wrong type, unsigned: refused as they parse, before any key is looked up.
-      ...[{ aud: 5 }, { aud: [issuer, 5] }, { aud: {} }, { sub: 5, iss: 5 }, { exp: "soon" }, { iat: true }].map((claims): [string, string, string] => [
+      // Claims of the wrong type, unsigned: refused as zitadel/oidc decodes them (pkg/oidc/types.go),
+      // before any key is looked up; never a 500.
+      ...(
+        [
+          [{ aud: [issuer, 5] }, "parsing of request failed"],
+          [{ sub: 5, iss: 5 }, "parsing of request failed"],
+          [{ exp: "soon" }, "parsing of request failed"],
+          [{ iat: true }, "parsing of request failed"],
+          [{ aud: 5 }, `audience is not valid: Audience must contain client_id "${issuer}"`],
+          [{ aud: {} }, `audience is not valid: Audience must contain client_id "${issuer}"`],
+          [{ aud: null }, `audience is not valid: Audience must contain client_id "${issuer}"`],
+          [{ exp: null }, "token has expired"],
+          [{ iat: null }, "issuedAt of token is missing"],
+        ] as const
+      ).map(([claims, description]): [string, string, string] => [
         `claims ${JSON.stringify(claims)}`,
         unsigned({ kid: file.keyId }, { iss: machine.userId, sub: machine.userId, aud: issuer, exp: now + 60, iat: now, ...claims }),
-        "parsing of request failed",
+        description,
       ]),
       ["a kid that is not a string", unsigned({ kid: 5 }, { iss: machine.userId, sub: machine.userId, aud: issuer, exp: now + 60, iat: now }), "parsing of request failed"],
     ];
