@@ -1,6 +1,6 @@
 import type { UserAccess } from "../auth/userAccess.js";
 import type { CodeGenerator } from "../crypto/codes.js";
-import { fail } from "../errors.js";
+import { DomainError, fail } from "../errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { INSTANCE_STREAM } from "../events/instance.js";
 import { orgStream } from "../events/org.js";
@@ -232,6 +232,11 @@ export function createCommands(config: CommandsConfig) {
         // The append failed after the mark: a removal recorded all the same (its answer lost) is
         // erased now if the log shows it; otherwise the erasure refuses, and the mark waits.
         if (keyed) await config.erasure.erase(userId, actor).catch(() => {});
+        // The user is gone already: an erasure an earlier removal left undone (its key still
+        // marked) is carried through, in the system's name (this caller did not remove the user).
+        else if (error instanceof DomainError && error.category === "NotFound") {
+          await config.erasure.finishIfMarked(userId, { ...actor, editorUser: SYSTEM_USER_ID }).catch(() => {});
+        }
         throw error;
       }
       if (keyed) await config.erasure.erase(userId, actor);

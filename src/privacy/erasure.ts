@@ -59,6 +59,17 @@ export function createErasure(store: EventStore, vault: Vault) {
 
   return {
     erase,
+    /**
+     * A removal recorded while its erasure did not finish (its own append failed, or the removal's
+     * answer was lost): carried through now, if the key is still marked and the log shows the user
+     * removed. RemoveUser calls it when it finds the user gone.
+     */
+    async finishIfMarked(userId: string, actor: ErasureActor): Promise<void> {
+      if ((await keyStore.get(userId))?.state !== "erasing") return;
+      await erase(userId, actor).catch((error: unknown) => {
+        if (!(error instanceof DomainError && error.id === catalogue.eraseUserNotRemoved.id)) throw error;
+      });
+    },
     /** For RemoveUser's `beforeAppend`: marks the user's key before the removal is appended. True when there is a key to erase once it is. */
     mark,
     /** At start: erasures a crash interrupted. Returns how many were carried through. */

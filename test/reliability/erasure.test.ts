@@ -120,34 +120,41 @@ describe("erasure under kill -9", () => {
 });
 
 describe("a mark on a key is never taken back", () => {
-  it("a removal recorded elsewhere, then a refused RemoveUser of the same user, then a crash: the next start still erases it", { timeout: 120_000 }, async () => {
+  it("a removal recorded elsewhere whose erasure did not finish: a second RemoveUser (404) carries it through, else the next start does", { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), "idledger-erasure-mark-"));
     const keys = createSqliteKeyStore(join(dir, KEY_STORE_FILE));
     let service = await startTestService({}, dir);
     try {
       const call = restClient(service);
-      const userId = (await call("POST", "/management/v1/users/human", human("marked-elsewhere"))).body.userId;
       // Another instance's RemoveUser: its mark, then its removal, and it dies before the erasure.
-      await keys.markErasing(userId);
-      const history = await service.store.readStream(`user-${userId}`);
-      await service.store.append(`user-${userId}`, [{ id: randomUUID(), type: "user.removed", data: { userName: "marked-elsewhere" }, metadata: { ...history.at(-1)!.metadata, createdAt: new Date().toISOString(), schemaVersion: 1 } }], {
-        expectedRevision: history.at(-1)!.revision,
-        uniqueConstraints: [{ action: "remove", name: "usernames", value: "marked-elsewhere" }],
-      });
-      // A second RemoveUser here (a retry, a double submit) is refused: the user is gone already.
-      const again = await call("DELETE", `/management/v1/users/${userId}`);
-      assert.equal(again.status, 404);
-      // Erasing a user who is not removed is refused too, and leaves another user's mark as it was.
+      const removedElsewhere = async (userName: string) => {
+        const userId = (await call("POST", "/management/v1/users/human", human(userName))).body.userId;
+        await keys.markErasing(userId);
+        const history = await service.store.readStream(`user-${userId}`);
+        await service.store.append(`user-${userId}`, [{ id: randomUUID(), type: "user.removed", data: { userName }, metadata: { ...history.at(-1)!.metadata, createdAt: new Date().toISOString(), schemaVersion: 1 } }], {
+          expectedRevision: history.at(-1)!.revision,
+          uniqueConstraints: [{ action: "remove", name: "usernames", value: userName }],
+        });
+        return userId;
+      };
+      const retried = await removedElsewhere("marked-retried");
+      const leftAlone = await removedElsewhere("marked-left-alone");
+      // A second RemoveUser (a retry, a double submit) answers 404, the user being gone, and finishes the erasure.
+      assert.equal((await call("DELETE", `/management/v1/users/${retried}`)).status, 404);
+      assert.equal((await keys.get(retried))?.state, "erased", "the 404 took the mark back, or left the erasure undone");
+      const tail = (await service.store.readStream(`user-${retried}`)).at(-1)!;
+      assert.deepEqual([tail.type, tail.metadata.editorUser], ["user.personal.data.erased", "SYSTEM"]);
+      // Erasing a user who is not removed is refused, and leaves that user's mark as it was.
       const bobId = (await call("POST", "/management/v1/users/human", human("marked-bob"))).body.userId;
       await keys.markErasing(bobId);
       assert.equal((await call("POST", `/privacy/v1/users/${bobId}/_erase`)).status, 400);
-      assert.equal((await keys.get(userId))?.state, "erasing", "the refused removal took the mark back");
       assert.equal((await keys.get(bobId))?.state, "erasing");
+      assert.equal((await keys.get(leftAlone))?.state, "erasing");
       await service.close();
 
       service = await startTestService({}, dir);
-      assert.equal((await keys.get(userId))?.state, "erased", "the start carried the erasure through");
-      assert.equal((await service.store.readStream(`user-${userId}`)).at(-1)!.type, "user.personal.data.erased");
+      assert.equal((await keys.get(leftAlone))?.state, "erased", "the start carried the erasure through");
+      assert.equal((await service.store.readStream(`user-${leftAlone}`)).at(-1)!.type, "user.personal.data.erased");
       // Bob is not removed: marked still, and served as before.
       assert.equal((await keys.get(bobId))?.state, "erasing");
       const bob = await restClient(service)("GET", `/management/v1/users/${bobId}`);
