@@ -47,7 +47,10 @@ export function createErasure(store: EventStore, vault: Vault) {
       (state) => (state.kind === "removed" ? state.resourceOwner : ""),
       { instanceId: history[0]?.metadata.instanceId ?? "", ...actor },
       undefined,
-      async () => void (await mark(userId)),
+      // Step (1) with the entry read above: markErasing only ever turns an active key into a marked one.
+      async () => {
+        if (entry?.state === "active") await keyStore.markErasing(userId);
+      },
     );
     // Also when nothing was appended: the log said "erased" already (a crash before this step).
     if (entry) {
