@@ -67,6 +67,14 @@ export interface EventStore {
    * `EventStoreUnavailable` the append may or may not have happened.
    */
   append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Throws `UniqueConstraintViolation` for the first `add` among `constraints` whose value another
+   * stream than `stream` holds now (and no earlier `remove` in the list gives back), as an append
+   * of them would; writes nothing. A check, not a claim: for work that a refused append would
+   * waste (a new user's key), done before the append, which alone decides. It refuses nothing an
+   * append would take (the holder's own retry of its append included).
+   */
+  checkUnique(stream: string, constraints: readonly UniqueConstraint[]): Promise<void>;
   /** The stream's events in revision order; `[]` when it does not exist (`EventStoreRefused` when it was deleted). */
   readStream(stream: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
   /** Events of all streams in position order (or its reverse). */

@@ -27,6 +27,7 @@ export function withEventSchemas(store: EventStore): EventStore {
       for (const event of result.events) remember(event.id);
       return result;
     },
+    checkUnique: (stream, constraints) => store.checkUnique(stream, constraints),
     async readStream(stream, options) {
       return (await store.readStream(stream, options)).map(read);
     },

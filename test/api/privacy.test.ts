@@ -102,6 +102,24 @@ describe("personal data in the log is encrypted with the user's own key", () => 
     assert.equal(taken.status, 409);
   });
 
+  it("a creation refused for a taken userName leaves no key behind, however often it is sent, and racing creations of one new userName leave one", async () => {
+    const keysHeld = async () => {
+      const keys = createSqliteKeyStore(join(dir, KEY_STORE_FILE));
+      let count = 0;
+      for await (const _entry of keys.entries()) count++;
+      await keys.close();
+      return count;
+    };
+    const before = await keysHeld();
+    for (let i = 0; i < 5; i++) assert.equal((await addHuman(alice.userName.toLowerCase())).status, 409);
+    assert.equal(await keysHeld(), before);
+
+    const userName = `racer-${Date.now()}`;
+    const statuses = (await Promise.all(Array.from({ length: 8 }, () => addHuman(userName)))).map((answer) => answer.status);
+    assert.deepEqual(statuses.sort(), [200, 409, 409, 409, 409, 409, 409, 409]);
+    assert.equal(await keysHeld(), before + 1);
+  });
+
   it("none of the values is in the SQLite file, its WAL, an export, or the service's log output", async () => {
     assert.deepEqual(leaked(await logFiles()), []);
     const exported = await cli("export");

@@ -201,6 +201,28 @@ const contract: Record<string, (store: EventStore) => Promise<void>> = {
     await store.append(streamName("later"), [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [free] });
   },
 
+  async "checkUnique refuses an added value another stream holds, until it is given back, and writes nothing"(store) {
+    const [owner, other] = [streamName("owner"), streamName("other")];
+    const take = unique("add", "erin");
+    const release = { ...take, action: "remove" } as const;
+    const free = unique("add", "free");
+    await store.checkUnique(other, [take]);
+    await store.append(owner, [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [take] });
+
+    await assert.rejects(store.checkUnique(other, [free, take]), violation(take));
+    // The holder's own retry of its append is the append's to answer; a remove before the add gives the value back.
+    await store.checkUnique(owner, [take]);
+    await store.checkUnique(other, [release, take]);
+    // Nothing was written or taken by the checks.
+    assert.deepEqual(await store.readStream(other), []);
+    await store.append(streamName("later"), [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [free] });
+
+    await store.append(owner, [newEvent("user.removed")], { expectedRevision: 0, uniqueConstraints: [release] });
+    await store.checkUnique(other, [take]);
+    await store.append(other, [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [take] });
+    await assert.rejects(store.checkUnique(owner, [take]), violation(take));
+  },
+
   async "a revision conflict takes no constraint"(store) {
     const free = unique("add", "still-free");
     await assert.rejects(

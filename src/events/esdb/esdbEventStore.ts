@@ -1,4 +1,5 @@
 import { BACKWARDS, END, FORWARDS, NO_STREAM, StreamNotFoundError, WrongExpectedVersionError } from "@eventstore/db-client";
+import { checkUnique } from "../checkUnique.js";
 import type { NewEvent, RecordedEvent } from "../envelope.js";
 import { EventStoreUnavailable } from "../errors.js";
 import type { AppendOptions, AppendResult, EventStore, ExpectedRevision, Subscription } from "../eventStore.js";
@@ -135,6 +136,11 @@ export function createEsdbEventStore({
         if (!mayHaveHappened) await Promise.all(taken.map((reservation) => reservations.release(reservation)));
         throw toStoreError(error, stream, options.expectedRevision);
       }
+    },
+
+    async checkUnique(stream, constraints) {
+      if (closed) throw new EventStoreUnavailable("eventstoredb event store is closed");
+      await checkUnique(stream, constraints, (constraint) => reservations.holder(constraint));
     },
 
     readStream: (stream, { fromRevision = 0 } = {}) => readFrom(stream, fromRevision),

@@ -94,6 +94,9 @@ export function createReservations(client: EsdbClient, { abandonAfterMs, now }: 
   }
 
   return {
+    /** The stream that holds the value now (by the same check as `plan`), undefined when none does. */
+    holder: async (constraint: UniqueConstraint): Promise<string | undefined> => (await read(constraint)).owner,
+
     /**
      * Plays the constraints in order against the values as they are now ("remove x, add x" is
      * allowed), throwing UniqueConstraintViolation at the first that cannot be met.

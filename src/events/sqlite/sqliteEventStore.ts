@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { checkUnique } from "../checkUnique.js";
 import type { NewEvent, RecordedEvent } from "../envelope.js";
 import { EventStoreUnavailable } from "../errors.js";
 import type { AppendResult, EventStore, Subscription } from "../eventStore.js";
@@ -97,6 +98,10 @@ export function createSqliteEventStore({
       } catch (error) {
         throw toStoreError(error);
       }
+    },
+    async checkUnique(stream, constraints) {
+      // What the commits so far hold (this thread's reader): an append in flight is the append's to decide.
+      await checkUnique(stream, constraints, ({ name, value }) => translated(() => sql.uniqueHolder(name, value)));
     },
     async readStream(stream, { fromRevision = 0 } = {}) {
       return translated(() => sql.streamFrom(stream, fromRevision));

@@ -26,6 +26,7 @@ export function prepareStatements(db: Database.Database) {
     "INSERT INTO unique_constraints (name, value, stream) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   );
   const releaseUnique = db.prepare("DELETE FROM unique_constraints WHERE name = ? AND value = ?");
+  const uniqueHolder = db.prepare("SELECT stream FROM unique_constraints WHERE name = ? AND value = ?").pluck();
 
   return {
     // -1 when the stream does not exist.
@@ -47,6 +48,8 @@ export function prepareStatements(db: Database.Database) {
       BigInt(insertEvent.run(id, stream, revision, type, data, metadata).lastInsertRowid),
     takeUnique: (name: string, value: string, stream: string) => takeUnique.run(name, value, stream).changes === 1,
     releaseUnique: (name: string, value: string) => releaseUnique.run(name, value).changes === 1,
+    // The stream that holds the value, undefined when none does.
+    uniqueHolder: (name: string, value: string) => (uniqueHolder.get(name, value) as string | undefined) ?? undefined,
   };
 }
 

@@ -116,6 +116,29 @@ describe("eventstoredb reservations of unique values", () => {
     assert.deepEqual(await store.readStream("user-dead"), []);
   });
 
+  it("checkUnique judges a value as the append would: held by its owner's event or a reservation that may be in flight, free once given back or abandoned", async () => {
+    let clock = Date.parse("2024-05-01T10:00:00Z");
+    const { client, store } = setup({ now: () => clock });
+    const [landed, inFlight] = [unique("frank"), unique("grace")];
+    await store.checkUnique("user-2", [landed]);
+    await store.append("user-1", [newEvent()], { expectedRevision: "no_stream", uniqueConstraints: [landed] });
+    await client.appendToStream(reservationStream(inFlight), [reserved({ owner: "user-3", eventId: randomUUID(), reservedAt: new Date(clock).toISOString() })], {
+      expectedRevision: NO_STREAM,
+    });
+    const writes = client.stream(reservationStream(landed)).length;
+
+    await assert.rejects(store.checkUnique("user-2", [landed]), UniqueConstraintViolation);
+    await assert.rejects(store.checkUnique("user-2", [inFlight]), UniqueConstraintViolation);
+    await store.checkUnique("user-1", [landed]);
+    await store.checkUnique("user-2", [removal(landed), landed]);
+    assert.equal(client.stream(reservationStream(landed)).length, writes, "a check reserves nothing");
+
+    clock += 61_000;
+    await store.checkUnique("user-2", [inFlight]);
+    await store.append("user-1", [newEvent()], { expectedRevision: 0, uniqueConstraints: [removal(landed)] });
+    await store.checkUnique("user-2", [landed]);
+  });
+
   it("recognises its owner's event whatever the case of its id (the server answers in lower case)", async () => {
     let clock = Date.parse("2024-05-01T10:00:00Z");
     const { store } = setup({ now: () => clock });
