@@ -179,6 +179,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     port,
     store,
     async close() {
+      base.erasure.close();
       await eventStream.close();
       await listener.close();
       await webhooks.close();

@@ -26,8 +26,24 @@ export interface ErasureActor {
  * is removed. The key is never gone while the log says nothing, and the log never says "erased"
  * for long while the key is there.
  */
-export function createErasure(store: EventStore, vault: Vault) {
+export function createErasure(store: EventStore, vault: Vault, { retryFirstMs = RETRY_FIRST_MS, retryMaxMs = RETRY_MAX_MS, maxRetries = MAX_RETRIES }: RetryOptions = {}) {
   const { keyStore } = vault;
+
+  // Erasures that failed on a backend (the key store or the log gone for a moment), tried again
+  // while the process runs; `timer` unset while an attempt runs.
+  const retries = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number }>();
+  let closed = false;
+  const retryLater = (userId: string, actor: ErasureActor) => {
+    const entry = retries.get(userId);
+    if (closed || entry?.timer !== undefined || (!entry && retries.size >= maxRetries)) return;
+    const next = { timer: undefined as NodeJS.Timeout | undefined, delayMs: entry ? Math.min(entry.delayMs * 2, retryMaxMs) : retryFirstMs };
+    next.timer = setTimeout(() => {
+      next.timer = undefined;
+      // Done when it is erased, or no longer marked, or the user turns out not removed; a failure has scheduled the next attempt.
+      finishIfMarked(userId, actor).then(() => retries.delete(userId), () => {});
+    }, next.delayMs).unref();
+    retries.set(userId, next);
+  };
 
   /** Step (1): marks the user's key, if it has one that is not erased yet; true when it does. */
   const mark = async (userId: string): Promise<boolean> => {
@@ -36,7 +52,13 @@ export function createErasure(store: EventStore, vault: Vault) {
     return entry !== undefined && entry.state !== "erased";
   };
 
-  const erase = async (userId: string, actor: ErasureActor): Promise<CommandResult<UserState>> => {
+  const erase = (userId: string, actor: ErasureActor): Promise<CommandResult<UserState>> =>
+    eraseOnce(userId, actor).catch((error: unknown) => {
+      if (onBackend(error)) retryLater(userId, actor);
+      throw error;
+    });
+
+  const eraseOnce = async (userId: string, actor: ErasureActor): Promise<CommandResult<UserState>> => {
     const entry = await keyStore.get(userId);
     const history = await store.readStream(userStream(userId));
     const result = await handleCommand(
@@ -60,19 +82,28 @@ export function createErasure(store: EventStore, vault: Vault) {
     return result;
   };
 
+  /**
+   * A removal recorded while its erasure did not finish (its own append failed, or the removal's
+   * answer was lost): carried through now, if the key is still marked and the log shows the user
+   * removed. RemoveUser calls it when it finds the user gone.
+   */
+  const finishIfMarked = async (userId: string, actor: ErasureActor): Promise<void> => {
+    if ((await keyStore.get(userId))?.state !== "erasing") return;
+    await erase(userId, actor).catch((error: unknown) => {
+      if (!(error instanceof DomainError && error.id === catalogue.eraseUserNotRemoved.id)) throw error;
+    });
+  };
+
   return {
-    erase,
     /**
-     * A removal recorded while its erasure did not finish (its own append failed, or the removal's
-     * answer was lost): carried through now, if the key is still marked and the log shows the user
-     * removed. RemoveUser calls it when it finds the user gone.
+     * Erases a removed user's personal data (RemoveUser, the erase endpoint and command). One that
+     * fails on a backend after it was decided is tried again by itself, after 1 s and then twice as
+     * long each time up to 5 min, for as long as the process runs (else the next start finishes
+     * it), in the name of the actor who erased: a removed user's key does not stay usable until a
+     * restart or another RemoveUser.
      */
-    async finishIfMarked(userId: string, actor: ErasureActor): Promise<void> {
-      if ((await keyStore.get(userId))?.state !== "erasing") return;
-      await erase(userId, actor).catch((error: unknown) => {
-        if (!(error instanceof DomainError && error.id === catalogue.eraseUserNotRemoved.id)) throw error;
-      });
-    },
+    erase,
+    finishIfMarked,
     /** For RemoveUser's `beforeAppend`: marks the user's key before the removal is appended. True when there is a key to erase once it is. */
     mark,
     /** At start: erasures a crash interrupted. Returns how many were carried through. */
@@ -89,7 +120,27 @@ export function createErasure(store: EventStore, vault: Vault) {
       }
       return finished;
     },
+    /** No more attempts of failed erasures: the store is closing (the next start finishes them). */
+    close(): void {
+      closed = true;
+      for (const { timer } of retries.values()) clearTimeout(timer);
+      retries.clear();
+    },
   };
 }
+
+export interface RetryOptions {
+  readonly retryFirstMs?: number;
+  readonly retryMaxMs?: number;
+  /** Users whose erasure is retried at once, at most: past it, the next start finishes the rest. */
+  readonly maxRetries?: number;
+}
+
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 300_000;
+const MAX_RETRIES = 10_000;
+
+/** A failure of a backend (worth trying again), not a refusal of the erasure itself. */
+const onBackend = (error: unknown) => !(error instanceof DomainError) || error.category === "Unavailable" || error.category === "Internal";
 
 export type Erasure = ReturnType<typeof createErasure>;
