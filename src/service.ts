@@ -25,6 +25,7 @@ import { createSqliteEventStore } from "./events/sqlite/sqliteEventStore.js";
 import { ownHead } from "./events/ownHead.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { withEventSchemas } from "./events/validatingStore.js";
+import { withClaimsInTurn } from "./privacy/claimsInTurn.js";
 import { createErasure, type Erasure } from "./privacy/erasure.js";
 import { DomainError } from "./errors.js";
 import { openPersonalData } from "./privacy/openPersonalData.js";
@@ -76,7 +77,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await log.close();
     throw error;
   });
-  const readSide = await openReadSide(config, withEventSchemas(withPersonalData(log, personalData.vault)), readModelCipher(personalData.vault), logger, metrics?.rebuilt);
+  const readSide = await openReadSide(config, withEventSchemas(withClaimsInTurn(withPersonalData(log, personalData.vault))), readModelCipher(personalData.vault), logger, metrics?.rebuilt);
   const { readModel } = readSide;
   const store = metrics ? metrics.timedAppends(readSide.store) : readSide.store;
   // Every instance keeps its own search index, fed from the log (src/projections/search/).

@@ -69,10 +69,13 @@ export interface EventStore {
   append(stream: string, events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
   /**
    * Throws `UniqueConstraintViolation` for the first `add` among `constraints` whose value another
-   * stream than `stream` holds now (and no earlier `remove` in the list gives back), as an append
-   * of them would; writes nothing. A check, not a claim: for work that a refused append would
-   * waste (a new user's key), done before the append, which alone decides. It refuses nothing an
-   * append would take (the holder's own retry of its append included).
+   * stream than `stream` holds as of the appends committed so far (and no earlier `remove` in the
+   * list gives back); writes nothing. A check, not a claim: for work that a refused append would
+   * waste (a new user's key), done right before the append, which alone decides. It is looser
+   * than the append (a stream adding a value it holds, a remove of a free value pass), and it does
+   * not know what the append knows: a retry of an append that happened already (which the append
+   * answers with its first result), and appends in flight. So it is for callers that append fresh
+   * event ids and wait for what they depend on (src/privacy/claimsInTurn.ts).
    */
   checkUnique(stream: string, constraints: readonly UniqueConstraint[]): Promise<void>;
   /** The stream's events in revision order; `[]` when it does not exist (`EventStoreRefused` when it was deleted). */

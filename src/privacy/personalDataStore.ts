@@ -1,6 +1,5 @@
-import { KeyedMutex } from "../commands/keyedMutex.js";
 import type { NewEvent, RecordedEvent } from "../events/envelope.js";
-import type { AppendResult, EventStore, Subscription, UniqueConstraint } from "../events/eventStore.js";
+import type { EventStore, Subscription, UniqueConstraint } from "../events/eventStore.js";
 import { ERASED, personalFields, SEALED } from "../events/personalData.js";
 import type { OpenBatch } from "./openBatch.js";
 import { parallelOpener, type ParallelOpener } from "./parallelOpen.js";
@@ -18,7 +17,7 @@ export class PersonalDataErased extends Error {
 
 const ERASURE = "user.personal.data.erased";
 const subjectOf = (stream: string) => (stream.startsWith("user-") ? stream.slice("user-".length) : undefined);
-const isSealed = (data: unknown): data is Record<string, unknown> => typeof data === "object" && data !== null && SEALED in data;
+export const isSealed = (data: unknown): data is Record<string, unknown> => typeof data === "object" && data !== null && SEALED in data;
 
 /** Opens events read from anywhere (the log, an export file) as the store layer does. */
 export function createOpener(vault: Vault, mode: ReadMode = "open"): (event: RecordedEvent) => RecordedEvent | Promise<RecordedEvent> {
@@ -283,32 +282,15 @@ export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode
     constraints?.map((constraint) => (constraint.name === "usernames" ? { ...constraint, value: vault.hashUnique(constraint.value) } : constraint));
 
   const open = createOpener(vault, mode);
-  // Appends claiming the same value, in turn (a new user's key is made in between, see append).
-  const claiming = new KeyedMutex();
 
   return {
     async append(stream, events, options) {
+      const sealed: NewEvent[] = [];
+      for (const event of events) sealed.push(await seal(stream, event));
       const uniqueConstraints = hashed(options.uniqueConstraints);
-      const appendSealed = async () => {
-        const sealed: NewEvent[] = [];
-        for (const event of events) sealed.push(await seal(stream, event));
-        const result = await store.append(stream, sealed, uniqueConstraints ? { ...options, uniqueConstraints } : options);
-        // The caller gets back what it appended, in plaintext.
-        return { ...result, events: result.events.map((recorded, i) => ({ ...recorded, data: events[i]!.data })) };
-      };
-      // A new user's key is made while its first event is sealed, before the append that may
-      // refuse its userName, and a refused creation's key cannot safely be deleted afterwards
-      // (docs/privacy.md). So a taken userName is refused first, and creations of one value take
-      // their turns in this process: a key is left only by a race with another instance.
-      const claims = uniqueConstraints?.filter((constraint) => constraint.action === "add") ?? [];
-      if (claims.length === 0 || subjectOf(stream) === undefined || !events.some(makesKey)) return appendSealed();
-      const checkedFirst = async () => {
-        await store.checkUnique(stream, uniqueConstraints!);
-        return appendSealed();
-      };
-      // Several values are taken in sorted order, so that no two appends wait for each other.
-      const keys = [...new Set(claims.map(({ name, value }) => `${name}\0${value}`))].sort();
-      return keys.reduceRight<() => Promise<AppendResult>>((inner, key) => () => claiming.run(key, inner), checkedFirst)();
+      const result = await store.append(stream, sealed, uniqueConstraints ? { ...options, uniqueConstraints } : options);
+      // The caller gets back what it appended, in plaintext.
+      return { ...result, events: result.events.map((recorded, i) => ({ ...recorded, data: events[i]!.data })) };
     },
     checkUnique: (stream, constraints) => store.checkUnique(stream, hashed(constraints)!),
     async readStream(stream, options) {
@@ -333,6 +315,3 @@ export function withPersonalData(store: EventStore, vault: Vault, mode: ReadMode
     close: () => store.close(),
   };
 }
-
-/** An event that gives its user a key if the user has none yet (a new user's first). */
-const makesKey = (event: NewEvent) => personalFields[event.type]?.newKey === true && !isSealed(event.data);

@@ -12,11 +12,13 @@ import type { EventStore } from "../../src/events/eventStore.js";
 import { createSqliteEventStore } from "../../src/events/sqlite/sqliteEventStore.js";
 import { createLogger } from "../../src/logger.js";
 import { openPersonalData, type PersonalData } from "../../src/privacy/openPersonalData.js";
+import { withClaimsInTurn } from "../../src/privacy/claimsInTurn.js";
 import { withPersonalData } from "../../src/privacy/personalDataStore.js";
 
 // A new user's key is made while its first event is sealed, before the append that may refuse its
-// userName; the key of a refused creation could not be deleted safely afterwards, so the layer
-// refuses a taken userName before it makes the key, and lets creations of one value take turns.
+// userName; the key of a refused creation could not be deleted safely afterwards, so the service's
+// appends (withClaimsInTurn) refuse a taken userName before the key is made, and appends that claim
+// one value take turns.
 
 let dir: string;
 let log: EventStore;
@@ -24,6 +26,12 @@ let personalData: PersonalData;
 
 const metadata = () => ({ resourceOwner: "1", instanceId: "0", editorUser: "test", createdAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID(), schemaVersion: 1 });
 const added = (userName: string): NewEvent => ({ id: randomUUID(), type: "user.human.added", data: { userName, firstName: "Ren", lastName: "Racer", email: `${userName}@example.com` }, metadata: metadata() });
+const machineAdded = (userName: string): NewEvent => ({ id: randomUUID(), type: "user.machine.added", data: { userName, name: "Robot" }, metadata: metadata() });
+const claim = (userName: string) => ({ expectedRevision: "no_stream" as const, uniqueConstraints: [uniqueConstraint("usernames", "add", userName)] });
+let nextUser = 0;
+const newUser = () => `user-${++nextUser}`;
+// Every commit held back a while: without turns, each racer would have made its key before the first commit lands.
+const slowCommits = (): EventStore => ({ ...log, append: async (...args) => (await sleep(30), log.append(...args)) });
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "idledger-refused-creations-"));
@@ -44,21 +52,48 @@ async function keysHeld(): Promise<number> {
 }
 
 it("racing creations of one new userName make one key, and a creation of a taken userName makes none", async () => {
-  // Every commit held back a while: without turns, each racer would have made its key before the first commit lands.
-  const slowCommits: EventStore = { ...log, append: async (...args) => (await sleep(30), log.append(...args)) };
-  const store = withPersonalData(slowCommits, personalData.vault);
-  let nextUser = 0;
-  const create = (userName: string) =>
-    store.append(`user-${++nextUser}`, [added(userName)], { expectedRevision: "no_stream", uniqueConstraints: [uniqueConstraint("usernames", "add", userName)] });
+  const store = withClaimsInTurn(withPersonalData(slowCommits(), personalData.vault));
+  const create = (userName: string) => store.append(newUser(), [added(userName)], claim(userName));
+  const before = await keysHeld();
 
   const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => create("racer")));
   assert.equal(outcomes.filter((outcome) => outcome.status === "fulfilled").length, 1);
   for (const outcome of outcomes) if (outcome.status === "rejected") assert.ok(outcome.reason instanceof UniqueConstraintViolation, String(outcome.reason));
-  assert.equal(await keysHeld(), 1);
+  assert.equal(await keysHeld(), before + 1);
 
   await assert.rejects(create("RACER"), UniqueConstraintViolation);
-  assert.equal(await keysHeld(), 1);
+  assert.equal(await keysHeld(), before + 1);
   // Other userNames, each with its own key.
   await Promise.all([create("runner"), create("rider")]);
-  assert.equal(await keysHeld(), 3);
+  assert.equal(await keysHeld(), before + 3);
+});
+
+it("a human creation that races a machine creation of its userName makes no key when the machine wins", async () => {
+  const store = withClaimsInTurn(withPersonalData(slowCommits(), personalData.vault));
+  const before = await keysHeld();
+  for (let round = 0; round < 3; round++) {
+    const userName = `contested-${round}`;
+    const [machine, human] = await Promise.allSettled([store.append(newUser(), [machineAdded(userName)], claim(userName)), store.append(newUser(), [added(userName)], claim(userName))]);
+    assert.equal(machine.status, "fulfilled");
+    assert.ok(human.status === "rejected" && human.reason instanceof UniqueConstraintViolation);
+  }
+  assert.equal(await keysHeld(), before);
+});
+
+it("the personal-data layer alone (an import) checks nothing first: a retry of an append whose userName another user took since gets its first result", async () => {
+  const store = withPersonalData(log, personalData.vault);
+  const [first, second] = [newUser(), newUser()];
+  const creation = [added("alice")];
+  const original = await store.append(first, creation, claim("alice"));
+  await store.append(first, [{ id: randomUUID(), type: "user.username.changed", data: { userName: "bob", oldUserName: "alice" }, metadata: metadata() }], {
+    expectedRevision: 0,
+    uniqueConstraints: [uniqueConstraint("usernames", "remove", "alice"), uniqueConstraint("usernames", "add", "bob")],
+  });
+  await store.append(second, [added("alice")], claim("alice"));
+
+  const retried = await store.append(first, creation, claim("alice"));
+  assert.deepEqual(
+    retried.events.map(({ id, position }) => ({ id, position })),
+    original.events.map(({ id, position }) => ({ id, position })),
+  );
 });

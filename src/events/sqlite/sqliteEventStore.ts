@@ -100,6 +100,7 @@ export function createSqliteEventStore({
       }
     },
     async checkUnique(stream, constraints) {
+      if (closed) throw new EventStoreUnavailable("sqlite event store is closed");
       // What the commits so far hold (this thread's reader): an append in flight is the append's to decide.
       await checkUnique(stream, constraints, ({ name, value }) => translated(() => sql.uniqueHolder(name, value)));
     },
