@@ -1,8 +1,10 @@
+import { SYSTEM_USER_ID } from "../commands/commands.js";
 import type { CommandResult } from "../commands/handleCommand.js";
 import { handleCommand } from "../commands/handleCommand.js";
 import { userDecider } from "../commands/user/decider.js";
 import type { UserState } from "../commands/user/state.js";
 import { catalogue, DomainError } from "../errors.js";
+import { EventStoreRefused } from "../events/errors.js";
 import type { EventStore } from "../events/eventStore.js";
 import { userStream } from "../events/user.js";
 import type { Vault } from "./vault.js";
@@ -30,19 +32,29 @@ export function createErasure(store: EventStore, vault: Vault, { retryFirstMs = 
   const { keyStore } = vault;
 
   // Erasures that failed on a backend (the key store or the log gone for a moment), tried again
-  // while the process runs; `timer` unset while an attempt runs.
-  const retries = new Map<string, { timer: NodeJS.Timeout | undefined; delayMs: number }>();
+  // while the process runs. An entry stays until its attempts end (erased, no longer marked, or
+  // refused), so that one user has one chain of attempts; its timer is unset while one runs.
+  const retries = new Map<string, { timer: NodeJS.Timeout | undefined; readonly delayMs: number; readonly correlationId: string }>();
   let closed = false;
+  const schedule = (userId: string, correlationId: string, delayMs: number) => {
+    if (closed || retries.size >= maxRetries) return;
+    const retry = { timer: undefined as NodeJS.Timeout | undefined, delayMs, correlationId };
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      // In the system's name: whoever removed the user, the system carries the erasure through.
+      finishIfMarked(userId, { editorUser: SYSTEM_USER_ID, correlationId, now: () => new Date() }).then(
+        () => retries.delete(userId),
+        (error: unknown) => {
+          retries.delete(userId);
+          if (onBackend(error)) schedule(userId, correlationId, Math.min(delayMs * 2, retryMaxMs));
+        },
+      );
+    }, delayMs).unref();
+    retries.set(userId, retry);
+  };
+  // A user whose erasure is being tried again already keeps its one chain.
   const retryLater = (userId: string, actor: ErasureActor) => {
-    const entry = retries.get(userId);
-    if (closed || entry?.timer !== undefined || (!entry && retries.size >= maxRetries)) return;
-    const next = { timer: undefined as NodeJS.Timeout | undefined, delayMs: entry ? Math.min(entry.delayMs * 2, retryMaxMs) : retryFirstMs };
-    next.timer = setTimeout(() => {
-      next.timer = undefined;
-      // Done when it is erased, or no longer marked, or the user turns out not removed; a failure has scheduled the next attempt.
-      finishIfMarked(userId, actor).then(() => retries.delete(userId), () => {});
-    }, next.delayMs).unref();
-    retries.set(userId, next);
+    if (!retries.has(userId)) schedule(userId, actor.correlationId, retryFirstMs);
   };
 
   /** Step (1): marks the user's key, if it has one that is not erased yet; true when it does. */
@@ -97,10 +109,10 @@ export function createErasure(store: EventStore, vault: Vault, { retryFirstMs = 
   return {
     /**
      * Erases a removed user's personal data (RemoveUser, the erase endpoint and command). One that
-     * fails on a backend after it was decided is tried again by itself, after 1 s and then twice as
-     * long each time up to 5 min, for as long as the process runs (else the next start finishes
-     * it), in the name of the actor who erased: a removed user's key does not stay usable until a
-     * restart or another RemoveUser.
+     * fails on a backend is tried again by itself, in the system's name, after 1 s and then twice
+     * as long each time up to 5 min, for as long as the process runs and until it holds (for up to
+     * `maxRetries` users at once; the next start finishes the rest): a removed user's key does not
+     * stay usable until a restart or another RemoveUser.
      */
     erase,
     finishIfMarked,
@@ -114,8 +126,9 @@ export function createErasure(store: EventStore, vault: Vault, { retryFirstMs = 
           await erase(userId, actor);
           finished++;
         } catch (error) {
-          // Marked for a removal that the log does not show: it stays marked (see above).
-          if (!(error instanceof DomainError && error.id === catalogue.eraseUserNotRemoved.id)) throw error;
+          // Marked for a removal that the log does not show: it stays marked (see above). One
+          // that failed on a backend is tried again by itself; the others go on meanwhile.
+          if (!(error instanceof DomainError && error.id === catalogue.eraseUserNotRemoved.id) && !onBackend(error)) throw error;
         }
       }
       return finished;
@@ -140,7 +153,12 @@ const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 300_000;
 const MAX_RETRIES = 10_000;
 
-/** A failure of a backend (worth trying again), not a refusal of the erasure itself. */
-const onBackend = (error: unknown) => !(error instanceof DomainError) || error.category === "Unavailable" || error.category === "Internal";
+/**
+ * A failure of a backend (worth trying again: the key store's errors, the log unavailable or in a
+ * conflict), not a refusal of the erasure itself nor of the log for good (a deleted stream, access
+ * denied).
+ */
+const onBackend = (error: unknown) =>
+  error instanceof DomainError ? error.category === "Unavailable" || error.category === "Internal" : !(error instanceof EventStoreRefused);
 
 export type Erasure = ReturnType<typeof createErasure>;

@@ -123,3 +123,76 @@ it("an erasure refused (the user is not removed) is not tried again: its mark wa
     erasure.close();
   }
 });
+
+/** The key store, down (every read and delete failing) until `up()` is called, and again after `down()`. */
+function downKeys() {
+  const keys = personalData.vault.keyStore;
+  let down = true;
+  const unreachable = () => Promise.reject(new Error("the key store is not reachable"));
+  return {
+    up: () => void (down = false),
+    down: () => void (down = true),
+    keyStore: {
+      ...keys,
+      get: (subject: string) => (down ? unreachable() : keys.get(subject)),
+      erase: (subject: string) => (down ? unreachable() : keys.erase(subject)),
+    } satisfies KeyStore,
+  };
+}
+
+it("a key store that is down for a while, reads included: the attempts go on until it is back, and the system records the erasure", async () => {
+  const userId = await markedUser();
+  const keys = downKeys();
+  const erasure = createErasure(store, { ...personalData.vault, keyStore: keys.keyStore }, { retryFirstMs: 10, retryMaxMs: 20 });
+  try {
+    await assert.rejects(erasure.erase(userId, actor), /not reachable/);
+    await sleep(100);
+    keys.up();
+    await eventually(() => personalData.vault.keyStore.get(userId), (entry) => entry?.state === "erased", 5_000);
+    const erased = (await store.readStream(`user-${userId}`)).filter((recorded) => recorded.type === "user.personal.data.erased");
+    assert.deepEqual(
+      erased.map((recorded) => recorded.metadata.editorUser),
+      ["SYSTEM"],
+    );
+  } finally {
+    erasure.close();
+  }
+});
+
+it("the users tried again at once are bounded, and a user whose erasure finished makes room for the next", async () => {
+  const [first, second] = [await markedUser(), await markedUser()];
+  const keys = downKeys();
+  const erasure = createErasure(store, { ...personalData.vault, keyStore: keys.keyStore }, { retryFirstMs: 10, retryMaxMs: 20, maxRetries: 1 });
+  try {
+    await assert.rejects(erasure.erase(first, actor));
+    await assert.rejects(erasure.erase(second, actor));
+    await sleep(50);
+    keys.up();
+    await eventually(() => personalData.vault.keyStore.get(first), (entry) => entry?.state === "erased", 5_000);
+    // `second` found the bound taken: not tried again (the next start would finish it).
+    await sleep(100);
+    assert.equal((await personalData.vault.keyStore.get(second))?.state, "erasing");
+    // Now there is room: its next failure is tried again.
+    keys.down();
+    await assert.rejects(erasure.erase(second, actor));
+    keys.up();
+    await eventually(() => personalData.vault.keyStore.get(second), (entry) => entry?.state === "erased", 5_000);
+  } finally {
+    erasure.close();
+  }
+});
+
+it("at start, a user whose erasure fails on a backend does not stop the others; it is tried again by itself", async () => {
+  const [failing, fine] = [await markedUser(), await markedUser()];
+  const keys = personalData.vault.keyStore;
+  let failures = 1;
+  const keyStore = { ...keys, erase: (subject: string) => (subject === failing && failures-- > 0 ? Promise.reject(new Error("the key store is not reachable")) : keys.erase(subject)) } satisfies KeyStore;
+  const erasure = createErasure(store, { ...personalData.vault, keyStore }, { retryFirstMs: 10 });
+  try {
+    await erasure.finishErasures(actor);
+    assert.equal((await keys.get(fine))?.state, "erased");
+    await eventually(() => keys.get(failing), (entry) => entry?.state === "erased", 5_000);
+  } finally {
+    erasure.close();
+  }
+});
