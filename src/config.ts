@@ -40,7 +40,7 @@ export interface Config {
   /** The embedded log's commits on a writer thread: `auto` when the machine has a second core. */
   readonly sqliteWriterThread: "auto" | "on" | "off";
   /** The event stream: open streams in all and per credential, and how often an open one re-authorizes its caller. */
-  readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly recheckMs: number };
+  readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly maxStreamsPerScope: number; readonly recheckMs: number };
   /** The OIDC issuer (`https://id.example.com`); unset: the origin each request came to. */
   readonly externalUrl: string | undefined;
   /** Lifetime of access and ID tokens issued at /oauth/v2/token (ZITADEL's default: 12 h). */
@@ -91,6 +91,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     sse: Object.freeze({
       maxStreams: integer(env, "SSE_MAX_STREAMS", 1000, 1, 100_000),
       maxStreamsPerToken: integer(env, "SSE_MAX_STREAMS_PER_TOKEN", 5, 1, 1000),
+      maxStreamsPerScope: integer(env, "SSE_MAX_STREAMS_PER_ORG", 100, 1, 100_000),
       recheckMs: integer(env, "SSE_RECHECK_MS", 5000, 10, 600_000),
     }),
     externalUrl: externalUrl(env),

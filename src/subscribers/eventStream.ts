@@ -14,9 +14,11 @@ import { typeMatcher } from "./wireEvent.js";
 export const STREAM_PATH = "/events/v1/stream";
 
 export interface StreamLimits {
-  /** Open streams in all, and per credential: one more answers 429. */
+  /** Open streams in all, per credential, and per scope (an org's, or the instance's): one more answers 429. */
   readonly maxStreams: number;
   readonly maxStreamsPerToken: number;
+  /** So that one org (any number of its users' tokens) cannot take every stream of the instance. */
+  readonly maxStreamsPerScope: number;
   /** How often an open stream re-authorizes its caller even when nothing touched its access. */
   readonly recheckMs: number;
 }
@@ -39,16 +41,17 @@ export interface EventStreamOptions {
  */
 export function createEventStream({ store, queries, limits, keepAliveMs = 15_000 }: EventStreamOptions) {
   const open = new Set<{ subscription: Subscription; response: Response }>();
-  const perToken = new Map<string, number>();
+  const perToken = createCounter();
+  const perScope = createCounter();
 
-  function admit(tokenHash: string): () => void {
-    const count = perToken.get(tokenHash) ?? 0;
-    if (open.size >= limits.maxStreams || count >= limits.maxStreamsPerToken) fail("tooManyStreams");
-    perToken.set(tokenHash, count + 1);
+  function admit(tokenHash: string, scope: EventScope): () => void {
+    const scopeKey = scope.kind === "org" ? `org:${scope.orgId}` : "instance";
+    if (open.size >= limits.maxStreams || perToken.count(tokenHash) >= limits.maxStreamsPerToken || perScope.count(scopeKey) >= limits.maxStreamsPerScope) fail("tooManyStreams");
+    const releaseToken = perToken.add(tokenHash);
+    const releaseScope = perScope.add(scopeKey);
     return () => {
-      const left = (perToken.get(tokenHash) ?? 1) - 1;
-      if (left > 0) perToken.set(tokenHash, left);
-      else perToken.delete(tokenHash);
+      releaseToken();
+      releaseScope();
     };
   }
 
@@ -71,7 +74,7 @@ export function createEventStream({ store, queries, limits, keepAliveMs = 15_000
           recheckMs: limits.recheckMs,
           sameGrant: async (fresh) => sameScope(scope, await eventScope(queries, fresh.caller)),
         }),
-        release: admit(session.tokenHash),
+        release: admit(session.tokenHash, scope),
       };
     } catch (error) {
       sendError(res, error);
@@ -133,4 +136,24 @@ function position(raw: unknown): bigint {
     throw new StatusError("InvalidArgument", "from and Last-Event-ID must be an event position (a decimal number below 2^63)");
   }
   return BigInt(raw);
+}
+
+/** Counts held per key; nothing is kept for a key that holds none. */
+function createCounter() {
+  const counts = new Map<string, number>();
+  return {
+    count: (key: string) => counts.get(key) ?? 0,
+    /** Holds one for `key`; the function given back lets it go (once). */
+    add(key: string): () => void {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        const left = (counts.get(key) ?? 1) - 1;
+        if (left > 0) counts.set(key, left);
+        else counts.delete(key);
+      };
+    },
+  };
 }

@@ -9,18 +9,19 @@ let service: TestService;
 let call: ReturnType<typeof restClient>;
 
 before(async () => {
-  service = await startTestService({ SSE_RECHECK_MS: "200", SSE_MAX_STREAMS: "4", SSE_MAX_STREAMS_PER_TOKEN: "2" });
+  service = await startTestService({ SSE_RECHECK_MS: "200", SSE_MAX_STREAMS: "5", SSE_MAX_STREAMS_PER_TOKEN: "2", SSE_MAX_STREAMS_PER_ORG: "3" });
   call = restClient(service);
 });
 after(() => service.dispose());
 
-/** An org owner of the default org (it may read the org's events) with a token expiring at `expiresAt`. */
-async function orgOwner(userName: string, expiresAt?: Date) {
-  const created = await call("POST", "/management/v1/users/machine", { userName, name: userName });
+/** An org owner of the default org, or of `orgId` (it may read the org's events), with a token expiring at `expiresAt`. */
+async function orgOwner(userName: string, expiresAt?: Date, orgId?: string) {
+  const inOrg = orgId ? { orgId } : {};
+  const created = await call("POST", "/management/v1/users/machine", { userName, name: userName }, inOrg);
   const userId = created.body.userId as string;
-  assert.equal((await call("POST", "/management/v1/orgs/me/members", { userId, roles: ["ORG_OWNER"] })).status, 200);
+  assert.equal((await call("POST", "/management/v1/orgs/me/members", { userId, roles: ["ORG_OWNER"] }, inOrg)).status, 200);
   const body = expiresAt ? { expirationDate: expiresAt.toISOString() } : {};
-  const pat = await call("POST", `/management/v1/users/${userId}/pats`, body);
+  const pat = await call("POST", `/management/v1/users/${userId}/pats`, body, inOrg);
   assert.equal(pat.status, 200);
   return { userId, token: pat.body.token as string };
 }
@@ -67,20 +68,49 @@ describe("limits on open streams", () => {
     again.close();
   });
 
-  it("answers 429 beyond the limit for all streams together, whichever tokens they use", async () => {
+  it("answers 429 beyond the limit for all streams together, whichever tokens and orgs they use", async () => {
+    const other = (await call("POST", "/management/v1/orgs", { name: "Crowded Org" })).body.id as string;
     const streams = [];
-    for (let i = 0; i < 4; i++) {
-      const stream = await openStream(service.url, (await orgOwner(`crowd-${i}`)).token);
+    for (const token of [(await orgOwner("crowd-0")).token, (await orgOwner("crowd-1")).token, service.adminToken, service.adminToken, (await orgOwner("crowd-2", undefined, other)).token]) {
+      const stream = await openStream(service.url, token);
       assert.equal(stream.response.status, 200);
       streams.push(stream);
     }
-    const one = await openStream(service.url, service.adminToken);
-    assert.equal(one.response.status, 429);
+    // A fresh token of an org with room left: only the limit for all is reached.
+    const latecomer = (await orgOwner("crowd-3", undefined, other)).token;
+    assert.equal((await openStream(service.url, latecomer)).response.status, 429);
     for (const stream of streams) stream.close();
     await sleep(200);
-    const admitted = await openStream(service.url, service.adminToken);
+    const admitted = await openStream(service.url, latecomer);
     assert.equal(admitted.response.status, 200);
     admitted.close();
+  });
+
+  it("answers 429 beyond the limit per org, however many of its users' tokens are used, and leaves room for other orgs and the instance", async () => {
+    await sleep(200);
+    const other = (await call("POST", "/management/v1/orgs", { name: "Quiet Org" })).body.id as string;
+    const greedy = [await orgOwner("greedy-0"), await orgOwner("greedy-1")];
+    const streams = [
+      await openStream(service.url, greedy[0]!.token),
+      await openStream(service.url, greedy[0]!.token),
+      await openStream(service.url, greedy[1]!.token),
+    ];
+    for (const stream of streams) assert.equal(stream.response.status, 200);
+    const next = await orgOwner("greedy-2");
+    const refused = await openStream(service.url, next.token);
+    assert.equal(refused.response.status, 429);
+    assert.equal((await refused.response.json()).details[0].id, "API-sTr3m");
+
+    const admin = await openStream(service.url, service.adminToken);
+    const quiet = await openStream(service.url, (await orgOwner("quiet-0", undefined, other)).token);
+    assert.equal(admin.response.status, 200);
+    assert.equal(quiet.response.status, 200);
+
+    streams[0]!.close();
+    await sleep(200);
+    const admitted = await openStream(service.url, next.token);
+    assert.equal(admitted.response.status, 200);
+    for (const stream of [...streams, admin, quiet, admitted]) stream.close();
   });
 });
 
