@@ -48,14 +48,18 @@ export function createAuditLog({ store, readModel, maxScannedEvents = DEFAULT_MA
     /**
      * ZITADEL's UserChanges: events of the user's stream whose sequence (revision + 1) is greater
      * than `query.sequence`, oldest or newest first; NotFound when there are none, as in ZITADEL.
-     * A user of another org is not found.
+     * A user of another org is not found. Only the page is read (and opened): a user's history has
+     * no length limit, and reading all of it would hold the event loop for as long as it is long.
      */
     async userChanges(userId: string, orgId: string, query: ChangeQuery): Promise<AuditEntry[]> {
-      const stream = await store.readStream(userStream(userId));
-      if (stream[0]?.metadata.resourceOwner !== orgId) return fail("userNotFoundQuery");
-      const after = stream.filter((event) => event.revision + 1 > query.sequence);
-      const ordered = query.asc ? after : after.reverse();
-      const page = ordered.slice(0, pageSize(query.limit));
+      const stream = userStream(userId);
+      const [first] = await store.readStream(stream, { maxCount: 1 });
+      if (first?.metadata.resourceOwner !== orgId) return fail("userNotFoundQuery");
+      const limit = pageSize(query.limit);
+      // Sequence s is revision s - 1: the events after it start at revision s.
+      const page = query.asc
+        ? await store.readStream(stream, { fromRevision: Math.min(Math.max(0, Math.floor(query.sequence)), Number.MAX_SAFE_INTEGER), maxCount: limit })
+        : (await store.readStream(stream, { direction: "backwards", maxCount: limit })).filter((event) => event.revision + 1 > query.sequence);
       if (page.length === 0) return fail("changesNotFound");
       return entries(page);
     },

@@ -38,6 +38,14 @@ export interface ReadAllOptions {
   readonly direction?: "forwards" | "backwards";
 }
 
+export interface ReadStreamOptions {
+  /** Forwards only: the first revision read (default 0). */
+  readonly fromRevision?: number;
+  readonly maxCount?: number;
+  /** Default `"forwards"`; `"backwards"` reads from the stream's end. */
+  readonly direction?: "forwards" | "backwards";
+}
+
 export interface SubscribeOptions {
   /** Exclusive, any value as for `readAll`. Default: from the beginning. */
   readonly from?: bigint;
@@ -78,8 +86,12 @@ export interface EventStore {
    * event ids and wait for what they depend on (src/privacy/claimsInTurn.ts).
    */
   checkUnique(stream: string, constraints: readonly UniqueConstraint[]): Promise<void>;
-  /** The stream's events in revision order; `[]` when it does not exist (`EventStoreRefused` when it was deleted). */
-  readStream(stream: string, options?: { fromRevision?: number }): Promise<RecordedEvent[]>;
+  /**
+   * The stream's events in revision order from `fromRevision`, or with `direction: "backwards"`
+   * its last ones, newest first; at most `maxCount` (a bound for readers of a long stream: a user's
+   * history has no length limit). `[]` when it does not exist (`EventStoreRefused` when it was deleted).
+   */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of all streams in position order (or its reverse). */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   /**

@@ -223,6 +223,19 @@ const contract: Record<string, (store: EventStore) => Promise<void>> = {
     await assert.rejects(store.checkUnique(owner, [take]), violation(take));
   },
 
+  async "readStream reads at most maxCount events, from a revision forwards or from the end backwards"(store) {
+    const stream = streamName("bounded");
+    const events = Array.from({ length: 5 }, () => newEvent());
+    await store.append(stream, events, { expectedRevision: "no_stream" });
+    const ids = (read: readonly { id: string }[]) => read.map((event) => event.id);
+
+    assert.deepEqual(ids(await store.readStream(stream, { maxCount: 2 })), ids(events.slice(0, 2)));
+    assert.deepEqual(ids(await store.readStream(stream, { fromRevision: 3, maxCount: 5 })), ids(events.slice(3)));
+    assert.deepEqual(ids(await store.readStream(stream, { direction: "backwards", maxCount: 2 })), ids(events.slice(3).reverse()));
+    assert.deepEqual(ids(await store.readStream(stream, { direction: "backwards" })), ids([...events].reverse()));
+    assert.deepEqual(await store.readStream(streamName("missing"), { direction: "backwards", maxCount: 1 }), []);
+  },
+
   async "a revision conflict takes no constraint"(store) {
     const free = unique("add", "still-free");
     await assert.rejects(

@@ -47,10 +47,11 @@ export function createEsdbEventStore({
   const subscriptions = new Set<Subscription>();
   let closed = false;
 
-  async function readFrom(stream: string, fromRevision: number, maxCount?: number): Promise<RecordedEvent[]> {
+  async function readFrom(stream: string, fromRevision: number | "end", maxCount?: number): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     try {
-      const read = client.readStream(stream, { direction: FORWARDS, fromRevision: BigInt(fromRevision), ...(maxCount ? { maxCount } : {}), ...leader });
+      const from = fromRevision === "end" ? ({ direction: BACKWARDS, fromRevision: END } as const) : ({ direction: FORWARDS, fromRevision: BigInt(fromRevision) } as const);
+      const read = client.readStream(stream, { ...from, ...(maxCount ? { maxCount } : {}), ...leader });
       for await (const { event } of read) if (event) events.push(fromRecorded(event));
     } catch (error) {
       if (!(error instanceof StreamNotFoundError)) throw toStoreError(error);
@@ -143,7 +144,7 @@ export function createEsdbEventStore({
       await checkUnique(stream, constraints, (constraint) => reservations.holder(constraint));
     },
 
-    readStream: (stream, { fromRevision = 0 } = {}) => readFrom(stream, fromRevision),
+    readStream: (stream, { fromRevision = 0, maxCount, direction = "forwards" } = {}) => readFrom(stream, direction === "backwards" ? "end" : fromRevision, maxCount),
 
     async *readAll({ from, maxCount = Infinity, direction = "forwards" } = {}) {
       if (maxCount <= 0) return;

@@ -104,8 +104,8 @@ export function createSqliteEventStore({
       // What the commits so far hold (this thread's reader): an append in flight is the append's to decide.
       await checkUnique(stream, constraints, ({ name, value }) => translated(() => sql.uniqueHolder(name, value)));
     },
-    async readStream(stream, { fromRevision = 0 } = {}) {
-      return translated(() => sql.streamFrom(stream, fromRevision));
+    async readStream(stream, { fromRevision = 0, maxCount = -1, direction = "forwards" } = {}) {
+      return translated(() => (direction === "backwards" ? sql.streamLast(stream, maxCount) : sql.streamFrom(stream, fromRevision, maxCount)));
     },
     readAll: (options) => readAll(pages, readAllPageSize, options),
     subscribe({ from = 0n, filter } = {}) {

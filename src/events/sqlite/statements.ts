@@ -17,6 +17,7 @@ export function prepareStatements(db: Database.Database) {
     .prepare(`SELECT ${columns} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
     .safeIntegers()
     .raw();
+  const streamLast = db.prepare(`SELECT ${columns} FROM events WHERE stream = ? ORDER BY revision DESC LIMIT ?`).safeIntegers().raw();
   const eventsAfter = db.prepare(`SELECT ${columns} FROM events WHERE position > ? ORDER BY position LIMIT ?`).safeIntegers().raw();
   const eventsBefore = db.prepare(`SELECT ${columns} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`).safeIntegers().raw();
   const insertEvent = db
@@ -39,6 +40,8 @@ export function prepareStatements(db: Database.Database) {
     // A limit of -1 means no limit.
     streamFrom: (stream: string, fromRevision: number, limit = -1) =>
       (streamFrom.all(stream, fromRevision, limit) as EventRow[]).map(toRecorded),
+    // Newest first; a limit of -1 means no limit.
+    streamLast: (stream: string, limit = -1) => (streamLast.all(stream, limit) as EventRow[]).map(toRecorded),
     eventsAfter: (position: bigint, limit: number) =>
       (eventsAfter.all(position, limit) as EventRow[]).map(toRecorded),
     eventsBefore: (position: bigint, limit: number) =>
