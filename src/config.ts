@@ -39,7 +39,7 @@ export interface Config {
   readonly sharedLogPollMs: number;
   /** The embedded log's commits on a writer thread: `auto` when the machine has a second core. */
   readonly sqliteWriterThread: "auto" | "on" | "off";
-  /** The event stream: open streams in all and per credential, and how often an open one re-authorizes its caller. */
+  /** The event stream: open streams in all, per credential and per org (scope) read, and how often an open one re-authorizes its caller. */
   readonly sse: { readonly maxStreams: number; readonly maxStreamsPerToken: number; readonly maxStreamsPerScope: number; readonly recheckMs: number };
   /** The OIDC issuer (`https://id.example.com`); unset: the origin each request came to. */
   readonly externalUrl: string | undefined;
